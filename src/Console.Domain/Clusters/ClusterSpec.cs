@@ -1,0 +1,23 @@
+namespace Console.Domain.Clusters;
+
+/// <summary>A cluster as the console knows it, parsed from validated configuration (or registered by the sandbox).</summary>
+public sealed record ClusterSpec(
+    ClusterName Name,
+    IReadOnlyList<Uri> Endpoints,
+    TlsSpec? Tls,
+    EtcdCredentials? Credentials,
+    IReadOnlyList<MemberSpec> Members)
+{
+    public bool IsSandbox { get; init; }
+}
+
+/// <summary>Client TLS material: a CA to trust (null = the system store) and an optional client certificate.</summary>
+public sealed record TlsSpec(string? CaFile, string? CertFile, string? KeyFile);
+
+/// <summary>etcd user credentials. The password is never rendered or logged: ToString hides it.</summary>
+public sealed record EtcdCredentials(string User, string Password)
+{
+    public override string ToString() => $"EtcdCredentials {{ User = {User}, Password = *** }}";
+}
+
+public sealed record MemberSpec(string Name, Uri? PeerUrl, string? DataDir, MemberControl Control);

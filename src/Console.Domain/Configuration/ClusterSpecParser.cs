@@ -1,0 +1,31 @@
+using Console.Domain.Clusters;
+
+namespace Console.Domain.Configuration;
+
+/// <summary>Turns validated cluster settings into Domain specs. Call only after ConsoleSettingsValidator found no errors.</summary>
+public static class ClusterSpecParser
+{
+    public static ClusterSpec Parse(ClusterSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var endpoints = settings.Endpoints
+            .Select(e => EtcdUrl.TryParse(e, out var url, out var error) ? url : throw new FormatException(error))
+            .ToArray();
+        var tls = settings.Tls is { CaFile: null or "", CertFile: null or "", KeyFile: null or "" }
+            ? null
+            : new TlsSpec(Blank(settings.Tls.CaFile), Blank(settings.Tls.CertFile), Blank(settings.Tls.KeyFile));
+        var credentials = string.IsNullOrEmpty(settings.Auth.User)
+            ? null
+            : new EtcdCredentials(settings.Auth.User, settings.Auth.Password ?? string.Empty);
+        var members = settings.Members
+            .Select(m => new MemberSpec(
+                m.Name!,
+                m.PeerUrl is null ? null : EtcdUrl.TryParse(m.PeerUrl, out var peer, out _) ? peer : null,
+                Blank(m.DataDir),
+                m.Control is null ? MemberControl.Manual : Enum.Parse<MemberControl>(m.Control)))
+            .ToArray();
+        return new ClusterSpec(ClusterName.Parse(settings.Name!), endpoints, tls, credentials, members);
+    }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}

@@ -1,0 +1,118 @@
+namespace Console.Domain.Configuration;
+
+// The "Console" configuration section as bound from appsettings.json / environment variables.
+// Everything here is raw operator input: it is validated by ConsoleSettingsValidator and then parsed
+// once into Domain types (ClusterSpec). Enumerated values are strings so that a typo becomes a
+// validation error in the list rather than a binder exception that hides the other problems.
+
+public sealed record ConsoleSettings
+{
+    public const string SectionName = "Console";
+
+    public string DataDir { get; init; } = "data";
+    public SandboxSettings Sandbox { get; init; } = new();
+    public EtcdSettings Etcd { get; init; } = new();
+    public IReadOnlyList<ClusterSettings> Clusters { get; init; } = [];
+    public StorageSettings Storage { get; init; } = new();
+    public ApiAuthSettings Auth { get; init; } = new();
+}
+
+public sealed record SandboxSettings
+{
+    public bool Enabled { get; init; }
+    public int Members { get; init; } = 3;
+    /// <summary>The etcd binary: a path, or a name looked up on PATH.</summary>
+    public string EtcdBinary { get; init; } = "etcd";
+    /// <summary>How many sample keys are written on the sandbox's first start.</summary>
+    public int SeedKeys { get; init; } = 300;
+}
+
+public sealed record EtcdSettings
+{
+    /// <summary>Deadline of every unary etcd call.</summary>
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>How often the status poller asks every cluster for its state.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+public sealed record ClusterSettings
+{
+    public string? Name { get; init; }
+    public IReadOnlyList<string> Endpoints { get; init; } = [];
+    public TlsSettings Tls { get; init; } = new();
+    public EtcdAuthSettings Auth { get; init; } = new();
+    public BackupSettings Backup { get; init; } = new();
+    public IReadOnlyList<MemberSettings> Members { get; init; } = [];
+}
+
+public sealed record TlsSettings
+{
+    public string? CaFile { get; init; }
+    public string? CertFile { get; init; }
+    public string? KeyFile { get; init; }
+}
+
+public sealed record EtcdAuthSettings
+{
+    public string? User { get; init; }
+    public string? Password { get; init; }
+}
+
+public sealed record BackupSettings
+{
+    public bool Enabled { get; init; }
+    public string? Interval { get; init; }
+    public string? Cron { get; init; }
+    public bool Paused { get; init; }
+    public RetentionSettings Retention { get; init; } = new();
+    public IReadOnlyList<string> Targets { get; init; } = [];
+}
+
+public sealed record RetentionSettings
+{
+    public int? Count { get; init; } = 7;
+    public string? MaxAge { get; init; }
+}
+
+public sealed record MemberSettings
+{
+    public string? Name { get; init; }
+    public string? PeerUrl { get; init; }
+    public string? DataDir { get; init; }
+    public string? Control { get; init; }
+}
+
+public sealed record StorageSettings
+{
+    public LocalStorageSettings Local { get; init; } = new();
+    public S3StorageSettings S3 { get; init; } = new();
+}
+
+public sealed record LocalStorageSettings
+{
+    public string? Dir { get; init; }
+}
+
+public sealed record S3StorageSettings
+{
+    public string? Bucket { get; init; }
+    public string Prefix { get; init; } = "etcd";
+    public string Region { get; init; } = "us-east-1";
+    public string? Endpoint { get; init; }
+    public string? AccessKeyId { get; init; }
+    public string? SecretAccessKey { get; init; }
+    public string? SessionToken { get; init; }
+    public bool ForcePathStyle { get; init; } = true;
+}
+
+public sealed record ApiAuthSettings
+{
+    public IReadOnlyList<ApiTokenSettings> ApiTokens { get; init; } = [];
+}
+
+public sealed record ApiTokenSettings
+{
+    public string? Name { get; init; }
+    public string? Sha256 { get; init; }
+    public string? Role { get; init; }
+}

@@ -1,0 +1,238 @@
+using System.Globalization;
+using Console.Domain.Clusters;
+
+namespace Console.Domain.Configuration;
+
+/// <summary>
+/// Checks the whole configuration and reports every problem at once, so an operator fixes them in one go.
+/// File existence is the only thing it needs from the outside world, and it is passed in.
+/// </summary>
+public static class ConsoleSettingsValidator
+{
+    public static readonly IReadOnlySet<string> KnownTargets = new HashSet<string>(StringComparer.Ordinal) { "local", "s3" };
+    public static readonly IReadOnlySet<string> KnownRoles = new HashSet<string>(StringComparer.Ordinal) { "Viewer", "Operator", "Admin" };
+
+    public static IReadOnlyList<string> Validate(ConsoleSettings settings, Func<string, bool> fileExists)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(fileExists);
+        var errors = new List<string>();
+
+        if (string.IsNullOrWhiteSpace(settings.DataDir))
+        {
+            errors.Add("Console:DataDir must not be empty.");
+        }
+
+        ValidateSandbox(settings.Sandbox, errors);
+        ValidateEtcd(settings.Etcd, errors);
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < settings.Clusters.Count; i++)
+        {
+            var cluster = settings.Clusters[i];
+            var path = $"Console:Clusters:{i}";
+            if (!ClusterName.TryParse(cluster.Name, out var name, out var nameError))
+            {
+                errors.Add($"{path}:Name: {nameError}.");
+            }
+            else
+            {
+                path = $"Console:Clusters:{i} ('{name}')";
+                if (!seen.Add(name.Value))
+                {
+                    errors.Add($"{path}: the name '{name}' is used by more than one cluster.");
+                }
+
+                if (settings.Sandbox.Enabled && name.Value == SandboxClusterName)
+                {
+                    errors.Add($"{path}: the name '{SandboxClusterName}' is reserved for the sandbox cluster while Console:Sandbox:Enabled is true.");
+                }
+            }
+
+            ValidateCluster(cluster, path, fileExists, errors);
+        }
+
+        ValidateStorage(settings, errors);
+        ValidateApiTokens(settings.Auth, errors);
+        return errors;
+    }
+
+    public const string SandboxClusterName = "sandbox";
+
+    private static void ValidateSandbox(SandboxSettings sandbox, List<string> errors)
+    {
+        if (sandbox.Members is < 1 or > 9)
+        {
+            errors.Add($"Console:Sandbox:Members must be between 1 and 9 (was {sandbox.Members}).");
+        }
+
+        if (sandbox.Enabled && string.IsNullOrWhiteSpace(sandbox.EtcdBinary))
+        {
+            errors.Add("Console:Sandbox:EtcdBinary must name the etcd binary.");
+        }
+
+        if (sandbox.SeedKeys < 0)
+        {
+            errors.Add($"Console:Sandbox:SeedKeys must not be negative (was {sandbox.SeedKeys}).");
+        }
+    }
+
+    private static void ValidateEtcd(EtcdSettings etcd, List<string> errors)
+    {
+        if (etcd.CallTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Console:Etcd:CallTimeout must be positive (was {etcd.CallTimeout}).");
+        }
+
+        if (etcd.PollInterval < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"Console:Etcd:PollInterval must be at least 1 second (was {etcd.PollInterval}).");
+        }
+    }
+
+    private static void ValidateCluster(ClusterSettings cluster, string path, Func<string, bool> fileExists, List<string> errors)
+    {
+        if (cluster.Endpoints.Count == 0)
+        {
+            errors.Add($"{path}:Endpoints: at least one client URL is required, for example https://10.0.0.1:2379.");
+        }
+
+        var schemes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var endpoint in cluster.Endpoints)
+        {
+            if (EtcdUrl.TryParse(endpoint, out var url, out var error))
+            {
+                schemes.Add(url.Scheme);
+            }
+            else
+            {
+                errors.Add($"{path}:Endpoints: {error}.");
+            }
+        }
+
+        ValidateTls(cluster.Tls, path, schemes, fileExists, errors);
+
+        var hasUser = !string.IsNullOrEmpty(cluster.Auth.User);
+        var hasPassword = !string.IsNullOrEmpty(cluster.Auth.Password);
+        if (hasUser != hasPassword)
+        {
+            errors.Add($"{path}:Auth: User and Password must be given together.");
+        }
+
+        ValidateBackup(cluster.Backup, path, errors);
+        ValidateMembers(cluster.Members, path, errors);
+    }
+
+    private static void ValidateTls(TlsSettings tls, string path, HashSet<string> schemes, Func<string, bool> fileExists, List<string> errors)
+    {
+        var anyTls = !string.IsNullOrEmpty(tls.CaFile) || !string.IsNullOrEmpty(tls.CertFile) || !string.IsNullOrEmpty(tls.KeyFile);
+        if (string.IsNullOrEmpty(tls.CertFile) != string.IsNullOrEmpty(tls.KeyFile))
+        {
+            errors.Add($"{path}:Tls: CertFile and KeyFile must be given together.");
+        }
+
+        if (anyTls && schemes.Contains(Uri.UriSchemeHttp))
+        {
+            errors.Add($"{path}:Tls is set but an endpoint uses http://; use https:// endpoints with TLS.");
+        }
+
+        foreach (var (key, file) in new[] { ("CaFile", tls.CaFile), ("CertFile", tls.CertFile), ("KeyFile", tls.KeyFile) })
+        {
+            if (!string.IsNullOrEmpty(file) && !fileExists(file))
+            {
+                errors.Add($"{path}:Tls:{key}: the file '{file}' does not exist.");
+            }
+        }
+    }
+
+    private static void ValidateBackup(BackupSettings backup, string path, List<string> errors)
+    {
+        if (!string.IsNullOrWhiteSpace(backup.Interval) && !DurationText.TryParse(backup.Interval, out _))
+        {
+            errors.Add($"{path}:Backup:Interval: '{backup.Interval}' is not a duration such as 30m, 6h, 1d or 06:00:00.");
+        }
+
+        if (backup.Retention.Count is < 0)
+        {
+            errors.Add($"{path}:Backup:Retention:Count must not be negative (was {backup.Retention.Count}).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(backup.Retention.MaxAge))
+        {
+            if (!DurationText.TryParse(backup.Retention.MaxAge, out var maxAge))
+            {
+                errors.Add($"{path}:Backup:Retention:MaxAge: '{backup.Retention.MaxAge}' is not a duration such as 7d or 12h.");
+            }
+            else if (maxAge <= TimeSpan.Zero)
+            {
+                errors.Add($"{path}:Backup:Retention:MaxAge must be positive (was {backup.Retention.MaxAge}).");
+            }
+        }
+
+        foreach (var target in backup.Targets.Where(t => !KnownTargets.Contains(t)))
+        {
+            errors.Add($"{path}:Backup:Targets: unknown target '{target}' (use \"local\" or \"s3\").");
+        }
+    }
+
+    private static void ValidateMembers(IReadOnlyList<MemberSettings> members, string path, List<string> errors)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var m = 0; m < members.Count; m++)
+        {
+            var member = members[m];
+            var memberPath = string.Create(CultureInfo.InvariantCulture, $"{path}:Members:{m}");
+            if (string.IsNullOrWhiteSpace(member.Name))
+            {
+                errors.Add($"{memberPath}:Name is required.");
+            }
+            else if (!names.Add(member.Name))
+            {
+                errors.Add($"{memberPath}: the member name '{member.Name}' is used twice.");
+            }
+
+            if (member.PeerUrl is not null && !EtcdUrl.TryParse(member.PeerUrl, out _, out var peerError))
+            {
+                errors.Add($"{memberPath}:PeerUrl: {peerError}.");
+            }
+
+            if (member.Control is not null && !Enum.TryParse<MemberControl>(member.Control, ignoreCase: false, out _))
+            {
+                errors.Add($"{memberPath}:Control: '{member.Control}' is not one of Manual, Command, Managed.");
+            }
+        }
+    }
+
+    private static void ValidateStorage(ConsoleSettings settings, List<string> errors)
+    {
+        var endpoint = settings.Storage.S3.Endpoint;
+        if (!string.IsNullOrWhiteSpace(endpoint) &&
+            (!Uri.TryCreate(endpoint, UriKind.Absolute, out var s3) || (s3.Scheme != Uri.UriSchemeHttp && s3.Scheme != Uri.UriSchemeHttps)))
+        {
+            errors.Add($"Console:Storage:S3:Endpoint: '{endpoint}' is not an http(s) URL.");
+        }
+    }
+
+    private static void ValidateApiTokens(ApiAuthSettings auth, List<string> errors)
+    {
+        for (var t = 0; t < auth.ApiTokens.Count; t++)
+        {
+            var token = auth.ApiTokens[t];
+            var tokenPath = string.Create(CultureInfo.InvariantCulture, $"Console:Auth:ApiTokens:{t}");
+            if (string.IsNullOrWhiteSpace(token.Name))
+            {
+                errors.Add($"{tokenPath}:Name is required.");
+            }
+
+            if (token.Sha256 is null || token.Sha256.Length != 64 || !token.Sha256.All(char.IsAsciiHexDigit))
+            {
+                errors.Add($"{tokenPath}:Sha256 must be the 64-character hex sha256 of the token (never the token itself).");
+            }
+
+            if (token.Role is null || !KnownRoles.Contains(token.Role))
+            {
+                errors.Add($"{tokenPath}:Role: '{token.Role}' is not one of Viewer, Operator, Admin.");
+            }
+        }
+    }
+}

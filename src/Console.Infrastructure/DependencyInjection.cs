@@ -1,0 +1,62 @@
+using Console.Domain.Configuration;
+using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Configuration;
+using Console.Infrastructure.Etcd;
+using Console.Infrastructure.Sandbox;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Console.Infrastructure;
+
+public static class DependencyInjection
+{
+    /// <summary>Everything behind the pages: configuration, etcd, the cluster status poller and the sandbox.</summary>
+    public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return services
+            .AddConsoleSettings(configuration)
+            .AddEtcd()
+            .AddSandbox(configuration)
+            .AddClusterStatus();
+    }
+
+    private static IServiceCollection AddConsoleSettings(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IValidateOptions<ConsoleSettings>, ConsoleSettingsValidation>();
+        services.AddOptions<ConsoleSettings>()
+            .Bind(configuration.GetSection(ConsoleSettings.SectionName))
+            .ValidateOnStart();
+        return services;
+    }
+
+    private static IServiceCollection AddEtcd(this IServiceCollection services)
+    {
+        services.AddSingleton<EtcdClientFactory>();
+        services.AddSingleton<ClusterCatalog>();
+        return services;
+    }
+
+    private static IServiceCollection AddSandbox(this IServiceCollection services, IConfiguration configuration)
+    {
+        // Registered before the status monitor so the sandbox is up (and in the catalog) when polling begins.
+        if (configuration.GetValue<bool>($"{ConsoleSettings.SectionName}:Sandbox:Enabled"))
+        {
+            services.AddSingleton<SandboxCluster>();
+            services.AddHostedService(sp => sp.GetRequiredService<SandboxCluster>());
+        }
+
+        return services;
+    }
+
+    private static IServiceCollection AddClusterStatus(this IServiceCollection services)
+    {
+        services.AddSingleton<ClusterProbe>();
+        services.AddSingleton<ClusterStatusBoard>();
+        services.AddHostedService<ClusterStatusMonitor>();
+        return services;
+    }
+}

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Console.Infrastructure.Sandbox;
+
+/// <summary>Where one etcd member listens and keeps its data.</summary>
+public sealed record EtcdMemberLayout(string Name, int ClientPort, int PeerPort, string DataDir, string ClientScheme = "http")
+{
+    public Uri ClientUrl => new($"{ClientScheme}://127.0.0.1:{ClientPort.ToString(CultureInfo.InvariantCulture)}");
+
+    public Uri PeerUrl => new($"http://127.0.0.1:{PeerPort.ToString(CultureInfo.InvariantCulture)}");
+
+    public static string InitialCluster(IEnumerable<EtcdMemberLayout> members) =>
+        string.Join(',', members.Select(m => $"{m.Name}={m.PeerUrl.ToString().TrimEnd('/')}"));
+}
+
+/// <summary>
+/// One etcd member process on loopback. Its log goes to a file beside its data dir; stopping sends SIGTERM and
+/// escalates to SIGKILL after a grace period.
+/// </summary>
+public sealed partial class EtcdProcess : IAsyncDisposable
+{
+    private const int SigTerm = 15;
+    private const int SigKill = 9;
+    private const int SigStop = 19;
+    private const int SigCont = 18;
+    private readonly Process _process;
+
+    private EtcdProcess(Process process, EtcdMemberLayout layout, string logFile)
+    {
+        _process = process;
+        Layout = layout;
+        LogFile = logFile;
+    }
+
+    public EtcdMemberLayout Layout { get; }
+
+    public string LogFile { get; }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts a member of the cluster described by <paramref name="initialCluster"/>. When the data dir
+    /// already holds a member, etcd ignores the initial-cluster flags and rejoins with its stored identity.</summary>
+    public static EtcdProcess Start(string binary, EtcdMemberLayout layout, string initialCluster, string token, IEnumerable<string>? extraArguments = null)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(layout.DataDir))!);
+        var logFile = Path.GetFullPath(layout.DataDir) + ".log";
+        var client = layout.ClientUrl.ToString().TrimEnd('/');
+        var peer = layout.PeerUrl.ToString().TrimEnd('/');
+        var info = new ProcessStartInfo(binary)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        foreach (var argument in new[]
+        {
+            "--name", layout.Name,
+            "--data-dir", layout.DataDir,
+            "--listen-client-urls", client,
+            "--advertise-client-urls", client,
+            "--listen-peer-urls", peer,
+            "--initial-advertise-peer-urls", peer,
+            "--initial-cluster", initialCluster,
+            "--initial-cluster-token", token,
+            "--initial-cluster-state", "new",
+            "--logger", "zap",
+            "--log-outputs", logFile,
+        }.Concat(extraArguments ?? []))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {binary}");
+
+        // Nothing is written there (logs go to the file) but the pipes must be drained so etcd never blocks on them.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new EtcdProcess(process, layout, logFile);
+    }
+
+    /// <summary>The last lines of the member's log, for error messages.</summary>
+    public string LogTail(int lines = 8)
+    {
+        try
+        {
+            using var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            var all = reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            return string.Join('\n', all.TakeLast(lines));
+        }
+        catch (IOException)
+        {
+            return "(no log)";
+        }
+    }
+
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        Signal(_process.Id, SigCont);
+        Signal(_process.Id, SigTerm);
+        using var timeout = new CancellationTokenSource(grace);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+        }
+    }
+
+    /// <summary>SIGKILL, as a crash would.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit(10_000);
+        }
+    }
+
+    /// <summary>SIGSTOP: the process stays alive but answers nothing (a hung member).</summary>
+    public void Pause() => Signal(_process.Id, SigStop);
+
+    public void Resume() => Signal(_process.Id, SigCont);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        _process.Dispose();
+    }
+
+    internal static void KillPid(int pid) => Signal(pid, SigKill);
+
+    private static void Signal(int pid, int signal)
+    {
+        if (sys_kill(pid, signal) != 0)
+        {
+            // ESRCH: already gone. Anything else is not worth failing a stop over.
+            _ = Marshal.GetLastPInvokeError();
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int sys_kill(int pid, int signal);
+}

@@ -1,0 +1,248 @@
+using System.Globalization;
+using System.Text.Json;
+using Console.Domain.Clusters;
+using Console.Domain.Configuration;
+using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Etcd;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Console.Infrastructure.Sandbox;
+
+/// <summary>
+/// A local etcd cluster for trying the console: N members on free loopback ports, data under DataDir/sandbox,
+/// registered as the cluster "sandbox" with managed members. Ports and the cluster token are remembered in
+/// sandbox.json so a restart brings back the same cluster with its data. Members are stopped with the console;
+/// members orphaned by a console that was killed are found by their pid file and stopped at the next start.
+/// </summary>
+public sealed partial class SandboxCluster(
+    IOptions<ConsoleSettings> settings,
+    ClusterCatalog catalog,
+    EtcdClientFactory clients,
+    ILogger<SandboxCluster> logger) : IHostedService, IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private readonly List<EtcdProcess> _members = [];
+
+    public string Directory { get; } = Path.GetFullPath(Path.Combine(settings.Value.DataDir, "sandbox"));
+
+    public IReadOnlyList<EtcdProcess> Members => _members;
+
+    private string StateFile => Path.Combine(Directory, "sandbox.json");
+
+    private string PidFile => Path.Combine(Directory, "members.pid");
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var options = settings.Value.Sandbox;
+        var binary = EtcdBinary.Find(options.EtcdBinary) ?? throw new SandboxException(
+            $"The sandbox cluster needs the '{options.EtcdBinary}' binary, which was not found. {char.ToUpperInvariant(EtcdBinary.InstallHint[0])}{EtcdBinary.InstallHint[1..]}, or set Console:Sandbox:Enabled=false.");
+
+        System.IO.Directory.CreateDirectory(Directory);
+        ReapOrphans();
+        var state = LoadOrCreateState(options.Members);
+        var layouts = state.Members.Select(m => new EtcdMemberLayout(m.Name, m.ClientPort, m.PeerPort, Path.Combine(Directory, m.Name))).ToList();
+        var busy = layouts.SelectMany(l => new[] { l.ClientPort, l.PeerPort }).Where(p => !FreePorts.IsFree(p)).ToList();
+        if (busy.Count > 0)
+        {
+            throw new SandboxException(
+                $"The sandbox cluster's ports {string.Join(", ", busy)} (remembered in {StateFile}) are in use by another process. Stop that process, or delete {Directory} to start a fresh sandbox on new ports.");
+        }
+
+        var initialCluster = EtcdMemberLayout.InitialCluster(layouts);
+        foreach (var layout in layouts)
+        {
+            _members.Add(EtcdProcess.Start(binary, layout, initialCluster, state.Token));
+        }
+
+        await File.WriteAllLinesAsync(PidFile, _members.Select(m => m.Pid.ToString(CultureInfo.InvariantCulture)), cancellationToken).ConfigureAwait(false);
+
+        var spec = new ClusterSpec(
+            ClusterName.Parse(ConsoleSettingsValidator.SandboxClusterName),
+            [.. layouts.Select(l => l.ClientUrl)],
+            null,
+            null,
+            [.. layouts.Select(l => new MemberSpec(l.Name, l.PeerUrl, l.DataDir, MemberControl.Managed))])
+        { IsSandbox = true };
+        var client = clients.For(spec);
+        await WaitForLeaderAsync(client, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+
+        if (!state.Seeded && options.SeedKeys > 0)
+        {
+            await SandboxSeed.WriteAsync(client, layouts[0].ClientUrl, options.SeedKeys, cancellationToken).ConfigureAwait(false);
+            SaveState(state with { Seeded = true });
+        }
+
+        catalog.Register(spec);
+        var endpoints = string.Join(", ", layouts.Select(l => l.ClientUrl));
+        LogStarted(logger, layouts.Count, endpoints, Directory);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(_members.Select(m => m.StopAsync(TimeSpan.FromSeconds(10)))).ConfigureAwait(false);
+        _members.Clear();
+        File.Delete(PidFile);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var member in _members)
+        {
+            await member.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _members.Clear();
+    }
+
+    private async Task WaitForLeaderAsync(EtcdClient client, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var last = "no answer yet";
+        while (true)
+        {
+            if (_members.FirstOrDefault(m => m.HasExited) is { } dead)
+            {
+                throw new SandboxException($"sandbox member {dead.Layout.Name} exited during start-up. Its log ({dead.LogFile}) ends with:\n{dead.LogTail()}");
+            }
+
+            try
+            {
+                var statuses = await Task.WhenAll(_members.Select(m => client.StatusAsync(m.Layout.ClientUrl, deadline.Token))).ConfigureAwait(false);
+                if (statuses.All(s => s.Leader != 0))
+                {
+                    return;
+                }
+
+                last = "members answer but no leader is elected yet";
+            }
+            catch (EtcdException ex)
+            {
+                last = ex.Message;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Deadline: reported below.
+            }
+
+            if (deadline.IsCancellationRequested)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new SandboxException($"the sandbox cluster did not elect a leader within {timeout.TotalSeconds:0} s: {last}");
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+        }
+    }
+
+    /// <summary>Kills etcd processes left behind by a console that was killed before it could stop them.</summary>
+    private void ReapOrphans()
+    {
+        if (!File.Exists(PidFile))
+        {
+            return;
+        }
+
+        foreach (var line in File.ReadAllLines(PidFile))
+        {
+            if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && IsOurMember(pid))
+            {
+                LogReaping(logger, pid);
+                EtcdProcess.KillPid(pid);
+                var gone = SpinWait.SpinUntil(() => !System.IO.Directory.Exists($"/proc/{pid}"), TimeSpan.FromSeconds(10));
+                if (!gone)
+                {
+                    throw new SandboxException($"an earlier sandbox member (pid {pid}) did not exit after SIGKILL");
+                }
+            }
+        }
+
+        File.Delete(PidFile);
+    }
+
+    private bool IsOurMember(int pid)
+    {
+        try
+        {
+            // Only a process whose command line names our sandbox directory: a recycled pid is left alone.
+            var commandLine = File.ReadAllText($"/proc/{pid}/cmdline");
+            return commandLine.Contains(Directory, StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private SandboxState LoadOrCreateState(int memberCount)
+    {
+        if (File.Exists(StateFile))
+        {
+            var existing = JsonSerializer.Deserialize<SandboxState>(File.ReadAllText(StateFile), Json)
+                ?? throw new SandboxException($"{StateFile} is empty; delete {Directory} to start a fresh sandbox");
+            if (existing.Members.Count != memberCount)
+            {
+                LogMemberCountKept(logger, existing.Members.Count, memberCount, Directory);
+            }
+
+            return existing;
+        }
+
+        var ports = FreePorts.Pick(memberCount * 2);
+        var state = new SandboxState(
+            $"sandbox-{Guid.NewGuid():N}",
+            [.. Enumerable.Range(0, memberCount).Select(i => new SandboxMemberState($"m{i + 1}", ports[2 * i], ports[(2 * i) + 1]))],
+            Seeded: false);
+        SaveState(state);
+        return state;
+    }
+
+    private void SaveState(SandboxState state)
+    {
+        var temporary = StateFile + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(state, Json));
+        File.Move(temporary, StateFile, overwrite: true);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox cluster started: {Count} etcd members at {Endpoints}, data in {Directory}")]
+    private static partial void LogStarted(ILogger logger, int count, string endpoints, string directory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping sandbox etcd member left over from an earlier run (pid {Pid})")]
+    private static partial void LogReaping(ILogger logger, int pid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The sandbox in {Directory} has {Existing} members; Console:Sandbox:Members asks for {Wanted}. Keeping the existing cluster; delete the directory to change its size.")]
+    private static partial void LogMemberCountKept(ILogger logger, int existing, int wanted, string directory);
+}
+
+internal sealed record SandboxState(string Token, IReadOnlyList<SandboxMemberState> Members, bool Seeded);
+
+internal sealed record SandboxMemberState(string Name, int ClientPort, int PeerPort);
+
+public sealed class SandboxException : Exception
+{
+    public SandboxException(string message)
+        : base(message)
+    {
+    }
+
+    public SandboxException()
+    {
+    }
+
+    public SandboxException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

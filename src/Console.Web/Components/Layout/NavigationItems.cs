@@ -1,0 +1,12 @@
+namespace Console.Web.Components.Layout;
+
+/// <summary>The navigation menu as data: one entry per feature page.</summary>
+internal static class NavigationItems
+{
+    public sealed record Item(string Text, string Path, string Icon);
+
+    public static readonly IReadOnlyList<Item> All =
+    [
+        new("Cluster status", "/", "monitor_heart"),
+    ];
+}

@@ -1,0 +1,30 @@
+using Console.Web.Api;
+using Console.Web.Components;
+using Radzen;
+
+namespace Console.Web;
+
+internal static class WebServices
+{
+    /// <summary>The UI: Blazor Server with interactive server rendering, and Radzen's services (dialogs, notifications).</summary>
+    public static IServiceCollection AddWebServices(this IServiceCollection services)
+    {
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddRadzenComponents();
+        return services;
+    }
+
+    public static WebApplication UseConsolePipeline(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/error", createScopeForErrors: true);
+        }
+
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        app.MapHealthEndpoints();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+}
