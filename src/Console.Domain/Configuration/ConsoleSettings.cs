@@ -56,6 +56,13 @@ public sealed record EtcdAuthSettings
 {
     public string? User { get; init; }
     public string? Password { get; init; }
+
+    // Records print every property; secrets must never reach a log or a page.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("User = ").Append(User).Append(", Password = ").Append(Password is null ? "null" : "***");
+        return true;
+    }
 }
 
 public sealed record BackupSettings
@@ -103,6 +110,17 @@ public sealed record S3StorageSettings
     public string? SecretAccessKey { get; init; }
     public string? SessionToken { get; init; }
     public bool ForcePathStyle { get; init; } = true;
+
+    // Records print every property; secrets must never reach a log or a page.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Bucket = ").Append(Bucket).Append(", Prefix = ").Append(Prefix).Append(", Region = ").Append(Region)
+            .Append(", Endpoint = ").Append(Endpoint).Append(", AccessKeyId = ").Append(AccessKeyId is null ? "null" : "***")
+            .Append(", SecretAccessKey = ").Append(SecretAccessKey is null ? "null" : "***")
+            .Append(", SessionToken = ").Append(SessionToken is null ? "null" : "***")
+            .Append(", ForcePathStyle = ").Append(ForcePathStyle);
+        return true;
+    }
 }
 
 public sealed record ApiAuthSettings

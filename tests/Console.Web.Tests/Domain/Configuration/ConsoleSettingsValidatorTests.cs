@@ -1,0 +1,121 @@
+using Console.Domain.Configuration;
+
+namespace Console.Web.Tests.Domain.Configuration;
+
+public sealed class ConsoleSettingsValidatorTests
+{
+    private static readonly HashSet<string> ExistingFiles = ["/etc/etcd/ca.pem", "/etc/etcd/client.pem", "/etc/etcd/client-key.pem"];
+
+    private static IReadOnlyList<string> Validate(ConsoleSettings settings) => ConsoleSettingsValidator.Validate(settings, ExistingFiles.Contains);
+
+    private static ClusterSettings Cluster(string name = "prod", params string[] endpoints) =>
+        new() { Name = name, Endpoints = endpoints.Length == 0 ? ["https://10.0.0.1:2379"] : endpoints };
+
+    [Fact]
+    public void No_clusters_is_a_valid_configuration() => Assert.Empty(Validate(new ConsoleSettings()));
+
+    [Fact]
+    public void A_complete_cluster_with_tls_auth_and_members_is_valid()
+    {
+        var settings = new ConsoleSettings
+        {
+            Clusters =
+            [
+                Cluster() with
+                {
+                    Tls = new() { CaFile = "/etc/etcd/ca.pem", CertFile = "/etc/etcd/client.pem", KeyFile = "/etc/etcd/client-key.pem" },
+                    Auth = new() { User = "root", Password = "secret" },
+                    Backup = new() { Enabled = true, Interval = "6h", Targets = ["local"], Retention = new() { Count = 7, MaxAge = "30d" } },
+                    Members = [new() { Name = "m1", PeerUrl = "https://10.0.0.1:2380", DataDir = "/var/lib/etcd", Control = "Command" }],
+                },
+            ],
+            Auth = new() { ApiTokens = [new() { Name = "ci", Sha256 = new string('a', 64), Role = "Operator" }] },
+        };
+
+        Assert.Empty(Validate(settings));
+    }
+
+    public static TheoryData<string, ConsoleSettings, string> InvalidCases => new()
+    {
+        { "empty name", new() { Clusters = [Cluster("")] }, "a cluster name is required" },
+        { "upper-case name", new() { Clusters = [Cluster("Prod")] }, "may contain only lower-case letters" },
+        { "duplicate names", new() { Clusters = [Cluster("a"), Cluster("a")] }, "used by more than one cluster" },
+        { "sandbox name while sandbox on", new() { Sandbox = new() { Enabled = true }, Clusters = [Cluster("sandbox")] }, "reserved for the sandbox" },
+        { "no endpoints", new() { Clusters = [new() { Name = "a" }] }, "at least one client URL is required" },
+        { "endpoint not a URL", new() { Clusters = [Cluster("a", "10.0.0.1:2379")] }, "is not an absolute URL such as https://10.0.0.1:2379" },
+        { "endpoint with path", new() { Clusters = [Cluster("a", "http://10.0.0.1:2379/v3")] }, "must not have a path" },
+        { "endpoint without port", new() { Clusters = [Cluster("a", "http://10.0.0.1")] }, "must name its port explicitly" },
+        { "endpoint with other scheme", new() { Clusters = [Cluster("a", "unix://x:1")] }, "must use http or https" },
+        { "tls file missing", new() { Clusters = [Cluster() with { Tls = new() { CaFile = "/nope/ca.pem" } }] }, "the file '/nope/ca.pem' does not exist" },
+        { "cert without key", new() { Clusters = [Cluster() with { Tls = new() { CertFile = "/etc/etcd/client.pem" } }] }, "CertFile and KeyFile must be given together" },
+        { "tls with http endpoint", new() { Clusters = [Cluster("a", "http://10.0.0.1:2379") with { Tls = new() { CaFile = "/etc/etcd/ca.pem" } }] }, "an endpoint uses http://" },
+        { "user without password", new() { Clusters = [Cluster() with { Auth = new() { User = "root" } }] }, "User and Password must be given together" },
+        { "bad interval", new() { Clusters = [Cluster() with { Backup = new() { Interval = "often" } }] }, "'often' is not a duration" },
+        { "negative retention", new() { Clusters = [Cluster() with { Backup = new() { Retention = new() { Count = -1 } } }] }, "Retention:Count must not be negative" },
+        { "unknown target", new() { Clusters = [Cluster() with { Backup = new() { Targets = ["ftp"] } }] }, "unknown target 'ftp'" },
+        { "unknown member control", new() { Clusters = [Cluster() with { Members = [new() { Name = "m1", Control = "Magic" }] }] }, "'Magic' is not one of Manual, Command, Managed" },
+        { "duplicate member", new() { Clusters = [Cluster() with { Members = [new() { Name = "m1" }, new() { Name = "m1" }] }] }, "member name 'm1' is used twice" },
+        { "bad peer url", new() { Clusters = [Cluster() with { Members = [new() { Name = "m1", PeerUrl = "peer" }] }] }, "PeerUrl" },
+        { "sandbox size", new() { Sandbox = new() { Members = 0 } }, "Sandbox:Members must be between 1 and 9" },
+        { "zero call timeout", new() { Etcd = new() { CallTimeout = TimeSpan.Zero } }, "CallTimeout must be positive" },
+        { "token with plain text instead of hash", new() { Auth = new() { ApiTokens = [new() { Name = "ci", Sha256 = "let-me-in", Role = "Admin" }] } }, "64-character hex sha256" },
+        { "token role", new() { Auth = new() { ApiTokens = [new() { Name = "ci", Sha256 = new string('b', 64), Role = "root" }] } }, "'root' is not one of Viewer, Operator, Admin" },
+        { "s3 endpoint", new() { Storage = new() { S3 = new() { Endpoint = "s3.local" } } }, "is not an http(s) URL" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidCases))]
+    public void Each_rule_reports_a_clear_error(string rule, ConsoleSettings settings, string expected)
+    {
+        var errors = Validate(settings);
+
+        Assert.True(errors.Any(e => e.Contains(expected, StringComparison.Ordinal)), $"{rule}: expected an error containing \"{expected}\", got: {string.Join(" | ", errors)}");
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_at_once_with_the_path_of_the_setting()
+    {
+        var settings = new ConsoleSettings
+        {
+            DataDir = "",
+            Clusters = [new() { Name = "a" }, Cluster("a", "ftp://x:1"), Cluster("b") with { Auth = new() { Password = "p" } }],
+        };
+
+        var errors = Validate(settings);
+
+        Assert.Equal(5, errors.Count);
+        Assert.Contains(errors, e => e.StartsWith("Console:DataDir", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Console:Clusters:0 ('a'):Endpoints", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Console:Clusters:1 ('a'): the name 'a' is used by more than one cluster", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Console:Clusters:1 ('a'):Endpoints: 'ftp://x:1'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Console:Clusters:2 ('b'):Auth", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Errors_never_contain_the_etcd_password()
+    {
+        var settings = new ConsoleSettings { Clusters = [Cluster("BAD NAME", "nope") with { Auth = new() { Password = "hunter2-secret" } }] };
+
+        Assert.All(Validate(settings), e => Assert.DoesNotContain("hunter2-secret", e, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parsed_spec_carries_normalised_endpoints_tls_credentials_and_member_control()
+    {
+        var spec = ClusterSpecParser.Parse(Cluster("prod", "https://10.0.0.1:2379", "https://10.0.0.2:2379") with
+        {
+            Tls = new() { CaFile = "/etc/etcd/ca.pem" },
+            Auth = new() { User = "root", Password = "pw" },
+            Members = [new() { Name = "m1", PeerUrl = "https://10.0.0.1:2380", Control = "Managed" }, new() { Name = "m2" }],
+        });
+
+        Assert.Equal("prod", spec.Name.Value);
+        Assert.Equal([new Uri("https://10.0.0.1:2379"), new Uri("https://10.0.0.2:2379")], spec.Endpoints);
+        Assert.Equal("/etc/etcd/ca.pem", spec.Tls!.CaFile);
+        Assert.Null(spec.Tls.CertFile);
+        Assert.Equal("root", spec.Credentials!.User);
+        Assert.DoesNotContain("pw", spec.Credentials.ToString(), StringComparison.Ordinal);
+        Assert.Equal(Console.Domain.Clusters.MemberControl.Managed, spec.Members[0].Control);
+        Assert.Equal(Console.Domain.Clusters.MemberControl.Manual, spec.Members[1].Control);
+    }
+}
