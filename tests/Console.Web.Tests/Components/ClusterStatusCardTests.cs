@@ -42,7 +42,8 @@ public sealed class ClusterStatusCardTests : IDisposable
         Assert.Equal("Unreachable", card.Find("[data-testid=cluster-state]").TextContent.Trim());
         Assert.Contains("rz-badge-danger", card.Find("[data-testid=cluster-state]").ClassName, StringComparison.Ordinal);
         Assert.Contains("cannot reach 10.0.0.1:2379: connection refused", card.Find("[data-testid=cluster-problems]").TextContent, StringComparison.Ordinal);
-        Assert.Equal("none", card.Find("[data-testid=leader]").TextContent.Trim());
+        Assert.Equal("–", card.Find("[data-testid=leader]").TextContent.Trim());
+        Assert.Equal("–", card.Find("[data-testid=members-up]").TextContent.Trim());
         Assert.Empty(card.FindAll("[data-testid=members]"));
     }
 
