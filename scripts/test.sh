@@ -12,7 +12,7 @@ set +e
 dotnet test Console.sln -c Release --no-build --nologo \
   --blame-hang-timeout 10m \
   --results-directory artifacts/test-results \
-  --logger "console;verbosity=normal" 2>&1 | tee artifacts/test.log
+  --logger "trx;LogFileName=tests.trx" 2>&1 | tee artifacts/test.log
 status=${PIPESTATUS[0]}
 set -e
 

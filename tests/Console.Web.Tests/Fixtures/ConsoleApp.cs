@@ -32,6 +32,7 @@ public sealed class ConsoleApp : IAsyncDisposable
         {
             builder.UseEnvironment("Development");
             builder.UseSetting("Console:DataDir", data.Path);
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {
                 builder.UseSetting(key, value);
