@@ -32,7 +32,7 @@ public sealed class TestEtcdCluster : IAsyncDisposable
 
     public string Directory => _directory.Path;
 
-    public static async Task<TestEtcdCluster> StartAsync(int size = 1, bool tls = false, bool auth = false, string? name = null)
+    public static async Task<TestEtcdCluster> StartAsync(int size = 1, bool tls = false, bool auth = false, string? name = null, IReadOnlyList<string>? extraArguments = null)
     {
         var binary = EtcdBinary.Find("etcd") ?? throw new InvalidOperationException($"etcd is not installed: {EtcdBinary.InstallHint}");
         var directory = new TestDirectory(name ?? "etcd");
@@ -42,9 +42,9 @@ public sealed class TestEtcdCluster : IAsyncDisposable
             .Select(i => new EtcdMemberLayout($"m{i + 1}", ports[2 * i], ports[(2 * i) + 1], directory.Combine($"m{i + 1}"), tls ? "https" : "http"))
             .ToList();
         var initialCluster = EtcdMemberLayout.InitialCluster(layouts);
-        var extra = certificates is null
-            ? []
-            : new[] { "--cert-file", certificates.ServerCertFile, "--key-file", certificates.ServerKeyFile, "--client-cert-auth", "--trusted-ca-file", certificates.CaFile };
+        string[] extra = certificates is null
+            ? [.. extraArguments ?? []]
+            : ["--cert-file", certificates.ServerCertFile, "--key-file", certificates.ServerKeyFile, "--client-cert-auth", "--trusted-ca-file", certificates.CaFile, .. extraArguments ?? []];
         var token = $"test-{Guid.NewGuid():N}";
         var members = layouts.Select(l => EtcdProcess.Start(binary, l, initialCluster, token, extra)).ToList();
         var cluster = new TestEtcdCluster(directory, members, certificates, auth);

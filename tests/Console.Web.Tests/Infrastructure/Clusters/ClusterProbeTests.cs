@@ -70,4 +70,52 @@ public sealed class ClusterProbeTests
         Assert.Contains($"127.0.0.1:{ports[1]}", problem, StringComparison.Ordinal);
         Assert.Contains("connection refused", problem, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_nospace_alarm_is_shown_by_member_and_writes_fail_with_an_alarm_error()
+    {
+        // A backend quota far below what the writes need makes etcd raise a real NOSPACE alarm.
+        await using var etcd = await TestEtcdCluster.StartAsync(extraArguments: ["--quota-backend-bytes=131072"]);
+        var probe = Probe(out var factory);
+        using var _ = factory;
+        var client = factory.For(etcd.Spec());
+        var big = new string('x', 64 * 1024);
+
+        var error = await Assert.ThrowsAsync<EtcdException>(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await client.PutAsync(etcd.Endpoints[0], $"/big/{i}", big, CancellationToken.None);
+            }
+        });
+        var health = await probe.ProbeAsync(etcd.Spec(), CancellationToken.None);
+
+        Assert.Equal(EtcdErrorKind.AlarmActive, error.Kind);
+        Assert.Contains("database space exceeded", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ClusterState.Degraded, health.State);
+        Assert.StartsWith("NOSPACE on m1", Assert.Single(health.Alarms), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Losing_quorum_is_reported_as_no_leader()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync(size: 3);
+        var probe = Probe(out var factory);
+        using var _ = factory;
+        var survivor = etcd.Members.Single(m => m.Layout.Name == "m1");
+        foreach (var member in etcd.Members.Where(m => m != survivor))
+        {
+            member.Kill();
+        }
+
+        // The survivor notices within an election timeout (1 s by default) that it has no leader.
+        var health = await Eventually.ValueAsync(
+            () => probe.ProbeAsync(etcd.Spec(), CancellationToken.None),
+            h => h.State == ClusterState.NoLeader,
+            TimeSpan.FromSeconds(20));
+
+        Assert.Equal((1, 3), (health.MembersUp, health.MembersTotal));
+        Assert.Null(health.LeaderName);
+        Assert.Contains("lost quorum", health.Problems[0], StringComparison.Ordinal);
+    }
 }
