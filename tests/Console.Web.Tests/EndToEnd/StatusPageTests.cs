@@ -16,7 +16,8 @@ public sealed class StatusPageTests(Browser browser)
             ["Console:Sandbox:Members"] = "3",
             ["Console:Sandbox:SeedKeys"] = "200",
         });
-        var page = await browser.OpenAsync(app.Address);
+        await using var session = await browser.OpenAsync(app.Address);
+        var page = session.Page;
 
         var card = page.Locator("[data-testid=cluster-card][data-cluster=sandbox]");
         await Expect(card).ToHaveAttributeAsync("data-state", "Healthy", new() { Timeout = 30_000 });
@@ -41,7 +42,8 @@ public sealed class StatusPageTests(Browser browser)
             ["Console:Clusters:0:Endpoints:0"] = $"http://127.0.0.1:{port}",
             ["Console:Etcd:PollInterval"] = "00:00:01",
         });
-        var page = await browser.OpenAsync(app.Address);
+        await using var session = await browser.OpenAsync(app.Address);
+        var page = session.Page;
 
         var card = page.Locator("[data-testid=cluster-card][data-cluster=offline]");
         await Expect(card).ToHaveAttributeAsync("data-state", "Unreachable", new() { Timeout = 30_000 });

@@ -20,13 +20,17 @@ public sealed class Browser : IAsyncLifetime
         });
     }
 
-    /// <summary>Opens <paramref name="address"/> and waits until the Blazor circuit is interactive.</summary>
-    public async Task<IPage> OpenAsync(Uri address)
+    /// <summary>
+    /// Opens <paramref name="address"/> in a fresh browser context and waits until the Blazor circuit is interactive.
+    /// Dispose the session before the app: an open circuit holds the server's shutdown.
+    /// </summary>
+    public async Task<BrowserSession> OpenAsync(Uri address)
     {
-        var page = await Instance.NewPageAsync(new() { ViewportSize = new() { Width = 1400, Height = 900 } });
+        var context = await Instance.NewContextAsync(new() { ViewportSize = new() { Width = 1400, Height = 900 } });
+        var page = await context.NewPageAsync();
         await page.GotoAsync(address.ToString());
         await page.Locator("[data-testid=interactive]").WaitForAsync(new() { Timeout = 30_000 });
-        return page;
+        return new BrowserSession(context, page);
     }
 
     /// <summary>Saves a screenshot under artifacts/screenshots at the repository root.</summary>
@@ -59,6 +63,13 @@ public sealed class Browser : IAsyncLifetime
 
         _playwright?.Dispose();
     }
+}
+
+public sealed class BrowserSession(IBrowserContext context, IPage page) : IAsyncDisposable
+{
+    public IPage Page { get; } = page;
+
+    public ValueTask DisposeAsync() => new(context.CloseAsync());
 }
 
 [CollectionDefinition(Name)]
