@@ -1,8 +1,11 @@
 using Console.Domain.Configuration;
+using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Configuration;
 using Console.Infrastructure.Etcd;
+using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Sandbox;
+using Console.Infrastructure.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -18,9 +21,11 @@ public static class DependencyInjection
         ArgumentNullException.ThrowIfNull(configuration);
         return services
             .AddConsoleSettings(configuration)
+            .AddPersistence()
             .AddEtcd()
             .AddSandbox(configuration)
-            .AddClusterStatus();
+            .AddClusterStatus()
+            .AddBackups();
     }
 
     private static IServiceCollection AddConsoleSettings(this IServiceCollection services, IConfiguration configuration)
@@ -30,6 +35,23 @@ public static class DependencyInjection
         services.AddOptions<ConsoleSettings>()
             .Bind(configuration.GetSection(ConsoleSettings.SectionName))
             .ValidateOnStart();
+        return services;
+    }
+
+    private static IServiceCollection AddPersistence(this IServiceCollection services)
+    {
+        services.AddSingleton<ConsoleDatabase>();
+        services.AddSingleton<BackupRecordStore>();
+        services.AddSingleton<LocalSnapshotStore>();
+
+        // First hosted service: the schema is migrated and a crashed run's leftovers are settled before anything else.
+        services.AddHostedService<BackupStartup>();
+        return services;
+    }
+
+    private static IServiceCollection AddBackups(this IServiceCollection services)
+    {
+        services.AddSingleton<BackupRunner>();
         return services;
     }
 

@@ -9,6 +9,14 @@ public sealed record ClusterSpec(
     IReadOnlyList<MemberSpec> Members)
 {
     public bool IsSandbox { get; init; }
+
+    public BackupPolicy Backup { get; init; } = BackupPolicy.Default;
+}
+
+/// <summary>How a cluster is backed up. Targets default to the local store so "Back up now" always has somewhere to write.</summary>
+public sealed record BackupPolicy(bool Enabled, TimeSpan? Interval, string? Cron, bool Paused, Backups.RetentionPolicy Retention, IReadOnlyList<string> Targets)
+{
+    public static readonly BackupPolicy Default = new(false, null, null, false, Backups.RetentionPolicy.Default, ["local"]);
 }
 
 /// <summary>Client TLS material: a CA to trust (null = the system store) and an optional client certificate.</summary>

@@ -24,7 +24,15 @@ public static class ClusterSpecParser
                 Blank(m.DataDir),
                 m.Control is null ? MemberControl.Manual : Enum.Parse<MemberControl>(m.Control)))
             .ToArray();
-        return new ClusterSpec(ClusterName.Parse(settings.Name!), endpoints, tls, credentials, members);
+        var backup = settings.Backup;
+        var policy = new BackupPolicy(
+            backup.Enabled,
+            DurationText.TryParse(backup.Interval, out var interval) ? interval : null,
+            string.IsNullOrWhiteSpace(backup.Cron) ? null : backup.Cron.Trim(),
+            backup.Paused,
+            new Backups.RetentionPolicy(backup.Retention.Count, DurationText.TryParse(backup.Retention.MaxAge, out var maxAge) ? maxAge : null),
+            backup.Targets.Count == 0 ? ["local"] : [.. backup.Targets]);
+        return new ClusterSpec(ClusterName.Parse(settings.Name!), endpoints, tls, credentials, members) { Backup = policy };
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

@@ -33,6 +33,10 @@ public sealed record EtcdSettings
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>How often the status poller asks every cluster for its state.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>A snapshot stream that delivers nothing for this long fails (a paused or wedged member).</summary>
+    public TimeSpan SnapshotIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>The longest a whole snapshot may take.</summary>
+    public TimeSpan SnapshotDeadline { get; init; } = TimeSpan.FromHours(1);
 }
 
 public sealed record ClusterSettings

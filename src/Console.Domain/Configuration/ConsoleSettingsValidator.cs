@@ -84,6 +84,11 @@ public static class ConsoleSettingsValidator
             errors.Add($"Console:Etcd:CallTimeout must be positive (was {etcd.CallTimeout}).");
         }
 
+        if (etcd.SnapshotIdleTimeout <= TimeSpan.Zero || etcd.SnapshotDeadline <= TimeSpan.Zero)
+        {
+            errors.Add($"Console:Etcd:SnapshotIdleTimeout and SnapshotDeadline must be positive (were {etcd.SnapshotIdleTimeout} and {etcd.SnapshotDeadline}).");
+        }
+
         if (etcd.PollInterval < TimeSpan.FromSeconds(1))
         {
             errors.Add($"Console:Etcd:PollInterval must be at least 1 second (was {etcd.PollInterval}).");

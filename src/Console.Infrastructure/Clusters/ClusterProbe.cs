@@ -26,7 +26,7 @@ public sealed class ClusterProbe(EtcdClientFactory clients, TimeProvider clock)
         var errors = new Dictionary<ulong, string>();
         var probes = members.Where(m => m.HasStarted).Select(async member =>
         {
-            var endpoint = EndpointOf(member, cluster, reachable);
+            var endpoint = MemberEndpoints.For(member, cluster, reachable);
             try
             {
                 return (member.Id, Status: await client.StatusAsync(endpoint, cancellationToken).ConfigureAwait(false), Error: (string?)null);
@@ -70,24 +70,5 @@ public sealed class ClusterProbe(EtcdClientFactory clients, TimeProvider clock)
         }
 
         return ClusterHealth.Compose(cluster.Name, clock.GetUtcNow(), members, statuses, errors, alarms, keyCount, problems);
-    }
-
-    /// <summary>
-    /// The URL to ask a member for its own status: its advertised client URL, unless the console reaches the cluster
-    /// through configured endpoints that match none of the advertised ones (a proxy or NAT), in which case the
-    /// configured endpoint that reached the cluster stands in.
-    /// </summary>
-    private static Uri EndpointOf(EtcdMember member, ClusterSpec cluster, Uri reachable)
-    {
-        foreach (var url in member.ClientUrls)
-        {
-            if (Uri.TryCreate(url, UriKind.Absolute, out var advertised) &&
-                cluster.Endpoints.Any(e => e.Authority == advertised.Authority && e.Scheme == advertised.Scheme))
-            {
-                return advertised;
-            }
-        }
-
-        return member.ClientUrls.Count > 0 && Uri.TryCreate(member.ClientUrls[0], UriKind.Absolute, out var first) ? first : reachable;
     }
 }

@@ -80,6 +80,37 @@ public sealed class EtcdClient : IDisposable
     }
 
     /// <summary>
+    /// Streams a snapshot from <paramref name="endpoint"/> into <paramref name="sink"/>, never holding more than one
+    /// message in memory, and verifies it (sha256 footer, size, clean end). The sink receives every byte, footer
+    /// included, so what it stores is byte-identical to <c>etcdctl snapshot save</c>.
+    /// </summary>
+    public async Task<SnapshotResult> SnapshotAsync(Uri endpoint, ISnapshotSink sink, IProgress<SnapshotProgress>? progress, SnapshotOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(options);
+        var token = await TokenAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        using var verifier = new SnapshotVerifier();
+        long? total = null;
+        long? revision = null;
+        await _channel.ServerStreamAsync(endpoint, "/etcdserverpb.Maintenance/Snapshot", new SnapshotRequest(), token, options.IdleTimeout, options.Deadline, async message =>
+        {
+            var (remaining, headerRevision, blob) = SnapshotResponseReader.Read(message);
+            revision ??= headerRevision;
+            if (total is null && remaining is { } r)
+            {
+                // remaining_bytes counts what is left after this message, excluding the 32-byte footer message.
+                total = verifier.Length + blob.Length + (long)r + SnapshotVerifier.FooterSize;
+            }
+
+            verifier.Append(blob.Span);
+            await sink.WriteAsync(blob, cancellationToken).ConfigureAwait(false);
+            progress?.Report(new SnapshotProgress(verifier.Length, total));
+        }, cancellationToken).ConfigureAwait(false);
+
+        return new SnapshotResult(verifier.Length, verifier.Complete(), revision);
+    }
+
+    /// <summary>
     /// Runs <paramref name="call"/> against the configured endpoints in order until one succeeds. When all fail, the
     /// error names every endpoint and why it failed.
     /// </summary>

@@ -59,6 +59,88 @@ internal sealed class EtcdGrpcChannel : IDisposable
         }
     }
 
+    /// <summary>
+    /// A server-streaming call: <paramref name="onMessage"/> sees each message in a reused buffer (valid only during the
+    /// call). Fails when no byte arrives for <paramref name="idleTimeout"/> (a paused or wedged member), when the whole
+    /// call exceeds <paramref name="deadline"/>, and when the stream ends without grpc-status 0.
+    /// </summary>
+    public async Task ServerStreamAsync(
+        Uri endpoint,
+        string method,
+        IMessage request,
+        string? token,
+        TimeSpan idleTimeout,
+        TimeSpan deadline,
+        Func<Memory<byte>, ValueTask> onMessage,
+        CancellationToken cancellationToken)
+    {
+        using var overall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        overall.CancelAfter(deadline);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(overall.Token);
+        idle.CancelAfter(idleTimeout);
+        var header = new byte[GrpcFraming.HeaderSize];
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        long received = 0;
+        try
+        {
+            using var message = CreateRequest(endpoint, method, request, token, deadline);
+            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+            EnsureGrpcResponse(response, endpoint);
+            var stream = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    idle.CancelAfter(idleTimeout);
+                    var got = await stream.ReadAtLeastAsync(header, GrpcFraming.HeaderSize, throwOnEndOfStream: false, idle.Token).ConfigureAwait(false);
+                    if (got == 0)
+                    {
+                        break;
+                    }
+
+                    if (got < GrpcFraming.HeaderSize)
+                    {
+                        throw new HttpIOException(HttpRequestError.ResponseEnded, "the stream ended in the middle of a message header");
+                    }
+
+                    var length = SnapshotResponseReader.ReadFrameLength(header);
+                    if (buffer.Length < length)
+                    {
+                        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+                    }
+
+                    await stream.ReadExactlyAsync(buffer.AsMemory(0, length), idle.Token).ConfigureAwait(false);
+                    received += GrpcFraming.HeaderSize + length;
+
+                    // Time spent by the consumer (disk, upload) is not the server being idle.
+                    idle.CancelAfter(Timeout.InfiniteTimeSpan);
+                    await onMessage(buffer.AsMemory(0, length)).ConfigureAwait(false);
+                }
+
+                EnsureOkTrailers(response, endpoint);
+            }
+        }
+        catch (Exception ex) when (ex is not EtcdException && !cancellationToken.IsCancellationRequested && ex is OperationCanceledException)
+        {
+            throw overall.IsCancellationRequested
+                ? new EtcdException(EtcdErrorKind.DeadlineExceeded, $"the stream from {endpoint.Authority} did not finish within {deadline} (deadline exceeded) after {received:N0} bytes", endpoint, EtcdErrors.DeadlineExceededCode, ex)
+                : new EtcdException(EtcdErrorKind.DeadlineExceeded, $"{endpoint.Authority} sent nothing for {idleTimeout.TotalSeconds:0.#} s after {received:N0} bytes: the member is hung or the network stalled (idle timeout)", endpoint, EtcdErrors.DeadlineExceededCode, ex);
+        }
+        catch (Exception ex) when (ex is HttpIOException or IOException && received > 0)
+        {
+            throw new EtcdException(EtcdErrorKind.Unreachable, $"the stream from {endpoint.Authority} was cut after {received:N0} bytes: {ex.Message} (did the member stop or the connection drop?)", endpoint, null, ex);
+        }
+        catch (Exception ex) when (ex is not EtcdException && !(cancellationToken.IsCancellationRequested && ex is OperationCanceledException))
+        {
+            throw EtcdErrors.FromException(ex, endpoint, deadline, deadlineHit: false);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private static HttpRequestMessage CreateRequest(Uri endpoint, string method, IMessage request, string? token, TimeSpan timeout)
     {
         var content = new ByteArrayContent(GrpcFraming.Frame(request));

@@ -1,0 +1,326 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using Console.Domain.Backups;
+using Console.Domain.Clusters;
+using Console.Domain.Configuration;
+using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Etcd;
+using Console.Infrastructure.Persistence;
+using Console.Infrastructure.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Console.Infrastructure.Backups;
+
+/// <summary>
+/// Takes backups: one run per cluster at a time, whoever asks (button, API, schedule, restore). A run picks a healthy
+/// member (a follower where possible), streams its snapshot into the store while verifying it, finalizes it
+/// atomically with a manifest, records the attempt, and prunes by retention. Failures leave no file at a final name
+/// and are recorded with the error an operator needs; a prune failure is noted on the record but never fails the run.
+/// </summary>
+public sealed partial class BackupRunner(
+    ClusterCatalog catalog,
+    EtcdClientFactory clients,
+    LocalSnapshotStore store,
+    BackupRecordStore records,
+    IOptions<ConsoleSettings> settings,
+    TimeProvider clock,
+    IHostApplicationLifetime lifetime,
+    ILogger<BackupRunner> logger)
+{
+    private static readonly string ConsoleVersion = typeof(BackupRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(150);
+    private readonly ConcurrentDictionary<string, BackupRun> _running = new(StringComparer.Ordinal);
+
+    /// <summary>Raised (throttled) while a run streams, and at each phase change.</summary>
+    public event Action<BackupRun>? Progress;
+
+    /// <summary>Raised once per run with its final record.</summary>
+    public event Action<BackupRecord>? Completed;
+
+    public IReadOnlyCollection<BackupRun> Running => [.. _running.Values];
+
+    public BackupRun? RunningFor(string cluster) => _running.GetValueOrDefault(cluster);
+
+    /// <summary>Starts a backup in the background and returns once it is recorded as Running.</summary>
+    public async Task<BackupStart> StartAsync(string cluster, BackupTrigger trigger, string requestedBy, CancellationToken cancellationToken)
+    {
+        if (catalog.Find(cluster) is not { } spec)
+        {
+            return new BackupStart.UnknownCluster(cluster);
+        }
+
+        var run = new BackupRun(cluster, trigger, requestedBy, clock.GetUtcNow());
+        if (!_running.TryAdd(cluster, run))
+        {
+            return new BackupStart.AlreadyRunning(_running[cluster]);
+        }
+
+        try
+        {
+            run.RecordId = await records.InsertRunningAsync(
+                new BackupRecord { Cluster = cluster, Trigger = trigger, RequestedBy = requestedBy, StartedAt = run.StartedAt, Targets = string.Join('+', spec.Backup.Targets) },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _running.TryRemove(cluster, out _);
+            throw;
+        }
+
+        LogStarted(logger, cluster, run.RecordId, trigger, requestedBy);
+        Publish(run);
+        _ = Task.Run(() => ExecuteAsync(spec, run), CancellationToken.None);
+        return new BackupStart.Started(run);
+    }
+
+    /// <summary>Starts a backup and waits for its final record (scheduled and pre-restore runs).</summary>
+    public async Task<BackupRecord> RunAsync(string cluster, BackupTrigger trigger, string requestedBy, CancellationToken cancellationToken)
+    {
+        var start = await StartAsync(cluster, trigger, requestedBy, cancellationToken).ConfigureAwait(false);
+        return start switch
+        {
+            BackupStart.Started s => await s.Run.Completion.WaitAsync(cancellationToken).ConfigureAwait(false),
+            BackupStart.AlreadyRunning r => await r.Run.Completion.WaitAsync(cancellationToken).ConfigureAwait(false),
+            _ => throw new InvalidOperationException($"there is no cluster named '{cluster}'"),
+        };
+    }
+
+    private async Task ExecuteAsync(ClusterSpec spec, BackupRun run)
+    {
+        var stopping = lifetime.ApplicationStopping;
+        var record = new BackupRecord
+        {
+            Id = run.RecordId,
+            Cluster = run.Cluster,
+            Trigger = run.Trigger,
+            RequestedBy = run.RequestedBy,
+            StartedAt = run.StartedAt,
+            Targets = string.Join('+', spec.Backup.Targets),
+            Status = BackupStatus.Running,
+        };
+        try
+        {
+            record = await SnapshotAsync(spec, run, record, stopping).ConfigureAwait(false);
+            record = await PruneAsync(spec, run, record).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (stopping.IsCancellationRequested && ex is OperationCanceledException)
+        {
+            record = record with { Status = BackupStatus.Interrupted, FinishedAt = clock.GetUtcNow(), Error = "the console was stopped while this backup was running; no snapshot was kept" };
+        }
+        catch (Exception ex)
+        {
+            record = record with { Status = BackupStatus.Failed, FinishedAt = clock.GetUtcNow(), Error = Describe(ex) };
+            LogFailed(logger, run.Cluster, run.RecordId, record.Error);
+        }
+
+        try
+        {
+            await records.UpdateAsync(record, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRecordFailed(logger, run.Cluster, run.RecordId, ex);
+        }
+        finally
+        {
+            run.Phase = BackupPhase.Finished;
+            _running.TryRemove(new KeyValuePair<string, BackupRun>(run.Cluster, run));
+            run.Complete(record);
+            Publish(run);
+            Completed?.Invoke(record);
+        }
+    }
+
+    private async Task<BackupRecord> SnapshotAsync(ClusterSpec spec, BackupRun run, BackupRecord record, CancellationToken cancellationToken)
+    {
+        var client = clients.For(spec);
+        run.Phase = BackupPhase.ChoosingMember;
+        Publish(run);
+        var (choice, status) = await ChooseMemberAsync(client, spec, cancellationToken).ConfigureAwait(false);
+        record = record with { MemberNote = choice.Note };
+        if (!choice.Found)
+        {
+            throw new BackupException(choice.Note);
+        }
+
+        run.Member = choice.Member!.Name;
+        run.Phase = BackupPhase.Streaming;
+        Publish(run);
+        var name = SnapshotName.For(spec.Name, clock.GetUtcNow());
+        var etcd = settings.Value.Etcd;
+        using var writer = store.BeginWrite(name);
+        var progress = new ThrottledProgress(this, run, clock);
+        var result = await client.SnapshotAsync(choice.Endpoint!, writer, progress, new SnapshotOptions(etcd.SnapshotIdleTimeout, etcd.SnapshotDeadline), cancellationToken).ConfigureAwait(false);
+
+        run.Phase = BackupPhase.Finalizing;
+        Publish(run);
+        var finishedAt = clock.GetUtcNow();
+        var revision = result.Revision ?? status?.Revision;
+        await writer.CompleteAsync(
+            new SnapshotManifest
+            {
+                Cluster = spec.Name.Value,
+                FileName = name.FileName,
+                Member = choice.Member.Name,
+                MemberId = choice.Member.IdHex,
+                Revision = revision,
+                RaftIndex = (long?)status?.RaftIndex,
+                DbSize = status?.DbSize,
+                SizeBytes = result.Size,
+                Sha256 = result.Sha256,
+                EtcdVersion = status?.Version,
+                Trigger = run.Trigger.ToString(),
+                RequestedBy = run.RequestedBy,
+                StartedAt = run.StartedAt,
+                FinishedAt = finishedAt,
+                ConsoleVersion = ConsoleVersion,
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        LogSucceeded(logger, spec.Name.Value, run.RecordId, name.FileName, result.Size, choice.Member.Name);
+        return record with
+        {
+            Status = BackupStatus.Succeeded,
+            FinishedAt = finishedAt,
+            Member = choice.Member.Name,
+            FileName = name.FileName,
+            Location = writer.FinalPath,
+            SizeBytes = result.Size,
+            Sha256 = result.Sha256,
+            Revision = revision,
+            RaftIndex = (long?)status?.RaftIndex,
+            EtcdVersion = status?.Version,
+        };
+    }
+
+    private static async Task<(MemberChoice Choice, EtcdMemberStatus? Status)> ChooseMemberAsync(EtcdClient client, ClusterSpec spec, CancellationToken cancellationToken)
+    {
+        var (reachable, members) = await client.OnAnyEndpointAsync(client.ListMembersAsync, cancellationToken).ConfigureAwait(false);
+        var statuses = new ConcurrentDictionary<ulong, EtcdMemberStatus>();
+        var errors = new ConcurrentDictionary<ulong, string>();
+        await Task.WhenAll(members.Where(m => m.HasStarted).Select(async member =>
+        {
+            try
+            {
+                statuses[member.Id] = await client.StatusAsync(MemberEndpoints.For(member, spec, reachable), cancellationToken).ConfigureAwait(false);
+            }
+            catch (EtcdException ex)
+            {
+                errors[member.Id] = ex.Message;
+            }
+        })).ConfigureAwait(false);
+
+        IReadOnlyList<EtcdAlarm> alarms;
+        try
+        {
+            alarms = await client.ListAlarmsAsync(reachable, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EtcdException)
+        {
+            alarms = [];
+        }
+
+        var choice = MemberSelector.Choose(members, statuses, errors, alarms, m => m.HasStarted ? MemberEndpoints.For(m, spec, reachable) : null);
+        return (choice, choice.Member is null ? null : statuses.GetValueOrDefault(choice.Member.Id));
+    }
+
+    private async Task<BackupRecord> PruneAsync(ClusterSpec spec, BackupRun run, BackupRecord record)
+    {
+        run.Phase = BackupPhase.Pruning;
+        Publish(run);
+        try
+        {
+            var existing = store.List(spec.Name);
+            var plan = RetentionPlanner.Plan(existing.Select(s => s.Name.FileName), spec.Name, spec.Backup.Retention, clock.GetUtcNow());
+            foreach (var (name, _) in plan.Delete)
+            {
+                store.Delete(name);
+            }
+
+            var note = plan.Delete.Count == 0
+                ? $"retention ({spec.Backup.Retention}): nothing to delete, {plan.Keep.Count} kept"
+                : $"retention ({spec.Backup.Retention}): deleted {string.Join(", ", plan.Delete.Select(d => $"{d.Name.FileName} ({d.Reason})"))}; {plan.Keep.Count} kept";
+            return record with { RetentionNote = note };
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogPruneFailed(logger, spec.Name.Value, ex);
+            return record with { RetentionNote = $"retention failed (the backup itself succeeded): {ex.Message}" };
+        }
+    }
+
+    private void Publish(BackupRun run)
+    {
+        try
+        {
+            Progress?.Invoke(run);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A subscriber's failure must never fail a backup.
+            LogSubscriberFailed(logger, ex);
+        }
+    }
+
+    private static string Describe(Exception exception) => exception switch
+    {
+        EtcdException or SnapshotIntegrityException or BackupException => exception.Message,
+        IOException io => $"writing the snapshot failed: {io.Message}",
+        UnauthorizedAccessException denied => $"writing the snapshot failed: {denied.Message}",
+        _ => $"unexpected error: {exception.Message}",
+    };
+
+    private sealed class ThrottledProgress(BackupRunner runner, BackupRun run, TimeProvider clock) : IProgress<SnapshotProgress>
+    {
+        private DateTimeOffset _last = DateTimeOffset.MinValue;
+
+        public void Report(SnapshotProgress value)
+        {
+            run.BytesReceived = value.BytesReceived;
+            run.TotalBytes = value.TotalBytes;
+            var now = clock.GetUtcNow();
+            if (now - _last >= ProgressInterval || value.BytesReceived == value.TotalBytes)
+            {
+                _last = now;
+                runner.Publish(run);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Backup {RecordId} of {Cluster} started ({Trigger}, by {RequestedBy})")]
+    private static partial void LogStarted(ILogger logger, string cluster, long recordId, BackupTrigger trigger, string requestedBy);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Backup {RecordId} of {Cluster} succeeded: {FileName}, {Size} bytes from {Member}")]
+    private static partial void LogSucceeded(ILogger logger, string cluster, long recordId, string fileName, long size, string member);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Backup {RecordId} of {Cluster} failed: {Error}")]
+    private static partial void LogFailed(ILogger logger, string cluster, long recordId, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not record the outcome of backup {RecordId} of {Cluster}")]
+    private static partial void LogRecordFailed(ILogger logger, string cluster, long recordId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention for {Cluster} failed; the backup itself succeeded")]
+    private static partial void LogPruneFailed(ILogger logger, string cluster, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A backup progress subscriber failed")]
+    private static partial void LogSubscriberFailed(ILogger logger, Exception exception);
+}
+
+public sealed class BackupException : Exception
+{
+    public BackupException(string message)
+        : base(message)
+    {
+    }
+
+    public BackupException()
+    {
+    }
+
+    public BackupException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

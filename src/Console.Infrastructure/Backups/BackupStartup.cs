@@ -1,0 +1,36 @@
+using Console.Infrastructure.Persistence;
+using Console.Infrastructure.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Console.Infrastructure.Backups;
+
+/// <summary>
+/// Runs first at start-up: brings the database schema up to date, marks records a crashed console left Running as
+/// Interrupted, and removes our leftover partial files (never anything at a final name, never a file not ours).
+/// </summary>
+public sealed partial class BackupStartup(ConsoleDatabase database, BackupRecordStore records, LocalSnapshotStore store, TimeProvider clock, ILogger<BackupStartup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        var interrupted = await records.MarkInterruptedAsync(clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (interrupted > 0)
+        {
+            LogInterrupted(logger, interrupted);
+        }
+
+        foreach (var file in store.RemoveLeftovers())
+        {
+            LogLeftover(logger, file);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} backup(s) were running when the console last stopped; recorded as Interrupted")]
+    private static partial void LogInterrupted(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed the unfinished snapshot file {File} left by an earlier run")]
+    private static partial void LogLeftover(ILogger logger, string file);
+}

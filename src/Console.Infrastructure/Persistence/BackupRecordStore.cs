@@ -1,0 +1,206 @@
+using System.Globalization;
+using Console.Domain.Backups;
+using Dapper;
+
+namespace Console.Infrastructure.Persistence;
+
+public sealed record BackupQuery(string? Cluster = null, BackupStatus? Status = null, BackupTrigger? Trigger = null, string SortBy = "StartedAt", bool Descending = true, int Skip = 0, int Take = 50);
+
+public sealed record BackupPage(IReadOnlyList<BackupRecord> Items, int Total);
+
+/// <summary>Backup records in SQLite. Times are stored as round-trip ISO-8601 UTC text, so they sort as text.</summary>
+public sealed class BackupRecordStore(ConsoleDatabase database)
+{
+    // Sortable columns by the property names the UI grid uses; anything else falls back to the start time.
+    private static readonly Dictionary<string, string> SortColumns = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["StartedAt"] = "started_at",
+        ["FinishedAt"] = "finished_at",
+        ["Cluster"] = "cluster",
+        ["Status"] = "status",
+        ["Trigger"] = "trigger",
+        ["SizeBytes"] = "size_bytes",
+        ["Revision"] = "revision",
+        ["Member"] = "member",
+        ["Duration"] = "duration_ms",
+    };
+
+    private const string Columns = """
+        id AS Id, cluster AS Cluster, trigger AS Trigger, requested_by AS RequestedBy, status AS Status,
+        started_at AS StartedAt, finished_at AS FinishedAt, member AS Member, member_note AS MemberNote, error AS Error,
+        file_name AS FileName, location AS Location, targets AS Targets, size_bytes AS SizeBytes, sha256 AS Sha256,
+        revision AS Revision, raft_index AS RaftIndex, etcd_version AS EtcdVersion, retention_note AS RetentionNote
+        """;
+
+    public async Task<long> InsertRunningAsync(BackupRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await connection.ExecuteScalarAsync<long>(
+                """
+                INSERT INTO backups (cluster, trigger, requested_by, status, started_at, targets)
+                VALUES (@Cluster, @Trigger, @RequestedBy, @Status, @StartedAt, @Targets);
+                SELECT last_insert_rowid();
+                """,
+                new { record.Cluster, Trigger = record.Trigger.ToString(), record.RequestedBy, Status = nameof(BackupStatus.Running), StartedAt = Text(record.StartedAt), record.Targets }).ConfigureAwait(false);
+        }
+    }
+
+    public async Task UpdateAsync(BackupRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.ExecuteAsync(
+                """
+                UPDATE backups SET status = @Status, finished_at = @FinishedAt, member = @Member, member_note = @MemberNote,
+                    error = @Error, file_name = @FileName, location = @Location, targets = @Targets, size_bytes = @SizeBytes,
+                    sha256 = @Sha256, revision = @Revision, raft_index = @RaftIndex, etcd_version = @EtcdVersion,
+                    duration_ms = @DurationMs, retention_note = @RetentionNote
+                WHERE id = @Id
+                """,
+                new
+                {
+                    record.Id,
+                    Status = record.Status.ToString(),
+                    FinishedAt = record.FinishedAt is { } f ? Text(f) : null,
+                    record.Member,
+                    record.MemberNote,
+                    record.Error,
+                    record.FileName,
+                    record.Location,
+                    record.Targets,
+                    record.SizeBytes,
+                    record.Sha256,
+                    record.Revision,
+                    record.RaftIndex,
+                    record.EtcdVersion,
+                    DurationMs = record.Duration is { } d ? (long?)d.TotalMilliseconds : null,
+                    record.RetentionNote,
+                }).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<BackupRecord?> GetAsync(long id, CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<Row>($"SELECT {Columns} FROM backups WHERE id = @id", new { id }).ConfigureAwait(false);
+            return row?.ToRecord();
+        }
+    }
+
+    public async Task<BackupPage> QueryAsync(BackupQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var where = new List<string>();
+        if (query.Cluster is not null)
+        {
+            where.Add("cluster = @Cluster");
+        }
+
+        if (query.Status is not null)
+        {
+            where.Add("status = @Status");
+        }
+
+        if (query.Trigger is not null)
+        {
+            where.Add("trigger = @Trigger");
+        }
+
+        var filter = where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where);
+        var column = SortColumns.GetValueOrDefault(query.SortBy, "started_at");
+        var direction = query.Descending ? "DESC" : "ASC";
+        var parameters = new
+        {
+            query.Cluster,
+            Status = query.Status?.ToString(),
+            Trigger = query.Trigger?.ToString(),
+            Skip = Math.Max(0, query.Skip),
+            Take = Math.Clamp(query.Take, 1, 1000),
+        };
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var total = await connection.ExecuteScalarAsync<int>($"SELECT COUNT(*) FROM backups {filter}", parameters).ConfigureAwait(false);
+            var rows = await connection.QueryAsync<Row>(
+                $"SELECT {Columns} FROM backups {filter} ORDER BY {column} {direction}, id {direction} LIMIT @Take OFFSET @Skip",
+                parameters).ConfigureAwait(false);
+            return new BackupPage([.. rows.Select(r => r.ToRecord())], total);
+        }
+    }
+
+    /// <summary>The newest successful backup of a cluster, if any.</summary>
+    public async Task<BackupRecord?> LastSuccessAsync(string cluster, CancellationToken cancellationToken)
+    {
+        var page = await QueryAsync(new BackupQuery(cluster, BackupStatus.Succeeded, Take: 1), cancellationToken).ConfigureAwait(false);
+        return page.Items.Count == 0 ? null : page.Items[0];
+    }
+
+    /// <summary>Records left Running by a console that stopped mid-backup become Interrupted. Returns how many.</summary>
+    public async Task<int> MarkInterruptedAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await connection.ExecuteAsync(
+                "UPDATE backups SET status = 'Interrupted', finished_at = @now, error = 'the console stopped while this backup was running; no snapshot was kept' WHERE status = 'Running'",
+                new { now = Text(now) }).ConfigureAwait(false);
+        }
+    }
+
+    private static string Text(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private sealed class Row
+    {
+        public long Id { get; set; }
+        public string Cluster { get; set; } = "";
+        public string Trigger { get; set; } = "";
+        public string RequestedBy { get; set; } = "";
+        public string Status { get; set; } = "";
+        public string StartedAt { get; set; } = "";
+        public string? FinishedAt { get; set; }
+        public string? Member { get; set; }
+        public string? MemberNote { get; set; }
+        public string? Error { get; set; }
+        public string? FileName { get; set; }
+        public string? Location { get; set; }
+        public string Targets { get; set; } = "";
+        public long? SizeBytes { get; set; }
+        public string? Sha256 { get; set; }
+        public long? Revision { get; set; }
+        public long? RaftIndex { get; set; }
+        public string? EtcdVersion { get; set; }
+        public string? RetentionNote { get; set; }
+
+        public BackupRecord ToRecord() => new()
+        {
+            Id = Id,
+            Cluster = Cluster,
+            Trigger = Enum.Parse<BackupTrigger>(Trigger),
+            RequestedBy = RequestedBy,
+            Status = Enum.Parse<BackupStatus>(Status),
+            StartedAt = Parse(StartedAt),
+            FinishedAt = FinishedAt is null ? null : Parse(FinishedAt),
+            Member = Member,
+            MemberNote = MemberNote,
+            Error = Error,
+            FileName = FileName,
+            Location = Location,
+            Targets = Targets,
+            SizeBytes = SizeBytes,
+            Sha256 = Sha256,
+            Revision = Revision,
+            RaftIndex = RaftIndex,
+            EtcdVersion = EtcdVersion,
+            RetentionNote = RetentionNote,
+        };
+
+        private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+    }
+}

@@ -1,0 +1,93 @@
+using Console.Domain.Configuration;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Console.Infrastructure.Persistence;
+
+/// <summary>
+/// The console's own SQLite database (DataDir/console.db): connections and versioned schema migrations.
+/// Migrations are append-only; each runs once, in a transaction, and bumps schema_version.
+/// </summary>
+public sealed class ConsoleDatabase
+{
+    private static readonly string[] Migrations =
+    [
+        // 1: backup records.
+        """
+        CREATE TABLE backups (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            cluster         TEXT    NOT NULL,
+            trigger         TEXT    NOT NULL,
+            requested_by    TEXT    NOT NULL,
+            status          TEXT    NOT NULL,
+            started_at      TEXT    NOT NULL,
+            finished_at     TEXT,
+            member          TEXT,
+            member_note     TEXT,
+            error           TEXT,
+            file_name       TEXT,
+            location        TEXT,
+            targets         TEXT    NOT NULL,
+            size_bytes      INTEGER,
+            sha256          TEXT,
+            revision        INTEGER,
+            raft_index      INTEGER,
+            etcd_version    TEXT,
+            duration_ms     INTEGER,
+            retention_note  TEXT
+        );
+        CREATE INDEX ix_backups_started ON backups (started_at DESC);
+        CREATE INDEX ix_backups_cluster_started ON backups (cluster, started_at DESC);
+        CREATE INDEX ix_backups_status ON backups (status, started_at DESC);
+        CREATE INDEX ix_backups_trigger ON backups (trigger, started_at DESC);
+        """,
+    ];
+
+    private static int _initialized;
+    private readonly string _connectionString;
+
+    public ConsoleDatabase(IOptions<ConsoleSettings> settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (Interlocked.Exchange(ref _initialized, 1) == 0)
+        {
+            SQLitePCL.Batteries_V2.Init();
+        }
+
+        var dataDir = Path.GetFullPath(settings.Value.DataDir);
+        Directory.CreateDirectory(dataDir);
+        FilePath = Path.Combine(dataDir, "console.db");
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = FilePath, Cache = SqliteCacheMode.Private, Pooling = true }.ToString();
+    }
+
+    public string FilePath { get; }
+
+    public static int SchemaVersion => Migrations.Length;
+
+    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await connection.ExecuteAsync("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;").ConfigureAwait(false);
+        return connection;
+    }
+
+    /// <summary>Brings the schema up to date. Safe to call at every start.</summary>
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.ExecuteAsync("PRAGMA journal_mode = WAL; CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);").ConfigureAwait(false);
+            var current = await connection.ExecuteScalarAsync<long?>("SELECT MAX(version) FROM schema_version").ConfigureAwait(false) ?? 0;
+            for (var version = (int)current + 1; version <= Migrations.Length; version++)
+            {
+                using var transaction = connection.BeginTransaction();
+                await connection.ExecuteAsync(Migrations[version - 1], transaction: transaction).ConfigureAwait(false);
+                await connection.ExecuteAsync("INSERT INTO schema_version (version) VALUES (@version)", new { version }, transaction).ConfigureAwait(false);
+                transaction.Commit();
+            }
+        }
+    }
+}

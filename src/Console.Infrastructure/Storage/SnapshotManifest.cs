@@ -1,0 +1,49 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Console.Infrastructure.Storage;
+
+/// <summary>
+/// Written beside every snapshot so the store alone can rebuild the history: what was taken, from where, and its hash.
+/// </summary>
+public sealed record SnapshotManifest
+{
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+    public required string Cluster { get; init; }
+    public required string FileName { get; init; }
+    public string? Member { get; init; }
+    public string? MemberId { get; init; }
+    public long? Revision { get; init; }
+    public long? RaftIndex { get; init; }
+    public long? DbSize { get; init; }
+    public required long SizeBytes { get; init; }
+    public required string Sha256 { get; init; }
+    public string? EtcdVersion { get; init; }
+    public required string Trigger { get; init; }
+    public string? RequestedBy { get; init; }
+    public DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset FinishedAt { get; init; }
+    public string? ConsoleVersion { get; init; }
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+
+    public static SnapshotManifest? Parse(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<SnapshotManifest>(utf8, Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

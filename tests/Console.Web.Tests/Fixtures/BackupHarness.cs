@@ -1,0 +1,73 @@
+using Console.Domain.Clusters;
+using Console.Domain.Configuration;
+using Console.Infrastructure.Backups;
+using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Etcd;
+using Console.Infrastructure.Persistence;
+using Console.Infrastructure.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Console.Web.Tests.Fixtures;
+
+/// <summary>The real backup runner, local store and SQLite records in a temp data dir, pointed at a test etcd cluster.</summary>
+public sealed class BackupHarness : IDisposable
+{
+    private readonly TestDirectory _data = new("backups");
+    private readonly CancellationTokenSource _stopping = new();
+
+    public BackupHarness(ClusterSpec cluster, Func<EtcdSettings, EtcdSettings>? etcd = null)
+    {
+        Settings = Options.Create(new ConsoleSettings { DataDir = _data.Path, Etcd = etcd?.Invoke(new EtcdSettings()) ?? new EtcdSettings() });
+        Catalog = new ClusterCatalog(Settings);
+        Catalog.Register(cluster);
+        Cluster = cluster;
+        Clients = new EtcdClientFactory(Settings);
+        Store = new LocalSnapshotStore(Settings);
+        Database = new ConsoleDatabase(Settings);
+        Database.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+        Records = new BackupRecordStore(Database);
+        Runner = new BackupRunner(Catalog, Clients, Store, Records, Settings, TimeProvider.System, new Lifetime(_stopping.Token), NullLogger<BackupRunner>.Instance);
+    }
+
+    public IOptions<ConsoleSettings> Settings { get; }
+    public ClusterSpec Cluster { get; }
+    public ClusterCatalog Catalog { get; }
+    public EtcdClientFactory Clients { get; }
+    public LocalSnapshotStore Store { get; }
+    public ConsoleDatabase Database { get; }
+    public BackupRecordStore Records { get; }
+    public BackupRunner Runner { get; }
+    public string DataDir => _data.Path;
+
+    public Task<Console.Domain.Backups.BackupRecord> BackupAsync() =>
+        Runner.RunAsync(Cluster.Name.Value, Console.Domain.Backups.BackupTrigger.Manual, "test", CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2));
+
+    /// <summary>Writes <paramref name="megabytes"/> MiB of values so a snapshot takes a while to stream.</summary>
+    public async Task FillAsync(int megabytes)
+    {
+        var client = Clients.For(Cluster);
+        var value = new string('v', 512 * 1024);
+        await Parallel.ForAsync(0, megabytes * 2, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, ct) =>
+            await client.PutAsync(Cluster.Endpoints[0], $"/fill/{i:D5}", value, ct));
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        Clients.Dispose();
+        _data.Dispose();
+    }
+
+    private sealed class Lifetime(CancellationToken stopping) : IHostApplicationLifetime
+    {
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+        public CancellationToken ApplicationStopping => stopping;
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+        public void StopApplication()
+        {
+        }
+    }
+}
