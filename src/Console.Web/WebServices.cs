@@ -11,6 +11,8 @@ internal static class WebServices
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddRadzenComponents();
+        services.AddSingleton<ApiTokens>();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return services;
     }
 
@@ -24,6 +26,7 @@ internal static class WebServices
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapHealthEndpoints();
+        app.MapBackupEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Console.Infrastructure.Sandbox;
 using Console.Web.Tests.Fixtures;
 
@@ -80,5 +83,55 @@ public sealed class ConsoleProcessTests
 
         Assert.Equal(0, exit);
         Assert.All(pids, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"etcd member pid {pid} outlived the console"));
+    }
+
+    [Fact]
+    public async Task A_console_killed_mid_snapshot_records_the_run_as_interrupted_and_leaves_no_partial_file()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        using (var client = new Console.Infrastructure.Etcd.EtcdClient(etcd.Spec(), TimeSpan.FromSeconds(10)))
+        {
+            var value = new string('x', 1024 * 1024);
+            await Parallel.ForAsync(0, 48, async (i, ct) => await client.PutAsync(etcd.Endpoints[0], $"/fill/{i}", value, ct));
+        }
+
+        using var data = new TestDirectory("killed");
+        var port = FreePorts.Pick(1)[0];
+        var environment = TestTokens.Settings("__").Concat(TestTokens.Cluster(etcd, separator: "__"))
+            .ToDictionary(kv => kv.Key, kv => kv.Value!);
+        environment["Console__DataDir"] = data.Path;
+        environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        var snapshots = Path.Combine(data.Path, "snapshots");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Operator);
+
+        long id;
+        using (var console = ConsoleProcess.Start(environment))
+        {
+            await console.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(90));
+            var response = await http.PostAsync("/api/clusters/test/backups", null);
+            id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+
+            // Freeze etcd once the partial file has bytes in it, so the console is certainly mid-snapshot when killed.
+            await Eventually.ValueAsync(
+                () => Task.FromResult(Directory.Exists(snapshots) ? Directory.GetFiles(snapshots, "*.part").Select(f => new FileInfo(f).Length).FirstOrDefault() : 0),
+                length => length > 0,
+                TimeSpan.FromSeconds(30));
+            etcd.Members[0].Pause();
+            console.Kill();
+        }
+
+        etcd.Members[0].Resume();
+        Assert.NotEmpty(Directory.GetFiles(snapshots, "*.part"));
+        Assert.Empty(Directory.GetFiles(snapshots, "*.db"));
+
+        using var restarted = ConsoleProcess.Start(environment);
+        await restarted.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(90));
+        var record = await http.GetFromJsonAsync<JsonElement>($"/api/backups/{id}");
+
+        Assert.Equal("Interrupted", record.GetProperty("status").GetString());
+        Assert.Contains("console stopped", record.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(snapshots, "*.part"));
+        Assert.Empty(Directory.GetFiles(snapshots, "*.db"));
     }
 }

@@ -74,14 +74,19 @@ public sealed partial class ConsoleProcess : IDisposable
     /// <summary>SIGINT, as Ctrl+C in a terminal.</summary>
     public void Interrupt() => _ = sys_kill(_process.Id, 2);
 
-    public void Dispose()
+    /// <summary>SIGKILL, as a crash or the OOM killer would.</summary>
+    public void Kill()
     {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
             _process.WaitForExit(10_000);
         }
+    }
 
+    public void Dispose()
+    {
+        Kill();
         _process.Dispose();
     }
 

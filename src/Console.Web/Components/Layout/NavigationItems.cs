@@ -8,5 +8,6 @@ internal static class NavigationItems
     public static readonly IReadOnlyList<Item> All =
     [
         new("Cluster status", "/", "monitor_heart"),
+        new("Backups", "/backups", "backup"),
     ];
 }

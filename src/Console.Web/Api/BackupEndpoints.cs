@@ -1,0 +1,72 @@
+using Console.Domain.Backups;
+using Console.Infrastructure.Backups;
+using Console.Infrastructure.Persistence;
+
+namespace Console.Web.Api;
+
+internal static class BackupEndpoints
+{
+    public static IEndpointRouteBuilder MapBackupEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/api");
+
+        api.MapPost("/clusters/{name}/backups", StartBackupAsync).RequireApiRole(ApiRole.Operator);
+        api.MapGet("/backups", ListBackupsAsync).RequireApiRole(ApiRole.Viewer);
+        api.MapGet("/backups/{id:long}", GetBackupAsync).RequireApiRole(ApiRole.Viewer);
+        return endpoints;
+    }
+
+    private static async Task<IResult> StartBackupAsync(string name, HttpContext context, BackupRunner runner, CancellationToken cancellationToken)
+    {
+        var start = await runner.StartAsync(name, BackupTrigger.Api, $"api:{context.Caller().Name}", cancellationToken);
+        return start switch
+        {
+            BackupStart.Started s => Results.Accepted($"/api/backups/{s.Run.RecordId}", new { id = s.Run.RecordId, cluster = name, status = nameof(BackupStatus.Running) }),
+            BackupStart.AlreadyRunning r => Results.Conflict(new
+            {
+                error = $"a backup of '{name}' is already running (record {r.Run.RecordId}, started {r.Run.StartedAt:u} by {r.Run.RequestedBy})",
+                runningId = r.Run.RecordId,
+            }),
+            _ => Results.NotFound(new { error = $"there is no cluster named '{name}'" }),
+        };
+    }
+
+    private static async Task<IResult> ListBackupsAsync(BackupRecordStore records, string? cluster, BackupStatus? status, BackupTrigger? trigger, int? limit, CancellationToken cancellationToken)
+    {
+        var page = await records.QueryAsync(new BackupQuery(cluster, status, trigger, Take: Math.Clamp(limit ?? 50, 1, 1000)), cancellationToken);
+        return Results.Ok(new { total = page.Total, items = page.Items.Select(BackupDto.From) });
+    }
+
+    private static async Task<IResult> GetBackupAsync(long id, BackupRecordStore records, CancellationToken cancellationToken) =>
+        await records.GetAsync(id, cancellationToken) is { } record
+            ? Results.Ok(BackupDto.From(record))
+            : Results.NotFound(new { error = $"there is no backup record {id}" });
+}
+
+/// <summary>A backup record as the API shows it.</summary>
+internal sealed record BackupDto(
+    long Id,
+    string Cluster,
+    BackupStatus Status,
+    BackupTrigger Trigger,
+    string RequestedBy,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? FinishedAt,
+    double? DurationSeconds,
+    string? Error,
+    string? Member,
+    string? MemberNote,
+    string? FileName,
+    string? Location,
+    string Targets,
+    long? SizeBytes,
+    string? Sha256,
+    long? Revision,
+    string? EtcdVersion,
+    double? ThroughputBytesPerSecond,
+    string? RetentionNote)
+{
+    public static BackupDto From(BackupRecord r) => new(
+        r.Id, r.Cluster, r.Status, r.Trigger, r.RequestedBy, r.StartedAt, r.FinishedAt, r.Duration?.TotalSeconds, r.Error, r.Member, r.MemberNote,
+        r.FileName, r.Location, r.Targets, r.SizeBytes, r.Sha256, r.Revision, r.EtcdVersion, r.Throughput, r.RetentionNote);
+}
