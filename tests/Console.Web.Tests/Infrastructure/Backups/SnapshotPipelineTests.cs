@@ -207,6 +207,27 @@ public sealed class SnapshotPipelineTests
     }
 
     [Fact]
+    public async Task A_prune_failure_is_noted_on_the_record_but_the_backup_still_succeeds()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        var spec = etcd.Spec() with { Backup = Console.Domain.Clusters.BackupPolicy.Default with { Retention = new RetentionPolicy(1, null) } };
+        using var harness = new BackupHarness(spec);
+        Directory.CreateDirectory(harness.Store.Directory);
+        var old = "test_20200101T000000.000Z.db";
+        await File.WriteAllTextAsync(Path.Combine(harness.Store.Directory, old), "an old snapshot");
+
+        // A directory where the old snapshot's manifest should be: deleting it fails like a read-only mount would.
+        Directory.CreateDirectory(Path.Combine(harness.Store.Directory, old + ".json", "in-the-way"));
+
+        var record = await harness.BackupAsync();
+
+        Assert.Equal(BackupStatus.Succeeded, record.Status);
+        Assert.StartsWith("retention failed (the backup itself succeeded)", record.RetentionNote, StringComparison.Ordinal);
+        Assert.True(File.Exists(record.Location));
+        Assert.Equal(record.RetentionNote, (await harness.Records.GetAsync(record.Id, CancellationToken.None))!.RetentionNote);
+    }
+
+    [Fact]
     public async Task Start_up_marks_running_records_interrupted_and_removes_only_our_partial_files()
     {
         await using var etcd = await TestEtcdCluster.StartAsync();
