@@ -132,8 +132,36 @@ public sealed partial class EtcdProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGSTOP: the process stays alive but answers nothing (a hung member).</summary>
-    public void Pause() => Signal(_process.Id, SigStop);
+    /// <summary>
+    /// SIGSTOP: the process stays alive but answers nothing (a hung member). kill(2) returns before the group stop
+    /// completes (one thread is woken to start it; on a busy machine others run on for a while), so this waits until
+    /// every thread of the process is stopped.
+    /// </summary>
+    public void Pause()
+    {
+        Signal(_process.Id, SigStop);
+        var stopped = SpinWait.SpinUntil(AllThreadsStopped, TimeSpan.FromSeconds(10));
+        if (!stopped)
+        {
+            throw new InvalidOperationException($"etcd member {Layout.Name} (pid {Pid}) did not stop within 10 s of SIGSTOP");
+        }
+    }
+
+    private bool AllThreadsStopped()
+    {
+        try
+        {
+            return Directory.EnumerateDirectories($"/proc/{_process.Id}/task")
+                .All(task => ThreadState(File.ReadAllText(Path.Combine(task, "stat"))) is 'T' or 't' or 'Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return true; // gone
+        }
+    }
+
+    /// <summary>The state letter of /proc/.../stat: the field after the parenthesised command name.</summary>
+    private static char ThreadState(string stat) => stat[(stat.LastIndexOf(')') + 2)..][0];
 
     public void Resume() => Signal(_process.Id, SigCont);
 

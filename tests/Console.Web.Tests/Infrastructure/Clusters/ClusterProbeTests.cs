@@ -81,9 +81,10 @@ public sealed class ClusterProbeTests
         var client = factory.For(etcd.Spec());
         var big = new string('x', 64 * 1024);
 
+        // bbolt grows its file only when it commits a batch (every 100 ms), so write until etcd notices the quota.
         var error = await Assert.ThrowsAsync<EtcdException>(async () =>
         {
-            for (var i = 0; i < 20; i++)
+            for (var i = 0; i < 2000; i++)
             {
                 await client.PutAsync(etcd.Endpoints[0], $"/big/{i}", big, CancellationToken.None);
             }
