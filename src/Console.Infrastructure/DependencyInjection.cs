@@ -5,11 +5,13 @@ using Console.Infrastructure.Configuration;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Sandbox;
+using Console.Infrastructure.Scheduling;
 using Console.Infrastructure.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Quartz;
 
 namespace Console.Infrastructure;
 
@@ -25,7 +27,8 @@ public static class DependencyInjection
             .AddEtcd()
             .AddSandbox(configuration)
             .AddClusterStatus()
-            .AddBackups();
+            .AddBackups()
+            .AddScheduling(configuration);
     }
 
     private static IServiceCollection AddConsoleSettings(this IServiceCollection services, IConfiguration configuration)
@@ -42,6 +45,7 @@ public static class DependencyInjection
     {
         services.AddSingleton<ConsoleDatabase>();
         services.AddSingleton<BackupRecordStore>();
+        services.AddSingleton<BackupOverrideStore>();
         services.AddSingleton<LocalSnapshotStore>();
 
         // First hosted service: the schema is migrated and a crashed run's leftovers are settled before anything else.
@@ -52,6 +56,40 @@ public static class DependencyInjection
     private static IServiceCollection AddBackups(this IServiceCollection services)
     {
         services.AddSingleton<BackupRunner>();
+        return services;
+    }
+
+    private static IServiceCollection AddScheduling(this IServiceCollection services, IConfiguration configuration)
+    {
+        var scheduler = configuration.GetSection($"{ConsoleSettings.SectionName}:Scheduler").Get<SchedulerSettings>() ?? new SchedulerSettings();
+        var dataDir = Path.GetFullPath(configuration[$"{ConsoleSettings.SectionName}:DataDir"] ?? "data");
+        services.AddQuartz(quartz =>
+        {
+            quartz.UsePersistentStore(store =>
+            {
+                store.UseSystemTextJsonSerializer();
+
+                // The seam for several console replicas: the same triggers in PostgreSQL, clustered.
+                if (scheduler.Store == "postgres" && scheduler.ConnectionString is { } connection)
+                {
+                    store.UsePostgres(connection);
+                    store.UseClustering(_ => { });
+                }
+                else
+                {
+                    Directory.CreateDirectory(dataDir);
+                    store.UseSqlite(Microsoft.Data.Sqlite.SqliteFactory.Instance, $"Data Source={Path.Combine(dataDir, "scheduler.db")}");
+                }
+
+                store.ProvisionSchema();
+            });
+        });
+        services.AddQuartzHostedService(options => options.WaitForJobsToComplete = false);
+        services.AddSingleton<BackupScheduler>();
+        services.AddHostedService<SchedulerStartup>();
+        services.AddSingleton<StorageHealthMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageHealthMonitor>());
+        services.AddSingleton<BackupStatusService>();
         return services;
     }
 

@@ -15,6 +15,25 @@ public sealed record ConsoleSettings
     public IReadOnlyList<ClusterSettings> Clusters { get; init; } = [];
     public StorageSettings Storage { get; init; } = new();
     public ApiAuthSettings Auth { get; init; } = new();
+    public SchedulerSettings Scheduler { get; init; } = new();
+}
+
+public sealed record SchedulerSettings
+{
+    /// <summary>Where Quartz keeps triggers: "sqlite" (DataDir/scheduler.db) or "postgres" (clustered, for several console replicas).</summary>
+    public string Store { get; init; } = "sqlite";
+    /// <summary>The PostgreSQL connection string when Store is "postgres".</summary>
+    public string? ConnectionString { get; init; }
+    /// <summary>How often storage targets are checked for the status table.</summary>
+    public TimeSpan StorageCheckInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    // Connection strings carry passwords.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Store = ").Append(Store).Append(", ConnectionString = ").Append(ConnectionString is null ? "null" : "***")
+            .Append(", StorageCheckInterval = ").Append(StorageCheckInterval);
+        return true;
+    }
 }
 
 public sealed record SandboxSettings

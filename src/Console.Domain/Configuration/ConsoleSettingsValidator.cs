@@ -12,10 +12,13 @@ public static class ConsoleSettingsValidator
     public static readonly IReadOnlySet<string> KnownTargets = new HashSet<string>(StringComparer.Ordinal) { "local", "s3" };
     public static readonly IReadOnlySet<string> KnownRoles = new HashSet<string>(StringComparer.Ordinal) { "Viewer", "Operator", "Admin" };
 
-    public static IReadOnlyList<string> Validate(ConsoleSettings settings, Func<string, bool> fileExists)
+    /// <param name="cronError">Returns why a Quartz cron expression is invalid, or null when it is valid; without it
+    /// cron expressions are not checked.</param>
+    public static IReadOnlyList<string> Validate(ConsoleSettings settings, Func<string, bool> fileExists, Func<string, string?>? cronError = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(fileExists);
+        cronError ??= _ => null;
         var errors = new List<string>();
 
         if (string.IsNullOrWhiteSpace(settings.DataDir))
@@ -49,10 +52,12 @@ public static class ConsoleSettingsValidator
                 }
             }
 
-            ValidateCluster(cluster, path, fileExists, errors);
+            ValidateCluster(cluster, path, fileExists, cronError, errors);
+            ValidateTargets(cluster.Backup, path, settings.Storage, errors);
         }
 
         ValidateStorage(settings, errors);
+        ValidateScheduler(settings.Scheduler, errors);
         ValidateApiTokens(settings.Auth, errors);
         return errors;
     }
@@ -95,7 +100,7 @@ public static class ConsoleSettingsValidator
         }
     }
 
-    private static void ValidateCluster(ClusterSettings cluster, string path, Func<string, bool> fileExists, List<string> errors)
+    private static void ValidateCluster(ClusterSettings cluster, string path, Func<string, bool> fileExists, Func<string, string?> cronError, List<string> errors)
     {
         if (cluster.Endpoints.Count == 0)
         {
@@ -124,7 +129,7 @@ public static class ConsoleSettingsValidator
             errors.Add($"{path}:Auth: User and Password must be given together.");
         }
 
-        ValidateBackup(cluster.Backup, path, errors);
+        ValidateBackup(cluster.Backup, path + ":Backup", cronError, errors);
         ValidateMembers(cluster.Members, path, errors);
     }
 
@@ -150,33 +155,30 @@ public static class ConsoleSettingsValidator
         }
     }
 
-    private static void ValidateBackup(BackupSettings backup, string path, List<string> errors)
+    private static void ValidateBackup(BackupSettings backup, string path, Func<string, string?> cronError, List<string> errors)
     {
-        if (!string.IsNullOrWhiteSpace(backup.Interval) && !DurationText.TryParse(backup.Interval, out _))
-        {
-            errors.Add($"{path}:Backup:Interval: '{backup.Interval}' is not a duration such as 30m, 6h, 1d or 06:00:00.");
-        }
-
-        if (backup.Retention.Count is < 0)
-        {
-            errors.Add($"{path}:Backup:Retention:Count must not be negative (was {backup.Retention.Count}).");
-        }
-
-        if (!string.IsNullOrWhiteSpace(backup.Retention.MaxAge))
-        {
-            if (!DurationText.TryParse(backup.Retention.MaxAge, out var maxAge))
-            {
-                errors.Add($"{path}:Backup:Retention:MaxAge: '{backup.Retention.MaxAge}' is not a duration such as 7d or 12h.");
-            }
-            else if (maxAge <= TimeSpan.Zero)
-            {
-                errors.Add($"{path}:Backup:Retention:MaxAge must be positive (was {backup.Retention.MaxAge}).");
-            }
-        }
-
+        errors.AddRange(Backups.BackupScheduleRules.Validate(path, backup.Enabled, backup.Interval, backup.Cron, backup.Retention.Count, backup.Retention.MaxAge, cronError));
         foreach (var target in backup.Targets.Where(t => !KnownTargets.Contains(t)))
         {
-            errors.Add($"{path}:Backup:Targets: unknown target '{target}' (use \"local\" or \"s3\").");
+            errors.Add($"{path}:Targets: unknown target '{target}' (use \"local\" or \"s3\").");
+        }
+    }
+
+    private static void ValidateTargets(BackupSettings backup, string path, StorageSettings storage, List<string> errors)
+    {
+        if (backup.Enabled && backup.Targets.Count == 0)
+        {
+            errors.Add($"{path}:Backup:Targets: backups are enabled but no target is set; use [\"local\"], [\"s3\"] or both.");
+        }
+
+        if (backup.Targets.Contains("local") && storage.Local.Dir is { } dir && string.IsNullOrWhiteSpace(dir))
+        {
+            errors.Add($"{path}:Backup:Targets: the local target needs a directory; Console:Storage:Local:Dir is empty (leave it out to use DataDir/snapshots).");
+        }
+
+        if (backup.Targets.Contains("s3") && string.IsNullOrWhiteSpace(storage.S3.Bucket))
+        {
+            errors.Add($"{path}:Backup:Targets: the s3 target needs a bucket; set Console:Storage:S3:Bucket.");
         }
     }
 
@@ -215,6 +217,23 @@ public static class ConsoleSettingsValidator
             (!Uri.TryCreate(endpoint, UriKind.Absolute, out var s3) || (s3.Scheme != Uri.UriSchemeHttp && s3.Scheme != Uri.UriSchemeHttps)))
         {
             errors.Add($"Console:Storage:S3:Endpoint: '{endpoint}' is not an http(s) URL.");
+        }
+    }
+
+    private static void ValidateScheduler(SchedulerSettings scheduler, List<string> errors)
+    {
+        if (scheduler.Store is not ("sqlite" or "postgres"))
+        {
+            errors.Add($"Console:Scheduler:Store: '{scheduler.Store}' is not one of sqlite, postgres.");
+        }
+        else if (scheduler.Store == "postgres" && string.IsNullOrWhiteSpace(scheduler.ConnectionString))
+        {
+            errors.Add("Console:Scheduler:ConnectionString is required when Console:Scheduler:Store is postgres.");
+        }
+
+        if (scheduler.StorageCheckInterval < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"Console:Scheduler:StorageCheckInterval must be at least 1 second (was {scheduler.StorageCheckInterval}).");
         }
     }
 

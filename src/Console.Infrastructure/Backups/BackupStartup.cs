@@ -6,14 +6,25 @@ using Microsoft.Extensions.Logging;
 namespace Console.Infrastructure.Backups;
 
 /// <summary>
-/// Runs first at start-up: brings the database schema up to date, marks records a crashed console left Running as
+/// Runs first at start-up: brings the database schema up to date, applies the persisted backup-setting overrides,
+/// marks records a crashed console left Running as
 /// Interrupted, and removes our leftover partial files (never anything at a final name, never a file not ours).
 /// </summary>
-public sealed partial class BackupStartup(ConsoleDatabase database, BackupRecordStore records, LocalSnapshotStore store, TimeProvider clock, ILogger<BackupStartup> logger) : IHostedService
+public sealed partial class BackupStartup(
+    ConsoleDatabase database,
+    BackupRecordStore records,
+    BackupOverrideStore overrides,
+    Clusters.ClusterCatalog catalog,
+    LocalSnapshotStore store,
+    TimeProvider clock,
+    ILogger<BackupStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+
+        // Settings changed in the console (pause, schedule, retention) apply on top of the configuration file.
+        catalog.SetOverrides(await overrides.LoadAsync(cancellationToken).ConfigureAwait(false));
         var interrupted = await records.MarkInterruptedAsync(clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (interrupted > 0)
         {

@@ -8,7 +8,7 @@ internal sealed class ConsoleSettingsValidation : IValidateOptions<ConsoleSettin
 {
     public ValidateOptionsResult Validate(string? name, ConsoleSettings options)
     {
-        var errors = ConsoleSettingsValidator.Validate(options, File.Exists);
+        var errors = ConsoleSettingsValidator.Validate(options, File.Exists, Scheduling.QuartzCron.Error);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

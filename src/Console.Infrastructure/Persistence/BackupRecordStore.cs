@@ -142,6 +142,23 @@ public sealed class BackupRecordStore(ConsoleDatabase database)
         return page.Items.Count == 0 ? null : page.Items[0];
     }
 
+    /// <summary>The newest attempt, the newest success, and how many attempts failed since that success.</summary>
+    public async Task<(BackupRecord? LastAttempt, BackupRecord? LastSuccess, int ConsecutiveFailures)> SummaryAsync(string cluster, CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var last = await connection.QuerySingleOrDefaultAsync<Row>(
+                $"SELECT {Columns} FROM backups WHERE cluster = @cluster ORDER BY started_at DESC, id DESC LIMIT 1", new { cluster }).ConfigureAwait(false);
+            var success = await connection.QuerySingleOrDefaultAsync<Row>(
+                $"SELECT {Columns} FROM backups WHERE cluster = @cluster AND status = 'Succeeded' ORDER BY started_at DESC, id DESC LIMIT 1", new { cluster }).ConfigureAwait(false);
+            var failures = await connection.ExecuteScalarAsync<int>(
+                "SELECT COUNT(*) FROM backups WHERE cluster = @cluster AND status IN ('Failed', 'Interrupted') AND started_at > COALESCE(@since, '')",
+                new { cluster, since = success?.StartedAt }).ConfigureAwait(false);
+            return (last?.ToRecord(), success?.ToRecord(), failures);
+        }
+    }
+
     /// <summary>Records left Running by a console that stopped mid-backup become Interrupted. Returns how many.</summary>
     public async Task<int> MarkInterruptedAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {

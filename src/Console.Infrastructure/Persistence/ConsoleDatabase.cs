@@ -42,6 +42,21 @@ public sealed class ConsoleDatabase
         CREATE INDEX ix_backups_status ON backups (status, started_at DESC);
         CREATE INDEX ix_backups_trigger ON backups (trigger, started_at DESC);
         """,
+
+        // 2: backup settings changed in the console, on top of the configuration file.
+        """
+        CREATE TABLE backup_overrides (
+            cluster             TEXT PRIMARY KEY,
+            paused              INTEGER,
+            interval            TEXT,
+            cron                TEXT,
+            retention_count     INTEGER,
+            retention_max_age   TEXT,
+            clear_max_age       INTEGER NOT NULL DEFAULT 0,
+            updated_at          TEXT NOT NULL,
+            updated_by          TEXT NOT NULL
+        );
+        """,
     ];
 
     private static int _initialized;

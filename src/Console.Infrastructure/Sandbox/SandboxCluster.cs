@@ -64,7 +64,12 @@ public sealed partial class SandboxCluster(
             null,
             null,
             [.. layouts.Select(l => new MemberSpec(l.Name, l.PeerUrl, l.DataDir, MemberControl.Managed))])
-        { IsSandbox = true };
+        {
+            IsSandbox = true,
+
+            // Backed up hourly to the local store, so a newcomer sees scheduling, records and retention at work.
+            Backup = new BackupPolicy(true, TimeSpan.FromHours(1), null, false, new Domain.Backups.RetentionPolicy(24, null), ["local"]),
+        };
         var client = clients.For(spec);
         await WaitForLeaderAsync(client, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
 

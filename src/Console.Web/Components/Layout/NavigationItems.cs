@@ -9,5 +9,6 @@ internal static class NavigationItems
     [
         new("Cluster status", "/", "monitor_heart"),
         new("Backups", "/backups", "backup"),
+        new("Settings", "/settings", "settings"),
     ];
 }

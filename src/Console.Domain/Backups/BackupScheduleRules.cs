@@ -1,0 +1,73 @@
+using Console.Domain.Configuration;
+
+namespace Console.Domain.Backups;
+
+/// <summary>
+/// The rules a cluster's backup settings must satisfy, shared by start-up validation and the Settings page so an
+/// edit is held to exactly what the configuration file is. Cron validity needs a cron engine, which is passed in.
+/// </summary>
+public static class BackupScheduleRules
+{
+    public static readonly TimeSpan MinimumInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>Problems with a schedule and retention, each phrased for <paramref name="path"/> (a config path or a form field prefix).</summary>
+    public static IReadOnlyList<string> Validate(
+        string path,
+        bool enabled,
+        string? interval,
+        string? cron,
+        int? retentionCount,
+        string? retentionMaxAge,
+        Func<string, string?> cronError)
+    {
+        ArgumentNullException.ThrowIfNull(cronError);
+        var errors = new List<string>();
+        var hasInterval = !string.IsNullOrWhiteSpace(interval);
+        var hasCron = !string.IsNullOrWhiteSpace(cron);
+        if (hasInterval && hasCron)
+        {
+            errors.Add($"{path}: set either Interval or Cron, not both.");
+        }
+
+        if (hasInterval)
+        {
+            if (!DurationText.TryParse(interval, out var value))
+            {
+                errors.Add($"{path}:Interval: '{interval}' is not a duration such as 30m, 6h, 1d or 06:00:00.");
+            }
+            else if (value < MinimumInterval)
+            {
+                errors.Add($"{path}:Interval: '{interval}' is {(value < TimeSpan.Zero ? "negative" : "shorter than one minute")}; the shortest interval is 1m.");
+            }
+        }
+
+        if (hasCron && cronError(CronText.ToQuartz(cron!)) is { } problem)
+        {
+            errors.Add($"{path}:Cron: '{cron}' is not a valid cron expression ({problem}).");
+        }
+
+        if (enabled && !hasInterval && !hasCron)
+        {
+            errors.Add($"{path}: backups are enabled but there is no schedule; set Interval (e.g. 6h) or Cron (e.g. 0 */6 * * *).");
+        }
+
+        if (retentionCount is < 0)
+        {
+            errors.Add($"{path}:Retention:Count must not be negative (was {retentionCount}).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(retentionMaxAge))
+        {
+            if (!DurationText.TryParse(retentionMaxAge, out var maxAge))
+            {
+                errors.Add($"{path}:Retention:MaxAge: '{retentionMaxAge}' is not a duration such as 7d or 12h.");
+            }
+            else if (maxAge <= TimeSpan.Zero)
+            {
+                errors.Add($"{path}:Retention:MaxAge must be positive (was {retentionMaxAge}).");
+            }
+        }
+
+        return errors;
+    }
+}
