@@ -6,7 +6,11 @@ public sealed class ConsoleSettingsValidatorTests
 {
     private static readonly HashSet<string> ExistingFiles = ["/etc/etcd/ca.pem", "/etc/etcd/client.pem", "/etc/etcd/client-key.pem"];
 
-    private static IReadOnlyList<string> Validate(ConsoleSettings settings) => ConsoleSettingsValidator.Validate(settings, ExistingFiles.Contains);
+    // Cron is checked with Quartz's own parser, the one that will run the schedule.
+    private static IReadOnlyList<string> Validate(ConsoleSettings settings) =>
+        ConsoleSettingsValidator.Validate(settings, ExistingFiles.Contains, Console.Infrastructure.Scheduling.QuartzCron.Error);
+
+    private static ClusterSettings Scheduled(BackupSettings backup) => Cluster() with { Backup = backup };
 
     private static ClusterSettings Cluster(string name = "prod", params string[] endpoints) =>
         new() { Name = name, Endpoints = endpoints.Length == 0 ? ["https://10.0.0.1:2379"] : endpoints };
@@ -61,7 +65,27 @@ public sealed class ConsoleSettingsValidatorTests
         { "token with plain text instead of hash", new() { Auth = new() { ApiTokens = [new() { Name = "ci", Sha256 = "let-me-in", Role = "Admin" }] } }, "64-character hex sha256" },
         { "token role", new() { Auth = new() { ApiTokens = [new() { Name = "ci", Sha256 = new string('b', 64), Role = "root" }] } }, "'root' is not one of Viewer, Operator, Admin" },
         { "s3 endpoint", new() { Storage = new() { S3 = new() { Endpoint = "s3.local" } } }, "is not an http(s) URL" },
+        { "enabled without a target", new() { Clusters = [Scheduled(new() { Enabled = true, Interval = "6h" })] }, "backups are enabled but no target is set" },
+        { "enabled without a schedule", new() { Clusters = [Scheduled(new() { Enabled = true, Targets = ["local"] })] }, "there is no schedule" },
+        { "local target without a directory", new() { Storage = new() { Local = new() { Dir = " " } }, Clusters = [Scheduled(new() { Enabled = true, Interval = "6h", Targets = ["local"] })] }, "the local target needs a directory" },
+        { "s3 target without a bucket", new() { Clusters = [Scheduled(new() { Enabled = true, Interval = "6h", Targets = ["s3"] })] }, "the s3 target needs a bucket" },
+        { "interval below a minute", new() { Clusters = [Scheduled(new() { Interval = "30s" })] }, "shorter than one minute" },
+        { "negative interval", new() { Clusters = [Scheduled(new() { Interval = "-5m" })] }, "is negative" },
+        { "invalid cron", new() { Clusters = [Scheduled(new() { Cron = "every day" })] }, "is not a valid cron expression" },
+        { "cron with impossible field", new() { Clusters = [Scheduled(new() { Cron = "0 25 * * *" })] }, "is not a valid cron expression" },
+        { "interval and cron", new() { Clusters = [Scheduled(new() { Interval = "6h", Cron = "0 0 * * *" })] }, "set either Interval or Cron, not both" },
+        { "negative max age", new() { Clusters = [Scheduled(new() { Retention = new() { MaxAge = "-1d" } })] }, "MaxAge must be positive" },
+        { "unknown scheduler store", new() { Scheduler = new() { Store = "redis" } }, "'redis' is not one of sqlite, postgres" },
+        { "postgres without connection", new() { Scheduler = new() { Store = "postgres" } }, "ConnectionString is required" },
     };
+
+    [Theory]
+    [InlineData("0 0 * * *")]
+    [InlineData("*/15 * * * *")]
+    [InlineData("0 */6 * * 1-5")]
+    [InlineData("0 0 12 * * ?")]
+    public void Valid_cron_expressions_pass(string cron) =>
+        Assert.Empty(Validate(new ConsoleSettings { Clusters = [Scheduled(new() { Enabled = true, Cron = cron, Targets = ["local"] })] }));
 
     [Theory]
     [MemberData(nameof(InvalidCases))]
