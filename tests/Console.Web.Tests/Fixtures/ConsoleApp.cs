@@ -10,28 +10,31 @@ namespace Console.Web.Tests.Fixtures;
 public sealed class ConsoleApp : IAsyncDisposable
 {
     private readonly WebApplicationFactory<Program> _factory;
-    private readonly TestDirectory _data;
+    private readonly TestDirectory? _ownedData;
 
-    private ConsoleApp(WebApplicationFactory<Program> factory, TestDirectory data, Uri address)
+    private ConsoleApp(WebApplicationFactory<Program> factory, TestDirectory? ownedData, string dataDir, Uri address)
     {
         _factory = factory;
-        _data = data;
+        _ownedData = ownedData;
+        DataDir = dataDir;
         Address = address;
     }
 
     public Uri Address { get; }
 
-    public string DataDir => _data.Path;
+    public string DataDir { get; }
 
     public IServiceProvider Services => _factory.Services;
 
-    public static ConsoleApp Start(IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="dataDir">An existing data dir to start on (a "restart"); by default a fresh one, deleted on dispose.</param>
+    public static ConsoleApp Start(IReadOnlyDictionary<string, string?>? settings = null, string? dataDir = null)
     {
-        var data = new TestDirectory("console");
+        var owned = dataDir is null ? new TestDirectory("console") : null;
+        var dataPath = dataDir ?? owned!.Path;
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
             builder.UseEnvironment("Development");
-            builder.UseSetting("Console:DataDir", data.Path);
+            builder.UseSetting("Console:DataDir", dataPath);
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {
@@ -46,17 +49,17 @@ public sealed class ConsoleApp : IAsyncDisposable
         catch
         {
             factory.Dispose();
-            data.Dispose();
+            owned?.Dispose();
             throw;
         }
 
         var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ConsoleApp(factory, data, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+        return new ConsoleApp(factory, owned, dataPath, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
     }
 
     public async ValueTask DisposeAsync()
     {
         await _factory.DisposeAsync();
-        _data.Dispose();
+        _ownedData?.Dispose();
     }
 }
