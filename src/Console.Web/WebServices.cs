@@ -27,6 +27,7 @@ internal static class WebServices
         app.MapStaticAssets();
         app.MapHealthEndpoints();
         app.MapBackupEndpoints();
+        app.MapClusterEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

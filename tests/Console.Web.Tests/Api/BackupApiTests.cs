@@ -52,6 +52,13 @@ public sealed class BackupApiTests
         var list = await client.GetFromJsonAsync<JsonElement>("/api/backups?cluster=test&limit=1");
         Assert.Equal(id, list.GetProperty("items")[0].GetProperty("id").GetInt64());
         Assert.Equal(1, list.GetProperty("total").GetInt32());
+
+        var clusters = await client.GetFromJsonAsync<JsonElement>("/api/clusters");
+        var row = Assert.Single(clusters.EnumerateArray());
+        Assert.Equal("test", row.GetProperty("name").GetString());
+        Assert.Equal("Ok", row.GetProperty("lastBackupStatus").GetString());
+        Assert.Equal("disabled", row.GetProperty("configuration").GetString());
+        Assert.False(row.GetProperty("stale").GetBoolean());
     }
 
     [Fact]
@@ -67,6 +74,7 @@ public sealed class BackupApiTests
         var badToken = await wrong.PostAsync("/api/clusters/test/backups", null);
         var viewerPost = await viewer.PostAsync("/api/clusters/test/backups", null);
         var anonymousList = await anonymous.GetAsync("/api/backups");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/clusters")).StatusCode);
 
         Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
         Assert.Equal("Bearer", noToken.Headers.WwwAuthenticate.ToString());

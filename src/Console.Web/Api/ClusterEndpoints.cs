@@ -1,0 +1,42 @@
+using Console.Domain.Clusters;
+using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Scheduling;
+
+namespace Console.Web.Api;
+
+internal static class ClusterEndpoints
+{
+    public static IEndpointRouteBuilder MapClusterEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/api/clusters", ListAsync).RequireApiRole(ApiRole.Viewer);
+        return endpoints;
+    }
+
+    /// <summary>The backup status table as JSON, with each cluster's latest health, for dashboards and alerting.</summary>
+    private static async Task<IResult> ListAsync(BackupStatusService backups, ClusterStatusBoard board, CancellationToken cancellationToken)
+    {
+        var rows = await backups.GetAsync(cancellationToken);
+        return Results.Ok(rows.Select(row =>
+        {
+            var h = row.Health;
+            var health = ClusterName.TryParse(h.Cluster, out var name, out _) ? board.Current.GetValueOrDefault(name) : null;
+            return new
+            {
+                name = h.Cluster,
+                configuration = h.Configuration,
+                configurationError = h.ConfigurationError,
+                lastBackupStatus = h.LastStatus,
+                lastBackupError = h.LastError,
+                lastSuccessAt = h.LastSuccessAt,
+                lastAttemptAt = h.LastAttemptAt,
+                consecutiveFailures = h.ConsecutiveFailures,
+                nextRunAt = h.NextRunAt,
+                paused = h.Paused,
+                stale = h.Stale,
+                staleReason = h.StaleReason,
+                storage = row.Storage.Select(s => new { target = s.Target, ok = s.Ok, detail = s.Detail, freeBytes = s.FreeBytes, checkedAt = s.CheckedAt }),
+                health = health is null ? null : new { state = health.State, leader = health.LeaderName, membersUp = health.MembersUp, membersTotal = health.MembersTotal, alarms = health.Alarms, problems = health.Problems },
+            };
+        }));
+    }
+}
