@@ -1,0 +1,37 @@
+using System.Globalization;
+using System.Text;
+
+namespace Console.Bench;
+
+internal static class Report
+{
+    private const double MB = 1_000_000;
+
+    /// <summary>ratio: console median / etcdctl median. paired: the median of each pair's console / etcdctl.</summary>
+    public static string Table(IReadOnlyList<SizeResult> results)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("DB size   snapshot   runs  console median  etcdctl median  ratio  paired  console MB/s  etcdctl MB/s");
+        foreach (var r in results)
+        {
+            var ours = Median(r.ConsoleSeconds);
+            var theirs = Median(r.EtcdctlSeconds);
+            text.AppendLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{r.Label,-9} {r.SnapshotBytes / MB,6:0} MB  {r.ConsoleSeconds.Count,4}  {ours,12:0.000} s  {theirs,12:0.000} s  {ours / theirs,5:0.00}  {Median([.. r.ConsoleSeconds.Zip(r.EtcdctlSeconds, (c, e) => c / e)]),6:0.00}  {r.SnapshotBytes / MB / ours,12:0}  {r.SnapshotBytes / MB / theirs,12:0}"));
+        }
+
+        return text.ToString().TrimEnd();
+    }
+
+    public static string RssLine(SizeResult r) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"console peak RSS growth during the {r.Label} snapshots: {(r.PeakRssBytes - r.BaselineRssBytes) / MB:0.0} MB (baseline {r.BaselineRssBytes / MB:0.0} MB, peak {r.PeakRssBytes / MB:0.0} MB)");
+
+    public static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        var middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+}
