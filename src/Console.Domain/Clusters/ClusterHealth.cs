@@ -86,7 +86,7 @@ public sealed record ClusterHealth(
             .FirstOrDefault();
 
         var names = members.ToDictionary(m => m.Id, DisplayName);
-        var rows = members.OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => Row(m, statuses, memberErrors, leaderId)).ToList();
+        var rows = members.OrderBy(m => m.HasStarted ? 0 : 1).ThenBy(m => m.Name, StringComparer.Ordinal).Select(m => Row(m, statuses, memberErrors, leaderId)).ToList();
         var problems = new List<string>(extraProblems);
         problems.AddRange(rows.Where(r => !r.IsUp).Select(r => $"member {r.Name} is not answering: {string.Join("; ", r.Errors)}"));
         problems.AddRange(rows.Where(r => r.IsUp && r.Errors.Count > 0).Select(r => $"member {r.Name} reports: {string.Join("; ", r.Errors)}"));
