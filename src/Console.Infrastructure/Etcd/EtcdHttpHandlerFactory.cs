@@ -17,6 +17,9 @@ internal static class EtcdHttpHandlerFactory
             KeepAlivePingDelay = TimeSpan.FromSeconds(30),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+
+            // Snapshots stream hundreds of MB; a large initial window lets etcd send without waiting for window updates.
+            InitialHttp2StreamWindowSize = 8 * 1024 * 1024,
             AutomaticDecompression = System.Net.DecompressionMethods.None,
             UseProxy = false,
         };
