@@ -27,7 +27,7 @@ public static class DependencyInjection
             .AddEtcd()
             .AddSandbox(configuration)
             .AddClusterStatus()
-            .AddBackups()
+            .AddBackups(configuration)
             .AddScheduling(configuration);
     }
 
@@ -46,16 +46,30 @@ public static class DependencyInjection
         services.AddSingleton<ConsoleDatabase>();
         services.AddSingleton<BackupRecordStore>();
         services.AddSingleton<BackupOverrideStore>();
+        services.AddSingleton<SnapshotLedger>();
         services.AddSingleton<LocalSnapshotStore>();
+        services.AddSingleton<ISnapshotStore>(sp => sp.GetRequiredService<LocalSnapshotStore>());
+        services.AddSingleton<SnapshotStores>();
+        services.AddSingleton<SnapshotCatalog>();
 
         // First hosted service: the schema is migrated and a crashed run's leftovers are settled before anything else.
         services.AddHostedService<BackupStartup>();
         return services;
     }
 
-    private static IServiceCollection AddBackups(this IServiceCollection services)
+    private static IServiceCollection AddBackups(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<BackupRunner>();
+
+        // The S3 target exists only when a bucket is configured (validation requires one for clusters that use it).
+        if (!string.IsNullOrWhiteSpace(configuration[$"{ConsoleSettings.SectionName}:Storage:S3:Bucket"]))
+        {
+            services.AddSingleton<S3SnapshotStore>();
+            services.AddSingleton<ISnapshotStore>(sp => sp.GetRequiredService<S3SnapshotStore>());
+            services.AddSingleton<UploadRetryService>();
+            services.AddHostedService(sp => sp.GetRequiredService<UploadRetryService>());
+        }
+
         return services;
     }
 

@@ -46,6 +46,8 @@ public sealed record BackupHealth(
         var status = running ? LastBackupState.Running
             : lastAttempt is null ? LastBackupState.Unknown
             : lastAttempt.Status == BackupStatus.Succeeded ? LastBackupState.Ok
+
+            // A partial success is a backup (not stale) but a target is failing: the operator must see that.
             : lastAttempt.Status == BackupStatus.Running ? LastBackupState.Running
             : LastBackupState.Error;
 

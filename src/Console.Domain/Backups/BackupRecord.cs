@@ -12,6 +12,8 @@ public enum BackupStatus
 {
     Running,
     Succeeded,
+    /// <summary>At least one target has the snapshot and at least one does not (retried from the local copy).</summary>
+    PartiallySucceeded,
     Failed,
     /// <summary>The console stopped (crash, kill, restart) while the backup was running.</summary>
     Interrupted,

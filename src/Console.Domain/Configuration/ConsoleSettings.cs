@@ -133,6 +133,12 @@ public sealed record S3StorageSettings
     public string? SecretAccessKey { get; init; }
     public string? SessionToken { get; init; }
     public bool ForcePathStyle { get; init; } = true;
+    /// <summary>Multipart part size. Memory used by an upload is about (ParallelParts + 1) x PartSizeMiB.</summary>
+    public int PartSizeMiB { get; init; } = 8;
+    /// <summary>Parts uploaded at once.</summary>
+    public int ParallelParts { get; init; } = 4;
+    /// <summary>How often uploads that failed while the local copy succeeded are retried from the local copy.</summary>
+    public TimeSpan RetryInterval { get; init; } = TimeSpan.FromMinutes(5);
 
     // Records print every property; secrets must never reach a log or a page.
     private bool PrintMembers(System.Text.StringBuilder builder)
@@ -141,7 +147,8 @@ public sealed record S3StorageSettings
             .Append(", Endpoint = ").Append(Endpoint).Append(", AccessKeyId = ").Append(AccessKeyId is null ? "null" : "***")
             .Append(", SecretAccessKey = ").Append(SecretAccessKey is null ? "null" : "***")
             .Append(", SessionToken = ").Append(SessionToken is null ? "null" : "***")
-            .Append(", ForcePathStyle = ").Append(ForcePathStyle);
+            .Append(", ForcePathStyle = ").Append(ForcePathStyle).Append(", PartSizeMiB = ").Append(PartSizeMiB)
+            .Append(", ParallelParts = ").Append(ParallelParts).Append(", RetryInterval = ").Append(RetryInterval);
         return true;
     }
 }

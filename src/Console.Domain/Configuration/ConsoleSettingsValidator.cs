@@ -212,9 +212,30 @@ public static class ConsoleSettingsValidator
 
     private static void ValidateStorage(ConsoleSettings settings, List<string> errors)
     {
+        var s3 = settings.Storage.S3;
+        if (s3.PartSizeMiB is < 5 or > 5120)
+        {
+            errors.Add($"Console:Storage:S3:PartSizeMiB must be between 5 and 5120 (S3's part size limits; was {s3.PartSizeMiB}).");
+        }
+
+        if (s3.ParallelParts is < 1 or > 64)
+        {
+            errors.Add($"Console:Storage:S3:ParallelParts must be between 1 and 64 (was {s3.ParallelParts}).");
+        }
+
+        if (s3.RetryInterval < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"Console:Storage:S3:RetryInterval must be at least 1 second (was {s3.RetryInterval}).");
+        }
+
+        if (!string.IsNullOrEmpty(s3.AccessKeyId) != !string.IsNullOrEmpty(s3.SecretAccessKey))
+        {
+            errors.Add("Console:Storage:S3: AccessKeyId and SecretAccessKey must be given together.");
+        }
+
         var endpoint = settings.Storage.S3.Endpoint;
         if (!string.IsNullOrWhiteSpace(endpoint) &&
-            (!Uri.TryCreate(endpoint, UriKind.Absolute, out var s3) || (s3.Scheme != Uri.UriSchemeHttp && s3.Scheme != Uri.UriSchemeHttps)))
+            (!Uri.TryCreate(endpoint, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)))
         {
             errors.Add($"Console:Storage:S3:Endpoint: '{endpoint}' is not an http(s) URL.");
         }

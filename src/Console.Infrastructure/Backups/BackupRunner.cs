@@ -22,8 +22,9 @@ namespace Console.Infrastructure.Backups;
 public sealed partial class BackupRunner(
     ClusterCatalog catalog,
     EtcdClientFactory clients,
-    LocalSnapshotStore store,
+    SnapshotStores stores,
     BackupRecordStore records,
+    SnapshotLedger ledger,
     IOptions<ConsoleSettings> settings,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
@@ -150,22 +151,46 @@ public sealed partial class BackupRunner(
         Publish(run);
         var name = SnapshotName.For(spec.Name, clock.GetUtcNow());
         var etcd = settings.Value.Etcd;
-        using var writer = store.BeginWrite(name);
-        var progress = new ThrottledProgress(this, run, clock);
-        var result = await client.SnapshotAsync(choice.Endpoint!, writer, progress, new SnapshotOptions(etcd.SnapshotIdleTimeout, etcd.SnapshotDeadline), cancellationToken).ConfigureAwait(false);
 
-        run.Phase = BackupPhase.Finalizing;
-        Publish(run);
-        var finishedAt = clock.GetUtcNow();
-        var revision = result.Revision ?? status?.Revision;
-        await writer.CompleteAsync(
-            new SnapshotManifest
+        // Open every target; one that cannot even start is recorded and the others go on.
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+        var writers = new List<(string Target, ISnapshotWriter Writer)>();
+        foreach (var target in spec.Backup.Targets)
+        {
+            try
+            {
+                writers.Add((target, await stores.Get(target).BeginWriteAsync(name, cancellationToken).ConfigureAwait(false)));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                errors[target] = $"{target}: {StorageErrors.Describe(ex)}";
+            }
+        }
+
+        var stored = new Dictionary<string, string>(StringComparer.Ordinal);
+        SnapshotResult result;
+        DateTimeOffset finishedAt;
+        try
+        {
+            if (writers.Count == 0)
+            {
+                throw new BackupException($"no target could be opened: {string.Join("; ", errors.Values)}");
+            }
+
+            var tee = new TeeSink(writers, errors);
+            var progress = new ThrottledProgress(this, run, clock);
+            result = await client.SnapshotAsync(choice.Endpoint!, tee, progress, new SnapshotOptions(etcd.SnapshotIdleTimeout, etcd.SnapshotDeadline), cancellationToken).ConfigureAwait(false);
+
+            run.Phase = BackupPhase.Finalizing;
+            Publish(run);
+            finishedAt = clock.GetUtcNow();
+            var manifest = new SnapshotManifest
             {
                 Cluster = spec.Name.Value,
                 FileName = name.FileName,
                 Member = choice.Member.Name,
                 MemberId = choice.Member.IdHex,
-                Revision = revision,
+                Revision = result.Revision ?? status?.Revision,
                 RaftIndex = (long?)status?.RaftIndex,
                 DbSize = status?.DbSize,
                 SizeBytes = result.Size,
@@ -176,23 +201,64 @@ public sealed partial class BackupRunner(
                 StartedAt = run.StartedAt,
                 FinishedAt = finishedAt,
                 ConsoleVersion = ConsoleVersion,
-            },
-            cancellationToken).ConfigureAwait(false);
+            };
+            foreach (var (target, writer) in tee.Healthy.ToList())
+            {
+                try
+                {
+                    await writer.CompleteAsync(manifest, cancellationToken).ConfigureAwait(false);
+                    stored[target] = writer.Location;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    tee.Fail(target, ex);
+                }
+            }
+        }
+        finally
+        {
+            // Completed writers keep their snapshot; the rest abort (partial file removed, multipart upload aborted).
+            foreach (var (_, writer) in writers)
+            {
+                await writer.DisposeAsync().ConfigureAwait(false);
+            }
+        }
 
+        if (stored.Count == 0)
+        {
+            throw new BackupException($"the snapshot was taken but no target stored it: {string.Join("; ", errors.Values)}");
+        }
+
+        await RecordCopiesAsync(run.RecordId, spec, stored, errors).ConfigureAwait(false);
+        var partial = stored.Count < spec.Backup.Targets.Count;
+        var retried = partial && stored.ContainsKey("local") ? " The local copy is kept and the upload is retried from it." : string.Empty;
         LogSucceeded(logger, spec.Name.Value, run.RecordId, name.FileName, result.Size, choice.Member.Name);
         return record with
         {
-            Status = BackupStatus.Succeeded,
+            Status = partial ? BackupStatus.PartiallySucceeded : BackupStatus.Succeeded,
+            Error = partial ? $"{string.Join("; ", errors.Values)}.{retried}" : null,
             FinishedAt = finishedAt,
             Member = choice.Member.Name,
             FileName = name.FileName,
-            Location = writer.FinalPath,
+            Location = string.Join('\n', stored.Select(s => s.Value)),
             SizeBytes = result.Size,
             Sha256 = result.Sha256,
-            Revision = revision,
+            Revision = result.Revision ?? status?.Revision,
             RaftIndex = (long?)status?.RaftIndex,
             EtcdVersion = status?.Version,
         };
+    }
+
+    private async Task RecordCopiesAsync(long recordId, ClusterSpec spec, Dictionary<string, string> stored, Dictionary<string, string> errors)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var target in spec.Backup.Targets)
+        {
+            var copy = stored.TryGetValue(target, out var location)
+                ? new BackupCopy(recordId, target, CopyStatus.Stored, location, null, 1)
+                : new BackupCopy(recordId, target, target != "local" && stored.ContainsKey("local") ? CopyStatus.Pending : CopyStatus.Failed, null, errors.GetValueOrDefault(target), 1);
+            await ledger.SaveCopyAsync(copy, now, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     private static async Task<(MemberChoice Choice, EtcdMemberStatus? Status)> ChooseMemberAsync(EtcdClient client, ClusterSpec spec, CancellationToken cancellationToken)
@@ -226,30 +292,57 @@ public sealed partial class BackupRunner(
         return (choice, choice.Member is null ? null : statuses.GetValueOrDefault(choice.Member.Id));
     }
 
+    /// <summary>
+    /// Prunes every target of the cluster by its policy, independently. Protected snapshots are kept, and so is every
+    /// local copy whose upload is still pending (it is the only source for the retry).
+    /// </summary>
     private async Task<BackupRecord> PruneAsync(ClusterSpec spec, BackupRun run, BackupRecord record)
     {
         run.Phase = BackupPhase.Pruning;
         Publish(run);
+        var notes = new List<string>();
         try
         {
-            var existing = store.List(spec.Name);
-            var plan = RetentionPlanner.Plan(existing.Select(s => s.Name.FileName), spec.Name, spec.Backup.Retention, clock.GetUtcNow());
-            foreach (var (name, _) in plan.Delete)
+            var keep = new HashSet<string>(await ledger.ProtectedAsync(clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false), StringComparer.Ordinal);
+            keep.UnionWith((await ledger.PendingUploadsAsync(CancellationToken.None).ConfigureAwait(false)).Select(p => p.FileName));
+            foreach (var target in spec.Backup.Targets)
             {
-                store.Delete(name);
+                notes.Add(await PruneTargetAsync(spec, stores.Get(target), keep).ConfigureAwait(false));
             }
-
-            var note = plan.Delete.Count == 0
-                ? $"retention ({spec.Backup.Retention}): nothing to delete, {plan.Keep.Count} kept"
-                : $"retention ({spec.Backup.Retention}): deleted {string.Join(", ", plan.Delete.Select(d => $"{d.Name.FileName} ({d.Reason})"))}; {plan.Keep.Count} kept";
-            return record with { RetentionNote = note };
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
             LogPruneFailed(logger, spec.Name.Value, ex);
-            return record with { RetentionNote = $"retention failed (the backup itself succeeded): {ex.Message}" };
+            notes.Add($"retention failed (the backup itself succeeded): {StorageErrors.Describe(ex)}");
+        }
+
+        return record with { RetentionNote = string.Join("; ", notes) };
+    }
+
+    private async Task<string> PruneTargetAsync(ClusterSpec spec, ISnapshotStore store, IReadOnlySet<string> keep)
+    {
+        try
+        {
+            var existing = await store.ListAsync(spec.Name, withManifests: false, CancellationToken.None).ConfigureAwait(false);
+            var plan = RetentionPlanner.Plan(existing.Select(s => s.Name.FileName), spec.Name, spec.Backup.Retention, clock.GetUtcNow(), keep);
+            foreach (var (name, _) in plan.Delete)
+            {
+                await store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return plan.Delete.Count == 0
+                ? $"{store.Target} retention ({spec.Backup.Retention}): nothing to delete, {plan.Keep.Count} kept"
+                : $"{store.Target} retention ({spec.Backup.Retention}): deleted {string.Join(", ", plan.Delete.Select(d => $"{d.Name.FileName} ({d.Reason})"))}; {plan.Keep.Count} kept";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        {
+            LogPruneFailed(logger, spec.Name.Value, ex);
+            return $"{store.Target} retention failed (the backup itself succeeded): {StorageErrors.Describe(ex)}";
         }
     }
+
+    /// <summary>Lets other parts (the upload retry) announce a record they changed, so open pages refresh.</summary>
+    internal void AnnounceCompleted(BackupRecord record) => Completed?.Invoke(record);
 
     private void Publish(BackupRun run)
     {

@@ -138,8 +138,8 @@ public sealed class BackupRecordStore(ConsoleDatabase database)
     /// <summary>The newest successful backup of a cluster, if any.</summary>
     public async Task<BackupRecord?> LastSuccessAsync(string cluster, CancellationToken cancellationToken)
     {
-        var page = await QueryAsync(new BackupQuery(cluster, BackupStatus.Succeeded, Take: 1), cancellationToken).ConfigureAwait(false);
-        return page.Items.Count == 0 ? null : page.Items[0];
+        var (_, success, _) = await SummaryAsync(cluster, cancellationToken).ConfigureAwait(false);
+        return success;
     }
 
     /// <summary>The newest attempt, the newest success, and how many attempts failed since that success.</summary>
@@ -151,12 +151,30 @@ public sealed class BackupRecordStore(ConsoleDatabase database)
             var last = await connection.QuerySingleOrDefaultAsync<Row>(
                 $"SELECT {Columns} FROM backups WHERE cluster = @cluster ORDER BY started_at DESC, id DESC LIMIT 1", new { cluster }).ConfigureAwait(false);
             var success = await connection.QuerySingleOrDefaultAsync<Row>(
-                $"SELECT {Columns} FROM backups WHERE cluster = @cluster AND status = 'Succeeded' ORDER BY started_at DESC, id DESC LIMIT 1", new { cluster }).ConfigureAwait(false);
+                $"SELECT {Columns} FROM backups WHERE cluster = @cluster AND status IN ('Succeeded', 'PartiallySucceeded') ORDER BY started_at DESC, id DESC LIMIT 1", new { cluster }).ConfigureAwait(false);
             var failures = await connection.ExecuteScalarAsync<int>(
                 "SELECT COUNT(*) FROM backups WHERE cluster = @cluster AND status IN ('Failed', 'Interrupted') AND started_at > COALESCE(@since, '')",
                 new { cluster, since = success?.StartedAt }).ConfigureAwait(false);
             return (last?.ToRecord(), success?.ToRecord(), failures);
         }
+    }
+
+    /// <summary>Whether any record (of any status) names this snapshot file.</summary>
+    public async Task<HashSet<string>> KnownFileNamesAsync(CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return [.. await connection.QueryAsync<string>("SELECT file_name FROM backups WHERE file_name IS NOT NULL").ConfigureAwait(false)];
+        }
+    }
+
+    /// <summary>Inserts a finished record as it is (history rebuilt from a store's manifests).</summary>
+    public async Task<long> InsertFinishedAsync(BackupRecord record, CancellationToken cancellationToken)
+    {
+        var id = await InsertRunningAsync(record, cancellationToken).ConfigureAwait(false);
+        await UpdateAsync(record with { Id = id }, cancellationToken).ConfigureAwait(false);
+        return id;
     }
 
     /// <summary>Records left Running by a console that stopped mid-backup become Interrupted. Returns how many.</summary>

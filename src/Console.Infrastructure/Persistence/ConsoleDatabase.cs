@@ -57,6 +57,38 @@ public sealed class ConsoleDatabase
             updated_by          TEXT NOT NULL
         );
         """,
+
+        // 3: where each backup's copies are, protected snapshots, and verification results.
+        """
+        CREATE TABLE backup_copies (
+            backup_id   INTEGER NOT NULL,
+            target      TEXT NOT NULL,
+            status      TEXT NOT NULL,
+            location    TEXT,
+            error       TEXT,
+            attempts    INTEGER NOT NULL DEFAULT 1,
+            updated_at  TEXT NOT NULL,
+            PRIMARY KEY (backup_id, target)
+        );
+        CREATE INDEX ix_backup_copies_status ON backup_copies (status);
+        CREATE TABLE protected_snapshots (
+            file_name     TEXT PRIMARY KEY,
+            cluster       TEXT NOT NULL,
+            protected_at  TEXT NOT NULL,
+            protected_by  TEXT NOT NULL,
+            until         TEXT
+        );
+        CREATE TABLE verifications (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            file_name    TEXT NOT NULL,
+            target       TEXT NOT NULL,
+            verified_at  TEXT NOT NULL,
+            ok           INTEGER NOT NULL,
+            detail       TEXT NOT NULL,
+            verified_by  TEXT NOT NULL
+        );
+        CREATE INDEX ix_verifications_file ON verifications (file_name, target, verified_at DESC);
+        """,
     ];
 
     private static int _initialized;

@@ -6,15 +6,15 @@ using Microsoft.Extensions.Options;
 
 namespace Console.Infrastructure.Storage;
 
-/// <summary>A snapshot in a store, with its manifest when one was found.</summary>
-public sealed record StoredSnapshot(SnapshotName Name, long SizeBytes, string Location, SnapshotManifest? Manifest);
+/// <summary>A snapshot in a store, with its manifest when one was read.</summary>
+public sealed record StoredSnapshot(string Target, SnapshotName Name, long SizeBytes, string Location, DateTimeOffset? StoredAt, SnapshotManifest? Manifest);
 
 /// <summary>
 /// Snapshots in a local directory. A snapshot is written to <c>NAME.part</c>, fsynced, renamed to its final name and
 /// the directory fsynced, so no truncated file ever sits at a final name; its manifest follows the same path. Only
 /// files whose names parse as ours are ever listed, opened or deleted.
 /// </summary>
-public sealed class LocalSnapshotStore
+public sealed class LocalSnapshotStore : ISnapshotStore
 {
     public LocalSnapshotStore(IOptions<ConsoleSettings> settings)
     {
@@ -25,7 +25,46 @@ public sealed class LocalSnapshotStore
 
     public string Directory { get; }
 
+    public string Target => "local";
+
     public string PathOf(SnapshotName name) => Path.Combine(Directory, name.FileName);
+
+    public string LocationOf(SnapshotName name) => PathOf(name);
+
+    public Task<IReadOnlyList<StoredSnapshot>> ListAsync(ClusterName? cluster, bool withManifests, CancellationToken cancellationToken) =>
+        Task.FromResult(List(cluster, withManifests));
+
+    public Task<ISnapshotWriter> BeginWriteAsync(SnapshotName name, CancellationToken cancellationToken) =>
+        Task.FromResult<ISnapshotWriter>(BeginWrite(name));
+
+    public Task<Stream> OpenReadAsync(SnapshotName name, CancellationToken cancellationToken) => Task.FromResult(Open(name));
+
+    public Task<SnapshotManifest?> ReadManifestAsync(SnapshotName name, CancellationToken cancellationToken) => Task.FromResult(ReadManifest(name));
+
+    public Task DeleteAsync(SnapshotName name, CancellationToken cancellationToken)
+    {
+        Delete(name);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Writes, fsyncs and deletes a small file in the snapshot directory, and reads the free space there.</summary>
+    public async Task<StorageHealth> CheckHealthAsync(CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        try
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+            var probe = Path.Combine(Directory, $".health-{Guid.NewGuid():N}");
+            await File.WriteAllTextAsync(probe, "ok", cancellationToken).ConfigureAwait(false);
+            File.Delete(probe);
+            var free = new DriveInfo(Directory).AvailableFreeSpace;
+            return new StorageHealth(Target, true, $"{Directory} is writable", free, now);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new StorageHealth(Target, false, $"{Directory} is not writable: {ex.Message}", null, now);
+        }
+    }
 
     public LocalSnapshotWriter BeginWrite(SnapshotName name)
     {
@@ -33,7 +72,7 @@ public sealed class LocalSnapshotStore
         return new LocalSnapshotWriter(this, name);
     }
 
-    public IReadOnlyList<StoredSnapshot> List(ClusterName? cluster = null)
+    public IReadOnlyList<StoredSnapshot> List(ClusterName? cluster = null, bool withManifests = true)
     {
         if (!System.IO.Directory.Exists(Directory))
         {
@@ -44,7 +83,7 @@ public sealed class LocalSnapshotStore
             .Select(f => SnapshotName.TryParse(f.Name, out var name) ? (File: f, Name: name) : default)
             .Where(x => x.File is not null && (cluster is null || x.Name.Cluster == cluster))
             .OrderByDescending(x => x.Name.TakenAt)
-            .Select(x => new StoredSnapshot(x.Name, x.File.Length, x.File.FullName, ReadManifest(x.Name)))];
+            .Select(x => new StoredSnapshot(Target, x.Name, x.File.Length, x.File.FullName, x.File.LastWriteTimeUtc, withManifests ? ReadManifest(x.Name) : null))];
     }
 
     public SnapshotManifest? ReadManifest(SnapshotName name)
@@ -99,7 +138,7 @@ public sealed class LocalSnapshotStore
 }
 
 /// <summary>One snapshot being written: a sink for the stream, then <see cref="CompleteAsync"/> or <see cref="Dispose"/> (which aborts).</summary>
-public sealed class LocalSnapshotWriter : ISnapshotSink, IDisposable
+public sealed class LocalSnapshotWriter : ISnapshotWriter, IDisposable
 {
     private readonly LocalSnapshotStore _store;
     private readonly FileStream _file;
@@ -120,6 +159,8 @@ public sealed class LocalSnapshotWriter : ISnapshotSink, IDisposable
 
     public string FinalPath { get; }
 
+    public string Location => FinalPath;
+
     public ValueTask WriteAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken) => _file.WriteAsync(chunk, cancellationToken);
 
     /// <summary>Makes the verified snapshot durable under its final name, then writes its manifest beside it.</summary>
@@ -138,6 +179,12 @@ public sealed class LocalSnapshotWriter : ISnapshotSink, IDisposable
         Fsync.DirectoryOf(FinalPath);
         _completed = true;
         await LocalSnapshotStore.WriteAtomicallyAsync(Path.Combine(_store.Directory, Name.ManifestFileName), manifest.ToUtf8(), cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Aborts an unfinished write: the partial file is removed; a completed snapshot is left alone.</summary>

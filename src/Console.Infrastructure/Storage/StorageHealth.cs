@@ -9,7 +9,7 @@ namespace Console.Infrastructure.Storage;
 public sealed record StorageHealth(string Target, bool Ok, string Detail, long? FreeBytes, DateTimeOffset CheckedAt);
 
 /// <summary>Checks every storage target periodically and keeps the latest result for the status table.</summary>
-public sealed class StorageHealthMonitor(LocalSnapshotStore local, IOptions<ConsoleSettings> settings, TimeProvider clock) : BackgroundService
+public sealed class StorageHealthMonitor(SnapshotStores stores, IOptions<ConsoleSettings> settings, TimeProvider clock) : BackgroundService
 {
     private ImmutableDictionary<string, StorageHealth> _current = ImmutableDictionary<string, StorageHealth>.Empty;
 
@@ -29,27 +29,12 @@ public sealed class StorageHealthMonitor(LocalSnapshotStore local, IOptions<Cons
 
     public async Task CheckNowAsync(CancellationToken cancellationToken)
     {
-        var result = await CheckLocalAsync(cancellationToken).ConfigureAwait(false);
-        _current = _current.SetItem(result.Target, result);
-        Changed?.Invoke();
-    }
+        foreach (var store in stores.All)
+        {
+            var result = await store.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+            _current = _current.SetItem(result.Target, result with { CheckedAt = clock.GetUtcNow() });
+        }
 
-    /// <summary>Writes, fsyncs and deletes a small file in the snapshot directory, and reads the free space there.</summary>
-    private async Task<StorageHealth> CheckLocalAsync(CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        try
-        {
-            Directory.CreateDirectory(local.Directory);
-            var probe = Path.Combine(local.Directory, $".health-{Guid.NewGuid():N}");
-            await File.WriteAllTextAsync(probe, "ok", cancellationToken).ConfigureAwait(false);
-            File.Delete(probe);
-            var free = new DriveInfo(local.Directory).AvailableFreeSpace;
-            return new StorageHealth("local", true, $"{local.Directory} is writable", free, now);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return new StorageHealth("local", false, $"{local.Directory} is not writable: {ex.Message}", null, now);
-        }
+        Changed?.Invoke();
     }
 }

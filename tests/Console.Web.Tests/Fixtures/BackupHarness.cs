@@ -17,9 +17,14 @@ public sealed class BackupHarness : IDisposable
     private readonly TestDirectory _data = new("backups");
     private readonly CancellationTokenSource _stopping = new();
 
-    public BackupHarness(ClusterSpec cluster, Func<EtcdSettings, EtcdSettings>? etcd = null)
+    public BackupHarness(ClusterSpec cluster, Func<EtcdSettings, EtcdSettings>? etcd = null, S3rver? s3 = null)
     {
-        Settings = Options.Create(new ConsoleSettings { DataDir = _data.Path, Etcd = etcd?.Invoke(new EtcdSettings()) ?? new EtcdSettings() });
+        Settings = Options.Create(new ConsoleSettings
+        {
+            DataDir = _data.Path,
+            Etcd = etcd?.Invoke(new EtcdSettings()) ?? new EtcdSettings(),
+            Storage = new StorageSettings { S3 = s3?.Settings ?? new S3StorageSettings() },
+        });
         Catalog = new ClusterCatalog(Settings);
         Catalog.Register(cluster);
         Cluster = cluster;
@@ -28,7 +33,11 @@ public sealed class BackupHarness : IDisposable
         Database = new ConsoleDatabase(Settings);
         Database.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
         Records = new BackupRecordStore(Database);
-        Runner = new BackupRunner(Catalog, Clients, Store, Records, Settings, TimeProvider.System, new Lifetime(_stopping.Token), NullLogger<BackupRunner>.Instance);
+        Ledger = new SnapshotLedger(Database);
+        S3 = s3 is null ? null : new S3SnapshotStore(Settings);
+        Stores = new SnapshotStores(S3 is null ? [Store] : [Store, S3]);
+        Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), NullLogger<BackupRunner>.Instance);
+        Snapshots = new SnapshotCatalog(Stores, Ledger, Records, TimeProvider.System);
     }
 
     public IOptions<ConsoleSettings> Settings { get; }
@@ -39,6 +48,13 @@ public sealed class BackupHarness : IDisposable
     public ConsoleDatabase Database { get; }
     public BackupRecordStore Records { get; }
     public BackupRunner Runner { get; }
+    public SnapshotLedger Ledger { get; }
+    public S3SnapshotStore? S3 { get; }
+    public SnapshotStores Stores { get; }
+    public SnapshotCatalog Snapshots { get; }
+
+    public UploadRetryService Retry() =>
+        new(Stores, Ledger, Records, Runner, Settings, TimeProvider.System, NullLogger<UploadRetryService>.Instance);
     public string DataDir => _data.Path;
 
     public Task<Console.Domain.Backups.BackupRecord> BackupAsync() =>
@@ -58,6 +74,7 @@ public sealed class BackupHarness : IDisposable
         _stopping.Cancel();
         _stopping.Dispose();
         Clients.Dispose();
+        S3?.Dispose();
         _data.Dispose();
     }
 

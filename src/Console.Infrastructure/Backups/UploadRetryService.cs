@@ -1,0 +1,125 @@
+using Console.Domain.Backups;
+using Console.Domain.Configuration;
+using Console.Infrastructure.Etcd;
+using Console.Infrastructure.Persistence;
+using Console.Infrastructure.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Console.Infrastructure.Backups;
+
+/// <summary>
+/// Uploads, from the local copy, every snapshot whose upload failed while the local write succeeded, until it
+/// succeeds. The bytes are re-verified against the footer on the way, and the record becomes Succeeded once every
+/// target has its copy.
+/// </summary>
+public sealed partial class UploadRetryService(
+    SnapshotStores stores,
+    SnapshotLedger ledger,
+    BackupRecordStore records,
+    BackupRunner runner,
+    IOptions<ConsoleSettings> settings,
+    TimeProvider clock,
+    ILogger<UploadRetryService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(settings.Value.Storage.S3.RetryInterval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            await RetryPendingAsync(stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Tries every pending upload once. Returns how many succeeded.</summary>
+    public async Task<int> RetryPendingAsync(CancellationToken cancellationToken)
+    {
+        var uploaded = 0;
+        foreach (var pending in await ledger.PendingUploadsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (await RetryAsync(pending, cancellationToken).ConfigureAwait(false))
+            {
+                uploaded++;
+            }
+        }
+
+        return uploaded;
+    }
+
+    private async Task<bool> RetryAsync(PendingUpload pending, CancellationToken cancellationToken)
+    {
+        if (!SnapshotName.TryParse(pending.FileName, out var name) || stores.Find(pending.Target) is not { } target || stores.Find("local") is not { } local)
+        {
+            return false;
+        }
+
+        try
+        {
+            var manifest = await local.ReadManifestAsync(name, cancellationToken).ConfigureAwait(false)
+                ?? throw new IOException($"the local manifest of {name} is missing");
+            string location;
+            var source = await local.OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
+            await using (source.ConfigureAwait(false))
+            {
+                var writer = await target.BeginWriteAsync(name, cancellationToken).ConfigureAwait(false);
+                await using (writer.ConfigureAwait(false))
+                {
+                    using var verifier = new SnapshotVerifier();
+                    var buffer = new byte[1 << 20];
+                    int read;
+                    while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        verifier.Append(buffer.AsSpan(0, read));
+                        await writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    var sha = verifier.Complete();
+                    if (!string.Equals(sha, manifest.Sha256, StringComparison.Ordinal))
+                    {
+                        throw new SnapshotIntegrityException($"the local copy's sha256 {sha} differs from its manifest's {manifest.Sha256}");
+                    }
+
+                    await writer.CompleteAsync(manifest, cancellationToken).ConfigureAwait(false);
+                    location = writer.Location;
+                }
+            }
+
+            var now = clock.GetUtcNow();
+            await ledger.SaveCopyAsync(new BackupCopy(pending.BackupId, pending.Target, CopyStatus.Stored, location, null, pending.Attempts + 1), now, cancellationToken).ConfigureAwait(false);
+            if (await records.GetAsync(pending.BackupId, cancellationToken).ConfigureAwait(false) is { } record)
+            {
+                var copies = await ledger.CopiesAsync(pending.BackupId, cancellationToken).ConfigureAwait(false);
+                var complete = copies.All(c => c.Status == CopyStatus.Stored);
+                var updated = record with
+                {
+                    Status = complete ? BackupStatus.Succeeded : record.Status,
+                    Error = complete ? null : record.Error,
+                    Location = string.Join('\n', copies.Where(c => c.Location is not null).Select(c => c.Location)),
+                    RetentionNote = $"{record.RetentionNote}; {pending.Target} copy uploaded from the local copy at {now:u} (attempt {pending.Attempts + 1})".TrimStart(';', ' '),
+                };
+                await records.UpdateAsync(updated, cancellationToken).ConfigureAwait(false);
+                runner.AnnounceCompleted(updated);
+            }
+
+            LogUploaded(logger, pending.FileName, pending.Target, pending.Attempts + 1);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var gone = ex is FileNotFoundException;
+            await ledger.SaveCopyAsync(
+                new BackupCopy(pending.BackupId, pending.Target, gone ? CopyStatus.Failed : CopyStatus.Pending, null, $"{pending.Target}: {StorageErrors.Describe(ex)}", pending.Attempts + 1),
+                clock.GetUtcNow(),
+                cancellationToken).ConfigureAwait(false);
+            LogRetryFailed(logger, pending.FileName, pending.Target, StorageErrors.Describe(ex));
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Uploaded {FileName} to {Target} from the local copy (attempt {Attempt})")]
+    private static partial void LogUploaded(ILogger logger, string fileName, string target, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retrying the upload of {FileName} to {Target} failed: {Error}")]
+    private static partial void LogRetryFailed(ILogger logger, string fileName, string target, string error);
+}

@@ -1,0 +1,130 @@
+using Console.Domain.Backups;
+using Console.Domain.Clusters;
+using Console.Infrastructure.Etcd;
+using Console.Infrastructure.Persistence;
+
+namespace Console.Infrastructure.Storage;
+
+/// <summary>One copy of a snapshot in one target, with its latest verification.</summary>
+public sealed record SnapshotCopy(string Target, long SizeBytes, string Location, DateTimeOffset? StoredAt, Verification? LastVerification);
+
+/// <summary>A snapshot as the browser shows it: every copy across targets, what its manifests say, and whether it is protected.</summary>
+public sealed record SnapshotEntry(SnapshotName Name, IReadOnlyList<SnapshotCopy> Copies, SnapshotManifest? Manifest, bool Protected)
+{
+    public long? Revision => Manifest?.Revision;
+}
+
+/// <summary>Browses, verifies, protects and downloads snapshots in every store, and rebuilds history from their manifests.</summary>
+public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger, BackupRecordStore records, TimeProvider clock)
+{
+    public async Task<IReadOnlyList<SnapshotEntry>> ListAsync(ClusterName? cluster, CancellationToken cancellationToken)
+    {
+        var listed = await Task.WhenAll(stores.All.Select(s => s.ListAsync(cluster, withManifests: true, cancellationToken))).ConfigureAwait(false);
+        var verifications = await ledger.LatestVerificationsAsync(cancellationToken).ConfigureAwait(false);
+        var protectedNames = await ledger.ProtectedAsync(clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return [.. listed.SelectMany(x => x)
+            .GroupBy(s => s.Name)
+            .OrderByDescending(g => g.Key.TakenAt)
+            .Select(g => new SnapshotEntry(
+                g.Key,
+                [.. g.OrderBy(s => s.Target, StringComparer.Ordinal).Select(s => new SnapshotCopy(s.Target, s.SizeBytes, s.Location, s.StoredAt, verifications.GetValueOrDefault((g.Key.FileName, s.Target))))],
+                g.Select(s => s.Manifest).FirstOrDefault(m => m is not null),
+                protectedNames.Contains(g.Key.FileName)))];
+    }
+
+    /// <summary>
+    /// Re-reads one copy end to end: the footer must match the content, and the content must match the manifest's
+    /// sha256 (a snapshot replaced by another valid one is caught too). The result is recorded.
+    /// </summary>
+    public async Task<Verification> VerifyAsync(string target, SnapshotName name, string by, CancellationToken cancellationToken)
+    {
+        var store = stores.Get(target);
+        bool ok;
+        string detail;
+        try
+        {
+            var manifest = await store.ReadManifestAsync(name, cancellationToken).ConfigureAwait(false);
+            var stream = await store.OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                var sha = await VerifyStreamAsync(stream, cancellationToken).ConfigureAwait(false);
+                (ok, detail) = manifest is null ? (true, $"footer sha256 {sha} matches the content; no manifest to compare with")
+                    : string.Equals(manifest.Sha256, sha, StringComparison.Ordinal) ? (true, $"sha256 {sha} matches the footer and the manifest")
+                    : (false, $"the content's sha256 {sha} is valid but differs from the manifest's {manifest.Sha256}: this is not the snapshot that was recorded");
+            }
+        }
+        catch (SnapshotIntegrityException ex)
+        {
+            (ok, detail) = (false, ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        {
+            (ok, detail) = (false, $"could not read the copy: {ex.Message}");
+        }
+
+        var verification = new Verification(name.FileName, target, clock.GetUtcNow(), ok, detail, by);
+        await ledger.RecordVerificationAsync(verification, cancellationToken).ConfigureAwait(false);
+        return verification;
+    }
+
+    public static async Task<string> VerifyStreamAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var verifier = new SnapshotVerifier();
+        var buffer = new byte[1 << 20];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            verifier.Append(buffer.AsSpan(0, read));
+        }
+
+        return verifier.Complete();
+    }
+
+    public Task ProtectAsync(SnapshotName name, string by, CancellationToken cancellationToken) =>
+        ledger.ProtectAsync(name.FileName, name.Cluster.Value, by, clock.GetUtcNow(), null, cancellationToken);
+
+    public Task UnprotectAsync(SnapshotName name, CancellationToken cancellationToken) => ledger.UnprotectAsync(name.FileName, cancellationToken);
+
+    public Task<Stream> OpenAsync(string target, SnapshotName name, CancellationToken cancellationToken) =>
+        stores.Get(target).OpenReadAsync(name, cancellationToken);
+
+    /// <summary>Adds a record for every snapshot with a manifest that the database does not know. Returns how many.</summary>
+    public async Task<int> RebuildHistoryAsync(CancellationToken cancellationToken)
+    {
+        var known = await records.KnownFileNamesAsync(cancellationToken).ConfigureAwait(false);
+        var added = 0;
+        foreach (var entry in await ListAsync(null, cancellationToken).ConfigureAwait(false))
+        {
+            if (known.Contains(entry.Name.FileName) || entry.Manifest is not { } m)
+            {
+                continue;
+            }
+
+            await records.InsertFinishedAsync(
+                new BackupRecord
+                {
+                    Cluster = m.Cluster,
+                    Trigger = Enum.TryParse<BackupTrigger>(m.Trigger, out var trigger) ? trigger : BackupTrigger.Manual,
+                    RequestedBy = $"{m.RequestedBy ?? "unknown"} (rebuilt from store)",
+                    Status = BackupStatus.Succeeded,
+                    StartedAt = m.StartedAt,
+                    FinishedAt = m.FinishedAt,
+                    Member = m.Member,
+                    FileName = m.FileName,
+                    Location = string.Join('\n', entry.Copies.Select(c => c.Location)),
+                    Targets = string.Join('+', entry.Copies.Select(c => c.Target)),
+                    SizeBytes = m.SizeBytes,
+                    Sha256 = m.Sha256,
+                    Revision = m.Revision,
+                    RaftIndex = m.RaftIndex,
+                    EtcdVersion = m.EtcdVersion,
+                    RetentionNote = "rebuilt from the store's manifest",
+                },
+                cancellationToken).ConfigureAwait(false);
+            added++;
+        }
+
+        return added;
+    }
+}
