@@ -29,7 +29,8 @@ public static class DurationText
 
         if (perUnit is { } size)
         {
-            if (!long.TryParse(trimmed[..^1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var count))
+            if (!long.TryParse(trimmed[..^1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var count)
+                || Math.Abs((decimal)count) > TimeSpan.MaxValue.Ticks / size.Ticks)
             {
                 return false;
             }

@@ -16,6 +16,7 @@ public enum BackupPhase
 public sealed class BackupRun
 {
     private readonly TaskCompletionSource<BackupRecord> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<bool> _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal BackupRun(string cluster, BackupTrigger trigger, string requestedBy, DateTimeOffset startedAt)
     {
@@ -41,6 +42,11 @@ public sealed class BackupRun
     public double? Percent => TotalBytes is > 0 and var total ? Math.Min(100, 100.0 * BytesReceived / total) : null;
 
     public double BytesPerSecond(DateTimeOffset now) => (now - StartedAt).TotalSeconds is > 0 and var s ? BytesReceived / s : 0;
+
+    /// <summary>True once the run's record exists (RecordId is set); false if recording it failed.</summary>
+    internal Task<bool> Registered => _registered.Task;
+
+    internal void MarkRegistered(bool ok) => _registered.TrySetResult(ok);
 
     internal void Complete(BackupRecord record) => _completion.TrySetResult(record);
 }

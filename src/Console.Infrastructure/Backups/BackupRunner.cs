@@ -53,9 +53,13 @@ public sealed partial class BackupRunner(
         }
 
         var run = new BackupRun(cluster, trigger, requestedBy, clock.GetUtcNow());
-        if (!_running.TryAdd(cluster, run))
+        while (!_running.TryAdd(cluster, run))
         {
-            return new BackupStart.AlreadyRunning(_running[cluster]);
+            // Another run holds the cluster; hand it out once its record exists. If it finished meanwhile, try again.
+            if (_running.TryGetValue(cluster, out var existing) && await existing.Registered.WaitAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return new BackupStart.AlreadyRunning(existing);
+            }
         }
 
         try
@@ -63,10 +67,12 @@ public sealed partial class BackupRunner(
             run.RecordId = await records.InsertRunningAsync(
                 new BackupRecord { Cluster = cluster, Trigger = trigger, RequestedBy = requestedBy, StartedAt = run.StartedAt, Targets = string.Join('+', spec.Backup.Targets) },
                 cancellationToken).ConfigureAwait(false);
+            run.MarkRegistered(true);
         }
         catch
         {
             _running.TryRemove(cluster, out _);
+            run.MarkRegistered(false);
             throw;
         }
 
@@ -116,22 +122,31 @@ public sealed partial class BackupRunner(
             LogFailed(logger, run.Cluster, run.RecordId, record.Error);
         }
 
-        try
+        // A record left Running would read as "in flight" until the next restart: try a few times.
+        for (var attempt = 1; ; attempt++)
         {
-            await records.UpdateAsync(record, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await records.UpdateAsync(record, CancellationToken.None).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && attempt < 3)
+            {
+                LogRecordFailed(logger, run.Cluster, run.RecordId, ex);
+                await Task.Delay(TimeSpan.FromSeconds(attempt), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogRecordFailed(logger, run.Cluster, run.RecordId, ex);
+                break;
+            }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogRecordFailed(logger, run.Cluster, run.RecordId, ex);
-        }
-        finally
-        {
-            run.Phase = BackupPhase.Finished;
-            _running.TryRemove(new KeyValuePair<string, BackupRun>(run.Cluster, run));
-            run.Complete(record);
-            Publish(run);
-            Completed?.Invoke(record);
-        }
+
+        run.Phase = BackupPhase.Finished;
+        _running.TryRemove(new KeyValuePair<string, BackupRun>(run.Cluster, run));
+        run.Complete(record);
+        Publish(run);
+        AnnounceCompleted(record);
     }
 
     private async Task<BackupRecord> SnapshotAsync(ClusterSpec spec, BackupRun run, BackupRecord record, CancellationToken cancellationToken)
@@ -304,6 +319,14 @@ public sealed partial class BackupRunner(
         try
         {
             var keep = new HashSet<string>(await ledger.ProtectedAsync(clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false), StringComparer.Ordinal);
+
+            // The snapshot just taken is never pruned, even if a file with a later timestamp (a clock stepped back, a
+            // copy from another host) makes it look older than the newest.
+            if (record.FileName is { } justTaken)
+            {
+                keep.Add(justTaken);
+            }
+
             keep.UnionWith((await ledger.PendingUploadsAsync(CancellationToken.None).ConfigureAwait(false)).Select(p => p.FileName));
             foreach (var target in spec.Backup.Targets)
             {
@@ -342,7 +365,17 @@ public sealed partial class BackupRunner(
     }
 
     /// <summary>Lets other parts (the upload retry) announce a record they changed, so open pages refresh.</summary>
-    internal void AnnounceCompleted(BackupRecord record) => Completed?.Invoke(record);
+    internal void AnnounceCompleted(BackupRecord record)
+    {
+        try
+        {
+            Completed?.Invoke(record);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogSubscriberFailed(logger, ex);
+        }
+    }
 
     private void Publish(BackupRun run)
     {

@@ -23,18 +23,24 @@ public sealed class EtcdClientFactory : IDisposable
         while (true)
         {
             var client = _clients.GetOrAdd(cluster.Name, _ => new EtcdClient(cluster, _callTimeout));
-            if (ReferenceEquals(client.Cluster, cluster) || client.Cluster == cluster)
+            if (SameConnection(client.Cluster, cluster))
             {
                 return client;
             }
 
-            // The cluster was re-registered with other settings: replace its client.
+            // The cluster's connection settings changed: replace its client. Calls may still be running on the old one
+            // (a backup streaming), so it is disposed only after they have had ample time to finish.
             if (_clients.TryRemove(new KeyValuePair<ClusterName, EtcdClient>(cluster.Name, client)))
             {
-                client.Dispose();
+                _ = Task.Delay(TimeSpan.FromHours(2)).ContinueWith(_ => client.Dispose(), TaskScheduler.Default);
             }
         }
     }
+
+    /// <summary>Backup settings (pause, schedule) change often and do not affect how the cluster is reached.</summary>
+    private static bool SameConnection(ClusterSpec current, ClusterSpec wanted) =>
+        ReferenceEquals(current, wanted)
+        || (current.Name == wanted.Name && current.Endpoints.SequenceEqual(wanted.Endpoints) && current.Tls == wanted.Tls && current.Credentials == wanted.Credentials);
 
     public void Dispose()
     {

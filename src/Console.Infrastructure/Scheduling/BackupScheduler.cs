@@ -24,6 +24,10 @@ public sealed partial class BackupScheduler(
     ILogger<BackupScheduler> logger) : IDisposable
 {
     private readonly SemaphoreSlim _sync = new(1, 1);
+    private System.Collections.Immutable.ImmutableDictionary<string, string> _errors = System.Collections.Immutable.ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>Why a cluster's schedule could not be applied, for the status table's configuration error.</summary>
+    public string? ErrorFor(string cluster) => _errors.GetValueOrDefault(cluster);
 
     /// <summary>Raised after every change to schedules, so pages can show new next-run times.</summary>
     public event Action? Changed;
@@ -45,10 +49,22 @@ public sealed partial class BackupScheduler(
                 }
             }
 
+            // One cluster's bad schedule must not stop the others from being applied.
+            var errors = System.Collections.Immutable.ImmutableDictionary.CreateBuilder<string, string>();
             foreach (var spec in wanted.Values)
             {
-                await SyncClusterAsync(scheduler, spec, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await SyncClusterAsync(scheduler, spec, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SchedulerException ex)
+                {
+                    errors[spec.Name.Value] = $"the schedule could not be applied: {ex.Message}";
+                    LogSyncFailed(logger, spec.Name.Value, ex);
+                }
             }
+
+            _errors = errors.ToImmutable();
         }
         finally
         {
@@ -157,6 +173,9 @@ public sealed partial class BackupScheduler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Backups of {Cluster} scheduled: {Schedule}")]
     private static partial void LogScheduled(ILogger logger, string cluster, string schedule);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The backup schedule of {Cluster} could not be applied")]
+    private static partial void LogSyncFailed(ILogger logger, string cluster, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Backups of {Cluster} no longer scheduled")]
     private static partial void LogUnscheduled(ILogger logger, string cluster);

@@ -39,7 +39,8 @@ public sealed class BackupStatusService(
                 runner.RunningFor(name) is not null,
                 next,
                 now,
-                scheduleSince: _startedAt);
+                scheduleSince: _startedAt,
+                configurationError: scheduler.ErrorFor(name));
             var targets = cluster.Backup.Targets
                 .Select(t => storage.Current.GetValueOrDefault(t) ?? new StorageHealth(t, false, "not checked yet", null, DateTimeOffset.MinValue))
                 .ToList();

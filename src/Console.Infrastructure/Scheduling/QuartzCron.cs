@@ -10,8 +10,8 @@ public static class QuartzCron
     {
         try
         {
-            _ = new CronExpression(quartzCron, TimeZoneInfo.Utc);
-            return null;
+            var expression = new CronExpression(quartzCron, TimeZoneInfo.Utc);
+            return expression.GetNextValidTimeAfter(DateTimeOffset.UtcNow) is null ? "it never fires" : null;
         }
         catch (FormatException ex)
         {

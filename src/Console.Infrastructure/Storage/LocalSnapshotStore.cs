@@ -178,7 +178,9 @@ public sealed class LocalSnapshotWriter : ISnapshotWriter, IDisposable
         File.Move(PartialPath, FinalPath);
         Fsync.DirectoryOf(FinalPath);
         _completed = true;
-        await LocalSnapshotStore.WriteAtomicallyAsync(Path.Combine(_store.Directory, Name.ManifestFileName), manifest.ToUtf8(), cancellationToken).ConfigureAwait(false);
+
+        // The verified snapshot is in place: its manifest is written even if the console is stopping meanwhile.
+        await LocalSnapshotStore.WriteAtomicallyAsync(Path.Combine(_store.Directory, Name.ManifestFileName), manifest.ToUtf8(), CancellationToken.None).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync()

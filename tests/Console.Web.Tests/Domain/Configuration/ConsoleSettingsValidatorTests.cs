@@ -73,6 +73,8 @@ public sealed class ConsoleSettingsValidatorTests
         { "negative interval", new() { Clusters = [Scheduled(new() { Interval = "-5m" })] }, "is negative" },
         { "invalid cron", new() { Clusters = [Scheduled(new() { Cron = "every day" })] }, "is not a valid cron expression" },
         { "cron with impossible field", new() { Clusters = [Scheduled(new() { Cron = "0 25 * * *" })] }, "is not a valid cron expression" },
+        { "cron that never fires", new() { Clusters = [Scheduled(new() { Cron = "0 0 31 2 *" })] }, "it never fires" },
+        { "interval too large to represent", new() { Clusters = [Scheduled(new() { Interval = "99999999999d" })] }, "'99999999999d' is not a duration" },
         { "interval and cron", new() { Clusters = [Scheduled(new() { Interval = "6h", Cron = "0 0 * * *" })] }, "set either Interval or Cron, not both" },
         { "negative max age", new() { Clusters = [Scheduled(new() { Retention = new() { MaxAge = "-1d" } })] }, "MaxAge must be positive" },
         { "unknown scheduler store", new() { Scheduler = new() { Store = "redis" } }, "'redis' is not one of sqlite, postgres" },

@@ -27,6 +27,8 @@ public sealed class DurationTextTests
     [InlineData("six hours")]
     [InlineData("5x")]
     [InlineData("1.5h")]
+    [InlineData("99999999999d")]
+    [InlineData("-99999999999w")]
     public void Refuses_what_is_not_a_duration(string? text) => Assert.False(DurationText.TryParse(text, out _));
 
     [Theory]

@@ -207,6 +207,21 @@ public sealed class SnapshotPipelineTests
     }
 
     [Fact]
+    public async Task The_snapshot_just_taken_is_kept_even_when_a_file_claims_to_be_newer()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        var spec = etcd.Spec() with { Backup = Console.Domain.Clusters.BackupPolicy.Default with { Retention = new RetentionPolicy(1, null) } };
+        using var harness = new BackupHarness(spec);
+        Directory.CreateDirectory(harness.Store.Directory);
+        await File.WriteAllTextAsync(Path.Combine(harness.Store.Directory, "test_20990101T000000.000Z.db"), "from a host whose clock runs ahead");
+
+        var record = await harness.BackupAsync();
+
+        Assert.Equal(BackupStatus.Succeeded, record.Status);
+        Assert.True(File.Exists(record.Location), record.RetentionNote);
+    }
+
+    [Fact]
     public async Task A_prune_failure_is_noted_on_the_record_but_the_backup_still_succeeds()
     {
         await using var etcd = await TestEtcdCluster.StartAsync();

@@ -46,9 +46,11 @@ public sealed class SandboxClusterTests : IDisposable
         var statuses = await Task.WhenAll(spec.Endpoints.Select(e => client.StatusAsync(e, CancellationToken.None)));
         Assert.Single(statuses.Select(s => s.Leader).Distinct());
 
+        var members = sandbox.Members.ToList();
         await sandbox.StopAsync(CancellationToken.None);
 
-        Assert.All(sandbox.Members, m => Assert.True(m.HasExited));
+        Assert.Equal(3, members.Count);
+        Assert.All(members, m => Assert.True(m.HasExited));
     }
 
     [Fact]
