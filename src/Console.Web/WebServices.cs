@@ -28,6 +28,7 @@ internal static class WebServices
         app.MapHealthEndpoints();
         app.MapBackupEndpoints();
         app.MapClusterEndpoints();
+        app.MapSnapshotEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -9,6 +9,7 @@ internal static class NavigationItems
     [
         new("Cluster status", "/", "monitor_heart"),
         new("Backups", "/backups", "backup"),
+        new("Snapshots", "/snapshots", "inventory_2"),
         new("Settings", "/settings", "settings"),
     ];
 }
