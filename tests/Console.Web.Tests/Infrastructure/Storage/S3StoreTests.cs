@@ -190,4 +190,27 @@ public sealed class S3StoreTests
         Assert.Equal("local+s3", rebuilt.Targets);
         Assert.Contains("rebuilt from store", rebuilt.RequestedBy, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Storage_health_reports_the_bucket_writable_and_then_why_not_when_the_endpoint_is_down()
+    {
+        await using var s3 = await S3rver.StartAsync();
+        using var harness = new BackupHarness(new ClusterSpec(ClusterName.Parse("test"), [new Uri("http://127.0.0.1:1")], null, null, []), s3: s3);
+        var monitor = new Console.Infrastructure.Storage.StorageHealthMonitor(harness.Stores, harness.Settings, TimeProvider.System);
+
+        await monitor.CheckNowAsync(CancellationToken.None);
+        var up = monitor.Current["s3"];
+        var leftOver = await harness.S3!.Client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = S3rver.Bucket });
+        s3.Kill();
+        await monitor.CheckNowAsync(CancellationToken.None);
+        var down = monitor.Current["s3"];
+
+        Assert.True(up.Ok, up.Detail);
+        Assert.Contains("reachable and writable", up.Detail, StringComparison.Ordinal);
+        Assert.True(monitor.Current["local"].Ok);
+        Assert.False(down.Ok);
+        Assert.Contains("cannot reach the S3 endpoint", down.Detail, StringComparison.Ordinal);
+        Assert.True(down.CheckedAt >= up.CheckedAt);
+        Assert.Empty(leftOver.S3Objects ?? []); // the probe object was removed
+    }
 }
