@@ -31,9 +31,14 @@ public sealed class ConsoleApp : IAsyncDisposable
     {
         var owned = dataDir is null ? new TestDirectory("console") : null;
         var dataPath = dataDir ?? owned!.Path;
+
+        // An explicit free port, set as the host's URL: with UseKestrel(0) alone the host listened on Kestrel's default
+        // localhost:5000, so two hosts started by tests running in parallel collided there.
+        var port = Console.Infrastructure.Sandbox.FreePorts.Pick(1)[0];
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
             builder.UseEnvironment("Development");
+            builder.UseSetting(WebHostDefaults.ServerUrlsKey, $"http://127.0.0.1:{port}");
             builder.UseSetting("Console:DataDir", dataPath);
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
@@ -41,7 +46,7 @@ public sealed class ConsoleApp : IAsyncDisposable
                 builder.UseSetting(key, value);
             }
         });
-        factory.UseKestrel(0);
+        factory.UseKestrel(port);
         try
         {
             factory.StartServer();
@@ -54,7 +59,12 @@ public sealed class ConsoleApp : IAsyncDisposable
         }
 
         var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ConsoleApp(factory, owned, dataPath, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+        if (!address.EndsWith($":{port}", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"the test host listens on {address}, not on the port it was given ({port})");
+        }
+
+        return new ConsoleApp(factory, owned, dataPath, new Uri($"http://127.0.0.1:{port}"));
     }
 
     public async ValueTask DisposeAsync()
