@@ -71,6 +71,13 @@ public sealed class EtcdClient : IDisposable
         return r.Kvs.Count == 0 ? null : r.Kvs[0].Value.ToStringUtf8();
     }
 
+    /// <summary>The hash of the member's whole key-value history up to its current revision (Maintenance.HashKV).</summary>
+    public async Task<(uint Hash, long Revision, long CompactRevision)> HashKvAsync(Uri endpoint, CancellationToken cancellationToken)
+    {
+        var r = await CallAsync(endpoint, "/etcdserverpb.Maintenance/HashKV", new HashKVRequest(), HashKVResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return (r.Hash, r.Header?.Revision ?? 0, r.CompactRevision);
+    }
+
     /// <summary>Writes a key; returns the revision it created.</summary>
     public async Task<long> PutAsync(Uri endpoint, string key, string value, CancellationToken cancellationToken)
     {

@@ -14,15 +14,33 @@ public sealed class TestEtcdCluster : IAsyncDisposable
     public const string RootPassword = "root-secret-for-tests";
     private readonly TestDirectory _directory;
 
-    private TestEtcdCluster(TestDirectory directory, IReadOnlyList<EtcdProcess> members, TestCertificates? certificates, bool auth)
+    private readonly List<EtcdProcess> _members;
+    private (string Binary, string InitialCluster, string Token, string[] Extra) _launch;
+
+    private TestEtcdCluster(TestDirectory directory, List<EtcdProcess> members, TestCertificates? certificates, bool auth)
     {
         _directory = directory;
-        Members = members;
+        _members = members;
         Certificates = certificates;
         AuthEnabled = auth;
     }
 
-    public IReadOnlyList<EtcdProcess> Members { get; }
+    public IReadOnlyList<EtcdProcess> Members => _members;
+
+    /// <summary>Stops every member gracefully (as an operator's "systemctl stop etcd" would).</summary>
+    public Task StopAllAsync() => Task.WhenAll(_members.Select(m => m.StopAsync(TimeSpan.FromSeconds(10))));
+
+    /// <summary>Starts every member again on the same ports and data dirs.</summary>
+    public async Task StartAllAgainAsync()
+    {
+        for (var i = 0; i < _members.Count; i++)
+        {
+            await _members[i].DisposeAsync();
+            _members[i] = EtcdProcess.Start(_launch.Binary, _members[i].Layout, _launch.InitialCluster, _launch.Token, _launch.Extra);
+        }
+
+        await WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+    }
 
     public TestCertificates? Certificates { get; }
 
@@ -47,7 +65,7 @@ public sealed class TestEtcdCluster : IAsyncDisposable
             : ["--cert-file", certificates.ServerCertFile, "--key-file", certificates.ServerKeyFile, "--client-cert-auth", "--trusted-ca-file", certificates.CaFile, .. extraArguments ?? []];
         var token = $"test-{Guid.NewGuid():N}";
         var members = layouts.Select(l => EtcdProcess.Start(binary, l, initialCluster, token, extra)).ToList();
-        var cluster = new TestEtcdCluster(directory, members, certificates, auth);
+        var cluster = new TestEtcdCluster(directory, members, certificates, auth) { _launch = (binary, initialCluster, token, extra) };
         try
         {
             await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
