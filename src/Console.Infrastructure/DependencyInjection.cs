@@ -51,6 +51,8 @@ public static class DependencyInjection
         services.AddSingleton<ISnapshotStore>(sp => sp.GetRequiredService<LocalSnapshotStore>());
         services.AddSingleton<SnapshotStores>();
         services.AddSingleton<SnapshotCatalog>();
+        services.AddSingleton<RestoreSessionStore>();
+        services.AddSingleton<Restore.RestoreWizard>();
 
         // First hosted service: the schema is migrated and a crashed run's leftovers are settled before anything else.
         services.AddHostedService<BackupStartup>();

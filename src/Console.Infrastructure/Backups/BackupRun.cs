@@ -64,4 +64,7 @@ public abstract record BackupStart
     public sealed record AlreadyRunning(BackupRun Run) : BackupStart;
 
     public sealed record UnknownCluster(string Cluster) : BackupStart;
+
+    /// <summary>Backups of the cluster are suspended (a restore is in progress).</summary>
+    public sealed record Suspended(string Cluster, string Reason) : BackupStart;
 }

@@ -33,6 +33,14 @@ public sealed partial class BackupRunner(
     private static readonly string ConsoleVersion = typeof(BackupRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(150);
     private readonly ConcurrentDictionary<string, BackupRun> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _suspended = new(StringComparer.Ordinal);
+
+    /// <summary>Refuses every backup of the cluster but pre-restore ones until <see cref="Unsuspend"/> (a restore runs).</summary>
+    public void Suspend(string cluster, string reason) => _suspended[cluster] = reason;
+
+    public void Unsuspend(string cluster) => _suspended.TryRemove(cluster, out _);
+
+    public string? SuspendedBecause(string cluster) => _suspended.GetValueOrDefault(cluster);
 
     /// <summary>Raised (throttled) while a run streams, and at each phase change.</summary>
     public event Action<BackupRun>? Progress;
@@ -50,6 +58,11 @@ public sealed partial class BackupRunner(
         if (catalog.Find(cluster) is not { } spec)
         {
             return new BackupStart.UnknownCluster(cluster);
+        }
+
+        if (trigger != BackupTrigger.PreRestore && _suspended.TryGetValue(cluster, out var reason))
+        {
+            return new BackupStart.Suspended(cluster, reason);
         }
 
         var run = new BackupRun(cluster, trigger, requestedBy, clock.GetUtcNow());
@@ -90,6 +103,7 @@ public sealed partial class BackupRunner(
         {
             BackupStart.Started s => await s.Run.Completion.WaitAsync(cancellationToken).ConfigureAwait(false),
             BackupStart.AlreadyRunning r => await r.Run.Completion.WaitAsync(cancellationToken).ConfigureAwait(false),
+            BackupStart.Suspended s => throw new BackupException($"backups of '{cluster}' are suspended: {s.Reason}"),
             _ => throw new InvalidOperationException($"there is no cluster named '{cluster}'"),
         };
     }

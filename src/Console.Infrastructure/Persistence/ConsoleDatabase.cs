@@ -89,6 +89,29 @@ public sealed class ConsoleDatabase
         );
         CREATE INDEX ix_verifications_file ON verifications (file_name, target, verified_at DESC);
         """,
+
+        // 4: restore wizard sessions (resumable) and their audit trail.
+        """
+        CREATE TABLE restore_sessions (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            cluster     TEXT NOT NULL,
+            active      INTEGER NOT NULL,
+            state       TEXT NOT NULL,
+            updated_at  TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX ux_restore_sessions_active ON restore_sessions (cluster) WHERE active = 1;
+        CREATE TABLE restore_audit (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id  INTEGER NOT NULL,
+            at          TEXT NOT NULL,
+            who         TEXT NOT NULL,
+            step        TEXT NOT NULL,
+            action      TEXT NOT NULL,
+            outcome     TEXT NOT NULL,
+            detail      TEXT NOT NULL
+        );
+        CREATE INDEX ix_restore_audit_session ON restore_audit (session_id, id);
+        """,
     ];
 
     private static int _initialized;

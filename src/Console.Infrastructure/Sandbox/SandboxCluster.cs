@@ -24,6 +24,7 @@ public sealed partial class SandboxCluster(
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     private readonly List<EtcdProcess> _members = [];
+    private (string Binary, string InitialCluster, string Token)? _launch;
 
     public string Directory { get; } = Path.GetFullPath(Path.Combine(settings.Value.DataDir, "sandbox"));
 
@@ -51,12 +52,13 @@ public sealed partial class SandboxCluster(
         }
 
         var initialCluster = EtcdMemberLayout.InitialCluster(layouts);
+        _launch = (binary, initialCluster, state.Token);
         foreach (var layout in layouts)
         {
             _members.Add(EtcdProcess.Start(binary, layout, initialCluster, state.Token));
         }
 
-        await File.WriteAllLinesAsync(PidFile, _members.Select(m => m.Pid.ToString(CultureInfo.InvariantCulture)), cancellationToken).ConfigureAwait(false);
+        await WritePidFileAsync(cancellationToken).ConfigureAwait(false);
 
         var spec = new ClusterSpec(
             ClusterName.Parse(ConsoleSettingsValidator.SandboxClusterName),
@@ -83,6 +85,45 @@ public sealed partial class SandboxCluster(
         var endpoints = string.Join(", ", layouts.Select(l => l.ClientUrl));
         LogStarted(logger, layouts.Count, endpoints, Directory);
     }
+
+    /// <summary>Stops one member (a restore's "stop members" step). Returns false if it is not one of ours.</summary>
+    public async Task<bool> StopMemberAsync(string name, CancellationToken cancellationToken)
+    {
+        var member = _members.Find(m => m.Layout.Name == name);
+        if (member is null)
+        {
+            return false;
+        }
+
+        await member.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Starts one member again on its ports and data dir (which may have been restored meanwhile).</summary>
+    public async Task<bool> StartMemberAsync(string name, CancellationToken cancellationToken)
+    {
+        var index = _members.FindIndex(m => m.Layout.Name == name);
+        if (index < 0 || _launch is not { } launch)
+        {
+            return false;
+        }
+
+        var old = _members[index];
+        if (!old.HasExited)
+        {
+            return true;
+        }
+
+        await old.DisposeAsync().ConfigureAwait(false);
+        _members[index] = EtcdProcess.Start(launch.Binary, old.Layout, launch.InitialCluster, launch.Token);
+        await WritePidFileAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    public bool IsRunning(string name) => _members.Find(m => m.Layout.Name == name) is { HasExited: false };
+
+    private Task WritePidFileAsync(CancellationToken cancellationToken) =>
+        File.WriteAllLinesAsync(PidFile, _members.Where(m => !m.HasExited).Select(m => m.Pid.ToString(CultureInfo.InvariantCulture)), cancellationToken);
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

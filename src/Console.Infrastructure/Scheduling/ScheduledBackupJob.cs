@@ -13,6 +13,11 @@ public sealed class ScheduledBackupJob(BackupRunner runner) : IJob
         ArgumentNullException.ThrowIfNull(context);
         var cluster = context.MergedJobDataMap.GetString(BackupTriggers.ClusterKey)
             ?? throw new JobExecutionException("the trigger has no cluster");
+        if (runner.SuspendedBecause(cluster) is not null)
+        {
+            return; // a restore is in progress; the schedule carries on afterwards
+        }
+
         await runner.RunAsync(cluster, BackupTrigger.Scheduled, "scheduler", cancellationToken).ConfigureAwait(false);
     }
 }

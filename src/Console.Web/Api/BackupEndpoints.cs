@@ -27,6 +27,7 @@ internal static class BackupEndpoints
                 error = $"a backup of '{name}' is already running (record {r.Run.RecordId}, started {r.Run.StartedAt:u} by {r.Run.RequestedBy})",
                 runningId = r.Run.RecordId,
             }),
+            BackupStart.Suspended s => Results.Conflict(new { error = $"backups of '{name}' are suspended: {s.Reason}" }),
             _ => Results.NotFound(new { error = $"there is no cluster named '{name}'" }),
         };
     }

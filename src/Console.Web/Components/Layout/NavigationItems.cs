@@ -10,6 +10,7 @@ internal static class NavigationItems
         new("Cluster status", "/", "monitor_heart"),
         new("Backups", "/backups", "backup"),
         new("Snapshots", "/snapshots", "inventory_2"),
+        new("Restore", "/restore", "settings_backup_restore"),
         new("Settings", "/settings", "settings"),
     ];
 }

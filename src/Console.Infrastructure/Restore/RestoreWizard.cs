@@ -1,0 +1,392 @@
+using Console.Domain.Backups;
+using Console.Domain.Clusters;
+using Console.Domain.Configuration;
+using Console.Domain.Restore;
+using Console.Infrastructure.Backups;
+using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Etcd;
+using Console.Infrastructure.Persistence;
+using Console.Infrastructure.Sandbox;
+using Console.Infrastructure.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Console.Infrastructure.Restore;
+
+/// <summary>What an action did: Ok false means nothing changed (wrong step, wrong phrase) or a step failed, in words.</summary>
+public sealed record WizardResult(bool Ok, string Message, RestoreSession? Session);
+
+/// <summary>
+/// The etcd disaster-recovery procedure as a sequence that cannot be skipped or reordered: choose, verify, plan,
+/// safety snapshot, stop members, restore data, start members, prove. Destructive steps need their typed phrase.
+/// Every action is serialized, checked against the persisted step, audited, and saved before it returns, so a
+/// refresh or a restart resumes at the same step and a destructive step is never repeated silently.
+/// </summary>
+public sealed class RestoreWizard(
+    ClusterCatalog catalog,
+    SnapshotStores stores,
+    BackupRunner runner,
+    SnapshotLedger ledger,
+    RestoreSessionStore sessions,
+    EtcdClientFactory clients,
+    IServiceProvider services,
+    IOptions<ConsoleSettings> settings,
+    TimeProvider clock) : IDisposable
+{
+    public const string UploadTarget = "upload";
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly RestoreExecutor _executor = new(TimeSpan.FromMinutes(10));
+
+    public event Action<RestoreSession>? Changed;
+
+    public Task<RestoreSession?> CurrentAsync(string cluster, CancellationToken cancellationToken) => sessions.LatestAsync(cluster, cancellationToken);
+
+    public async Task<IReadOnlyList<RestoreAuditEntry>> AuditAsync(RestoreSession session, CancellationToken cancellationToken) =>
+        await sessions.AuditTrailAsync(session.Id, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The plan of a session past Verify, recomputed deterministically from what was persisted.</summary>
+    public RestorePlan? PlanOf(RestoreSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        if (session is not { StagedPath: { } path, Token: { } token, PlannedAt: { } at, ToolName: { } tool, ToolVersion: { } version } || catalog.Find(session.Cluster) is not { } spec)
+        {
+            return null;
+        }
+
+        return RestorePlanner.Plan(spec.Name, spec.Members, path, new RestoreTool(tool, Version.Parse(version)), at, token);
+    }
+
+    public Task<WizardResult> BeginAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "begin", null, async (current, now) =>
+    {
+        if (current is { Active: true })
+        {
+            return new WizardResult(true, $"resuming the restore started by {current.StartedBy} at {current.StartedAt:u}", current);
+        }
+
+        if (catalog.Find(cluster) is not { } spec)
+        {
+            return new WizardResult(false, $"there is no cluster named '{cluster}'", null);
+        }
+
+        if (spec.Members.Count == 0)
+        {
+            return new WizardResult(false, $"'{cluster}' lists no members (Console:Clusters:N:Members with Name, PeerUrl, DataDir, Control); a restore needs them", null);
+        }
+
+        var created = await sessions.CreateAsync(new RestoreSession { Cluster = cluster, StartedBy = who, StartedAt = now, Step = RestoreStep.Choose }, now, cancellationToken).ConfigureAwait(false);
+        return new WizardResult(true, "restore started: choose a snapshot", created);
+    });
+
+    public Task<WizardResult> ChooseAsync(string cluster, string target, string fileName, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "choose snapshot", [RestoreStep.Choose, RestoreStep.Verify], (session, _) =>
+    {
+        if (!SnapshotName.TryParse(fileName, out var name) || name.Cluster.Value != cluster || (target != UploadTarget && stores.Find(target) is null))
+        {
+            return Task.FromResult(new WizardResult(false, $"'{fileName}' in '{target}' is not a snapshot of {cluster}", session));
+        }
+
+        return Task.FromResult(new WizardResult(true, $"chose {fileName} from {target}", session! with { Step = RestoreStep.Verify, SnapshotTarget = target, SnapshotFile = fileName, StagedPath = null, Failure = null }));
+    });
+
+    /// <summary>Fetches the chosen copy to local staging, verifies its footer, restores it once into a throwaway etcd to read its revision and key count.</summary>
+    public Task<WizardResult> VerifyAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "verify", [RestoreStep.Verify], async (session, now) =>
+    {
+        var s = session!;
+        var staging = Path.Combine(Path.GetFullPath(settings.Value.DataDir), "restore", s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(staging);
+        var staged = Path.Combine(staging, s.SnapshotFile!);
+        try
+        {
+            if (s.SnapshotTarget != UploadTarget && SnapshotName.TryParse(s.SnapshotFile!, out var name))
+            {
+                var source = await stores.Get(s.SnapshotTarget!).OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
+                await using (source.ConfigureAwait(false))
+                {
+                    var file = new FileStream(staged, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
+                    await using (file.ConfigureAwait(false))
+                    {
+                        await source.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            var contents = await SnapshotInspector.InspectAsync(staged, settings.Value.Sandbox.EtcdBinary, cancellationToken).ConfigureAwait(false);
+            var tool = DetectTool();
+            var spec = catalog.Find(cluster)!;
+            var verified = s with
+            {
+                Step = RestoreStep.Plan,
+                StagedPath = staged,
+                Sha256 = contents.Sha256,
+                SizeBytes = contents.SizeBytes,
+                SnapshotRevision = contents.Revision,
+                SnapshotKeyCount = contents.KeyCount,
+                Token = RestorePlanner.NewToken(spec.Name, Guid.NewGuid()),
+                PlannedAt = now,
+                ToolName = tool.Name,
+                ToolVersion = tool.Version.ToString(),
+                Failure = null,
+            };
+            _ = PlanOf(verified); // members must be plannable before going on
+            return new WizardResult(true, $"verified: sha256 {contents.Sha256}, revision {contents.Revision:N0}, {contents.KeyCount:N0} keys", verified);
+        }
+        catch (Exception ex) when (ex is SnapshotIntegrityException or IOException or ArgumentException or Amazon.Runtime.AmazonServiceException)
+        {
+            File.Delete(staged);
+            return new WizardResult(false, $"the snapshot is refused: {ex.Message}", s with { Failure = $"refused at Verify: {ex.Message}" });
+        }
+    });
+
+    public Task<WizardResult> ConfirmPlanAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "accept plan", [RestoreStep.Plan], (session, _) =>
+        Task.FromResult(new WizardResult(true, "plan accepted", session! with { Step = RestoreStep.SafetySnapshot })));
+
+    /// <summary>Backs up the current state first (kept out of retention for 7 days). Only if no member answers may the operator go on without one, by typing the phrase.</summary>
+    public Task<WizardResult> SafetySnapshotAsync(string cluster, string? phrase, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "safety snapshot", [RestoreStep.SafetySnapshot], async (session, now) =>
+    {
+        var s = session!;
+        if (RestorePhrases.Matches(RestorePhrases.ProceedWithoutSafetySnapshot, phrase))
+        {
+            return new WizardResult(true, "going on without a safety snapshot, as typed", s with { Step = RestoreStep.StopMembers, SafetyNote = $"skipped by {who}: {RestorePhrases.ProceedWithoutSafetySnapshot}" });
+        }
+
+        var record = await runner.RunAsync(cluster, BackupTrigger.PreRestore, who, cancellationToken).ConfigureAwait(false);
+        if (record.Status is not (BackupStatus.Succeeded or BackupStatus.PartiallySucceeded))
+        {
+            return new WizardResult(false, $"the safety snapshot failed: {record.Error}. If no member can answer, type \"{RestorePhrases.ProceedWithoutSafetySnapshot}\" to go on without one.", s);
+        }
+
+        await ledger.ProtectAsync(record.FileName!, cluster, who, now, now.AddDays(7), cancellationToken).ConfigureAwait(false);
+        return new WizardResult(true, $"safety snapshot {record.FileName} taken (backup {record.Id}), kept for 7 days", s with { Step = RestoreStep.StopMembers, SafetyBackupId = record.Id, SafetyNote = record.FileName });
+    });
+
+    public Task<WizardResult> StopMembersAsync(string cluster, string? phrase, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "stop members", [RestoreStep.StopMembers], async (session, _) =>
+    {
+        var s = session!;
+        if (!RestorePhrases.Matches(RestorePhrases.StopMembers(cluster), phrase))
+        {
+            return new WizardResult(false, $"nothing was done: type the cluster name \"{cluster}\" to stop its members", null);
+        }
+
+        runner.Suspend(cluster, $"a restore is in progress (started by {s.StartedBy})");
+        var states = new Dictionary<string, string>(s.MemberStates);
+        foreach (var member in PlanOf(s)!.Members)
+        {
+            if (member.Control == MemberControl.Managed)
+            {
+                await Sandbox().StopMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var spec = catalog.Find(cluster)!;
+        foreach (var member in PlanOf(s)!.Members)
+        {
+            states[member.Name] = member.Control == MemberControl.Managed
+                ? await IsDownAsync(spec, member.Name, cancellationToken).ConfigureAwait(false) ? "stopped (proven down)" : "still answering"
+                : "waiting: run the stop command on the host, then mark it done";
+        }
+
+        var allDown = states.Values.All(v => v.StartsWith("stopped", StringComparison.Ordinal));
+        return new WizardResult(allDown, allDown ? "every member is down" : "not every member is down yet", s with { MemberStates = states, Step = allDown ? RestoreStep.RestoreData : RestoreStep.StopMembers });
+    });
+
+    public Task<WizardResult> RestoreDataAsync(string cluster, string? phrase, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "restore data", [RestoreStep.RestoreData], async (session, now) =>
+    {
+        var s = session!;
+        if (!RestorePhrases.Matches(RestorePhrases.RestoreData(cluster), phrase))
+        {
+            return new WizardResult(false, $"nothing was done: type \"{RestorePhrases.RestoreData(cluster)}\" to replace every member's data", null);
+        }
+
+        var plan = PlanOf(s)!;
+        var states = new Dictionary<string, string>(s.MemberStates);
+        foreach (var member in plan.Members)
+        {
+            if (states.GetValueOrDefault(member.Name)?.StartsWith("restored", StringComparison.Ordinal) == true)
+            {
+                continue; // never restored twice, even after a restart mid-step
+            }
+
+            if (member.Control != MemberControl.Managed)
+            {
+                states[member.Name] = "waiting: run the restore and move commands on the host, then mark it done";
+                continue;
+            }
+
+            var result = await _executor.RestoreMemberAsync(plan, member, cancellationToken).ConfigureAwait(false);
+            states[member.Name] = result.Ok ? $"restored: {result.Detail}" : $"failed: {result.Detail}";
+            await sessions.SaveAsync(s with { MemberStates = states }, now, cancellationToken).ConfigureAwait(false);
+            if (!result.Ok)
+            {
+                return new WizardResult(false, $"restoring {member.Name} failed; nothing else was touched. Roll back puts the old data dirs back.", s with { MemberStates = states, Step = RestoreStep.Failed, FailedAt = RestoreStep.RestoreData, Failure = result.Detail });
+            }
+        }
+
+        var done = states.Values.All(v => v.StartsWith("restored", StringComparison.Ordinal));
+        return new WizardResult(done, done ? "every member's data is restored" : "waiting for members restored by hand", s with { MemberStates = states, Step = done ? RestoreStep.StartMembers : RestoreStep.RestoreData });
+    });
+
+    public Task<WizardResult> StartMembersAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "start members", [RestoreStep.StartMembers], async (session, _) =>
+    {
+        var s = session!;
+        var plan = PlanOf(s)!;
+        foreach (var member in plan.Members.Where(m => m.Control == MemberControl.Managed))
+        {
+            await Sandbox().StartMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
+        }
+
+        var client = clients.For(catalog.Find(cluster)!);
+        var deadline = clock.GetUtcNow().AddSeconds(60);
+        var states = new Dictionary<string, string>(s.MemberStates);
+        while (true)
+        {
+            var healthy = 0;
+            foreach (var member in catalog.Find(cluster)!.Endpoints)
+            {
+                try
+                {
+                    healthy += (await client.StatusAsync(member, cancellationToken).ConfigureAwait(false)).Leader != 0 ? 1 : 0;
+                }
+                catch (EtcdException)
+                {
+                }
+            }
+
+            if (healthy == plan.Members.Count)
+            {
+                foreach (var member in plan.Members)
+                {
+                    states[member.Name] = "started";
+                }
+
+                return new WizardResult(true, "every member is up with a leader", s with { MemberStates = states, Step = RestoreStep.Prove });
+            }
+
+            if (clock.GetUtcNow() > deadline)
+            {
+                return new WizardResult(false, $"only {healthy} of {plan.Members.Count} members are up with a leader after 60 s; check their logs, then try again or roll back", s);
+            }
+
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
+    });
+
+    public Task<WizardResult> ProveAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "prove", [RestoreStep.Prove], async (session, _) =>
+    {
+        var s = session!;
+        var report = await RestoreProof.CheckAsync(clients.For(catalog.Find(cluster)!), PlanOf(s)!, s.SnapshotRevision ?? 0, s.SnapshotKeyCount ?? 0, cancellationToken).ConfigureAwait(false);
+        var lines = report.Checks.Select(c => new ProofLine(c.Check, c.Ok, c.Detail)).ToList();
+        if (report.Ok)
+        {
+            runner.Unsuspend(cluster);
+        }
+
+        return new WizardResult(report.Ok, report.Ok ? "the cluster is whole: restore complete" : "some checks failed: see the report", s with { Report = lines, Step = report.Ok ? RestoreStep.Done : RestoreStep.Prove });
+    });
+
+    /// <summary>Puts every replaced data dir back (managed members) and starts the members again.</summary>
+    public Task<WizardResult> RollBackAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "roll back", [RestoreStep.Failed, RestoreStep.StartMembers, RestoreStep.Prove], async (session, now) =>
+    {
+        var s = session!;
+        var plan = PlanOf(s)!;
+        var states = new Dictionary<string, string>(s.MemberStates);
+        foreach (var member in plan.Members.Where(m => m.Control == MemberControl.Managed))
+        {
+            await Sandbox().StopMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
+            states[member.Name] = RestoreExecutor.RollBack(member, now).Detail;
+            await Sandbox().StartMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
+        }
+
+        runner.Unsuspend(cluster);
+        return new WizardResult(true, "rolled back: the original data dirs are in place and the members started", s with { MemberStates = states, Step = RestoreStep.RolledBack });
+    });
+
+    /// <summary>Ends a restore before anything destructive happened.</summary>
+    public Task<WizardResult> AbandonAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "abandon", [RestoreStep.Choose, RestoreStep.Verify, RestoreStep.Plan, RestoreStep.SafetySnapshot, RestoreStep.StopMembers], (session, _) =>
+    {
+        runner.Unsuspend(cluster);
+        return Task.FromResult(new WizardResult(true, "restore abandoned; nothing was changed", session! with { Step = RestoreStep.RolledBack, Failure = $"abandoned by {who}" }));
+    });
+
+    /// <summary>
+    /// Runs one action under the gate: checks the persisted session is at one of <paramref name="allowed"/> steps,
+    /// runs it, saves the resulting session and audits the outcome. A refused action changes nothing.
+    /// </summary>
+    private async Task<WizardResult> RunAsync(string cluster, string who, string action, RestoreStep[]? allowed, Func<RestoreSession?, DateTimeOffset, Task<WizardResult>> body)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var now = clock.GetUtcNow();
+            var session = await sessions.ActiveAsync(cluster, CancellationToken.None).ConfigureAwait(false);
+            if (allowed is not null && (session is null || !allowed.Contains(session.Step)))
+            {
+                return new WizardResult(false, session is null ? $"there is no restore of '{cluster}' in progress" : $"\"{action}\" is not possible at the {session.Step} step", session);
+            }
+
+            var result = await body(session, now).ConfigureAwait(false);
+            var saved = result.Session ?? session;
+            if (result.Session is not null && result.Session.Id != 0)
+            {
+                await sessions.SaveAsync(result.Session, clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (saved is not null && saved.Id != 0)
+            {
+                await sessions.AuditAsync(saved.Id, new RestoreAuditEntry(now, who, (session?.Step ?? RestoreStep.Choose).ToString(), action, result.Ok ? "ok" : "refused or failed", result.Message), CancellationToken.None).ConfigureAwait(false);
+                Changed?.Invoke(saved);
+            }
+
+            return result with { Session = saved };
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private SandboxCluster Sandbox() => services.GetService<SandboxCluster>() ?? throw new InvalidOperationException("members marked Managed need the sandbox (Console:Sandbox:Enabled)");
+
+    private async Task<bool> IsDownAsync(ClusterSpec spec, string memberName, CancellationToken cancellationToken)
+    {
+        var layout = Sandbox().Members.FirstOrDefault(m => m.Layout.Name == memberName)?.Layout;
+        if (layout is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            await clients.For(spec).StatusAsync(layout.ClientUrl, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        catch (EtcdException ex) when (ex.Kind == EtcdErrorKind.Unreachable)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>etcdutl where installed (3.5+), else etcdctl; its version decides the revision bump.</summary>
+    private static RestoreTool DetectTool()
+    {
+        foreach (var name in new[] { "etcdutl", "etcdctl" })
+        {
+            if (EtcdBinary.Find(name) is null)
+            {
+                continue;
+            }
+
+            var info = new System.Diagnostics.ProcessStartInfo(name, "version") { RedirectStandardOutput = true, UseShellExecute = false };
+            info.Environment["ETCDCTL_API"] = "3";
+            using var process = System.Diagnostics.Process.Start(info)!;
+            var output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            if (RestoreTool.Parse(name, output) is { } tool)
+            {
+                return tool;
+            }
+        }
+
+        throw new IOException("neither etcdutl nor etcdctl was found to restore with; " + EtcdBinary.InstallHint);
+    }
+
+    public void Dispose() => _gate.Dispose();
+}
