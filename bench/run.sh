@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Benchmarks the console's snapshot path against `etcdctl snapshot save` on one local etcd filled to 256 MiB and
-# then 1 GiB (7 paired runs each, order alternating), and the console's peak RSS growth while it snapshots.
+# then 1 GiB (7 paired runs each, order alternating), and the console's peak RSS growth while it snapshots; then, at
+# each size, snapshots to local only, S3 only (s3rver on loopback) and local + S3 (5 rounds, order rotating), with the
+# peak RSS growth of each.
 #   bench/run.sh                         # the figures in README's Performance section
 #   bench/run.sh --sizes 64 --runs 3     # a quick check
-# Needs etcd and etcdctl on PATH (scripts/setup.sh installs them); ETCD / ETCDCTL override the binaries.
-# Everything it writes (etcd data, snapshots) lives in a temporary directory removed at the end.
+#   bench/run.sh --s3-runs 0             # without the S3 section
+#   bench/run.sh --part-size-mib 16 --parallel-parts 8   # other S3 upload settings (default: the console's, 8 and 4)
+# Needs etcd and etcdctl on PATH (scripts/setup.sh installs them); ETCD / ETCDCTL override the binaries. Needs s3rver
+# in node_modules (scripts/setup.sh or npm ci); S3RVER overrides it.
+# Everything it writes (etcd data, snapshots, s3rver's objects) lives in a temporary directory removed at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 out=artifacts/bench-build   # git-ignored, and apart from every other build's bin/ and obj/
 dotnet build bench/Console.Bench/Console.Bench.csproj -c Release --artifacts-path "$out" --nologo -v quiet -clp:ErrorsOnly
 started=$(date +%s)
-dotnet "$out/bin/Console.Bench/release/Console.Bench.dll" --etcd "${ETCD:-etcd}" --etcdctl "${ETCDCTL:-etcdctl}" "$@"
+dotnet "$out/bin/Console.Bench/release/Console.Bench.dll" --etcd "${ETCD:-etcd}" --etcdctl "${ETCDCTL:-etcdctl}" \
+    --s3rver "${S3RVER:-node_modules/.bin/s3rver}" "$@"
 echo "benchmark took $(( $(date +%s) - started )) s"

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Console.Domain.Backups;
 using Console.Domain.Clusters;
 using Console.Domain.Configuration;
 using Console.Infrastructure.Etcd;
@@ -10,12 +11,27 @@ namespace Console.Bench;
 
 internal sealed record BenchOptions(IReadOnlyList<int> SizesMiB, int Runs, string EtcdBinary, string EtcdctlBinary)
 {
+    /// <summary>Rounds of local, s3 and local+s3 at each size (0: no S3 section).</summary>
+    public int S3Runs { get; init; } = 5;
+
+    public string S3rverBinary { get; init; } = Path.Combine("node_modules", ".bin", "s3rver");
+
+    /// <summary>The console's defaults unless given.</summary>
+    public int PartSizeMiB { get; init; } = new S3StorageSettings().PartSizeMiB;
+
+    public int ParallelParts { get; init; } = new S3StorageSettings().ParallelParts;
+
     public static BenchOptions Parse(string[] args)
     {
         IReadOnlyList<int> sizes = [256, 1024];
         var runs = 7;
         var etcd = "etcd";
         var etcdctl = "etcdctl";
+        var defaults = new BenchOptions([], 0, etcd, etcdctl);
+        var s3Runs = defaults.S3Runs;
+        var s3rver = defaults.S3rverBinary;
+        var partSize = defaults.PartSizeMiB;
+        var parallel = defaults.ParallelParts;
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : throw Usage($"{args[i]} needs a value");
@@ -33,6 +49,18 @@ internal sealed record BenchOptions(IReadOnlyList<int> SizesMiB, int Runs, strin
                 case "--etcdctl":
                     etcdctl = value;
                     break;
+                case "--s3-runs":
+                    s3Runs = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--s3rver":
+                    s3rver = value;
+                    break;
+                case "--part-size-mib":
+                    partSize = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
+                case "--parallel-parts":
+                    parallel = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
                 default:
                     throw Usage($"unknown argument {args[i]}");
             }
@@ -40,13 +68,13 @@ internal sealed record BenchOptions(IReadOnlyList<int> SizesMiB, int Runs, strin
             i++;
         }
 
-        return runs < 1 || sizes.Count == 0 || sizes.Any(s => s < 1)
-            ? throw Usage("--runs and every size must be at least 1")
-            : new BenchOptions(sizes, runs, etcd, etcdctl);
+        return runs < 1 || sizes.Count == 0 || sizes.Any(s => s < 1) || s3Runs < 0 || partSize < 5 || parallel < 1
+            ? throw Usage("--runs and every size must be at least 1, --s3-runs at least 0, --part-size-mib at least 5 (S3's minimum part) and --parallel-parts at least 1")
+            : new BenchOptions(sizes, runs, etcd, etcdctl) { S3Runs = s3Runs, S3rverBinary = s3rver, PartSizeMiB = partSize, ParallelParts = parallel };
     }
 
     private static ArgumentException Usage(string problem) =>
-        new($"{problem}. Usage: Console.Bench [--sizes 256,1024] [--runs 7] [--etcd etcd] [--etcdctl etcdctl]");
+        new($"{problem}. Usage: Console.Bench [--sizes 256,1024] [--runs 7] [--etcd etcd] [--etcdctl etcdctl] [--s3-runs 5] [--s3rver node_modules/.bin/s3rver] [--part-size-mib 8] [--parallel-parts 4]");
 }
 
 /// <summary>What one DB size gave: every paired run's wall time, and the console's RSS around its snapshots.</summary>
@@ -63,14 +91,31 @@ internal sealed record SizeResult(
     public string Label => string.Create(CultureInfo.InvariantCulture, $"{TargetMiB} MiB");
 }
 
+/// <summary>One mode (local, s3, local+s3) at one DB size: every round's wall time, and its largest RSS growth in any run.</summary>
+internal sealed record TargetsResult(
+    int TargetMiB,
+    string Mode,
+    long SnapshotBytes,
+    IReadOnlyList<double> Seconds,
+    IReadOnlyList<double> StreamSeconds,
+    long PeakRssGrowthBytes)
+{
+    public string Label => string.Create(CultureInfo.InvariantCulture, $"{TargetMiB} MiB");
+}
+
+/// <summary>Everything a run of the benchmark gave: the etcdctl comparison, and the targets section (empty with --s3-runs 0).</summary>
+internal sealed record BenchResults(IReadOnlyList<SizeResult> Sizes, IReadOnlyList<TargetsResult> Targets, BenchOptions Options);
+
 internal static class Benchmark
 {
     public const long MiB = 1024 * 1024;
 
-    public static async Task<IReadOnlyList<SizeResult>> RunAsync(BenchOptions options, CancellationToken cancellationToken)
+    public static async Task<BenchResults> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
         var root = Directory.CreateTempSubdirectory("console-bench-").FullName;
         EtcdProcess? etcd = null;
+        S3rverProcess? s3rver = null;
+        S3SnapshotStore? s3 = null;
         try
         {
             var ports = FreePorts.Pick(2);
@@ -85,16 +130,36 @@ internal static class Benchmark
             var snapshots = Path.Combine(root, "snapshots");
             Directory.CreateDirectory(snapshots);
             var settings = new ConsoleSettings { DataDir = root, Storage = new StorageSettings { Local = new LocalStorageSettings { Dir = snapshots } } };
-            var console = new ConsoleSnapshotPath(spec, endpoint, new LocalSnapshotStore(Options.Create(settings)));
+            var local = new LocalSnapshotStore(Options.Create(settings));
+            var console = new ConsoleSnapshotPath(spec, endpoint, local);
             var etcdctl = new EtcdctlSnapshotPath(options.EtcdctlBinary, endpoint, snapshots);
+
+            // The targets section: the same snapshot path through ISnapshotStore writers and a tee, to the local
+            // directory above, to s3rver, or to both.
+            IReadOnlyList<TargetMode> modes = [];
+            var targets = new TargetSnapshotPath(spec, endpoint);
+            if (options.S3Runs > 0)
+            {
+                s3rver = await S3rverProcess.StartAsync(options.S3rverBinary, Path.Combine(root, "s3rver"), cancellationToken);
+                s3 = new S3SnapshotStore(Options.Create(settings with { Storage = settings.Storage with { S3 = s3rver.Settings(options.PartSizeMiB, options.ParallelParts) } }));
+                Log($"s3rver (pid {s3rver.Pid}) on http://127.0.0.1:{s3rver.Port}, bucket {S3rverProcess.Bucket}; part size {s3.PartSize / MiB} MiB, {s3.ParallelParts} parts in parallel");
+                modes = [new TargetMode("local", [local]), new TargetMode("s3", [s3]), new TargetMode("local+s3", [local, s3])];
+            }
 
             // One unmeasured pair on the near-empty store, so JIT compilation of the console's path and the first
             // start of etcdctl's binary from disk are not in the figures (the console is a long-running process).
+            // The same for each target mode (the S3 client's first request included).
             (await console.RunAsync(cancellationToken)).Delete();
             (await etcdctl.RunAsync(cancellationToken)).Delete();
+            foreach (var mode in modes)
+            {
+                var (run, name) = await targets.RunAsync(mode, cancellationToken);
+                await TargetSnapshotPath.VerifyAndDeleteAsync(mode, name, run.Size, run.Sha256, cancellationToken);
+            }
 
             var filler = new Filler(client, endpoint);
             var results = new List<SizeResult>();
+            var targetResults = new List<TargetsResult>();
             foreach (var size in options.SizesMiB)
             {
                 var started = DateTime.UtcNow;
@@ -106,20 +171,97 @@ internal static class Benchmark
                 await Settle.DiskAsync(cancellationToken);
                 (await console.RunAsync(cancellationToken)).Delete();
                 (await etcdctl.RunAsync(cancellationToken)).Delete();
-                results.Add(await MeasureAsync(size, dbSize, options.Runs, etcd.Pid.ToString(CultureInfo.InvariantCulture), console, etcdctl, cancellationToken));
+                var etcdPid = etcd.Pid.ToString(CultureInfo.InvariantCulture);
+                results.Add(await MeasureAsync(size, dbSize, options.Runs, etcdPid, console, etcdctl, cancellationToken));
+                if (s3rver is not null)
+                {
+                    targetResults.AddRange(await MeasureTargetsAsync(size, options.S3Runs, modes, targets, etcdPid, s3rver, cancellationToken));
+                }
             }
 
-            return results;
+            return new BenchResults(results, targetResults, options);
         }
         finally
         {
-            if (etcd is not null)
+            try
             {
-                await etcd.DisposeAsync();
+                s3?.Dispose();
+                if (s3rver is not null)
+                {
+                    await s3rver.DisposeAsync();
+                }
             }
+            finally
+            {
+                if (etcd is not null)
+                {
+                    await etcd.DisposeAsync();
+                }
 
-            Directory.Delete(root, recursive: true);
+                Directory.Delete(root, recursive: true);
+            }
         }
+    }
+
+    /// <summary>
+    /// Rounds of local, s3 and local+s3, the order rotating each round (local first, then s3 first, then local+s3
+    /// first, ...), each snapshot under a fresh name, checked in every store it went to and then deleted from them.
+    /// Before each run: the disk settles, the heap is shrunk, and VmHWM is reset; the run's RSS growth is its peak
+    /// (VmHWM or the 10 ms VmRSS poll, the larger) over the resident set right before it. A mode's figure is the
+    /// largest growth of any of its runs.
+    /// </summary>
+    private static async Task<IReadOnlyList<TargetsResult>> MeasureTargetsAsync(
+        int targetMiB, int runs, IReadOnlyList<TargetMode> modes, TargetSnapshotPath path, string etcdPid, S3rverProcess s3rver, CancellationToken cancellationToken)
+    {
+        var seconds = modes.ToDictionary(m => m.Label, _ => new List<double>());
+        var streamSeconds = modes.ToDictionary(m => m.Label, _ => new List<double>());
+        var growth = modes.ToDictionary(m => m.Label, _ => 0L);
+        long snapshotBytes = 0;
+        var s3rverPid = s3rver.Pid.ToString(CultureInfo.InvariantCulture);
+        for (var i = 0; i < runs; i++)
+        {
+            for (var j = 0; j < modes.Count; j++)
+            {
+                var mode = modes[(i + j) % modes.Count];
+                await Settle.DiskAsync(cancellationToken);
+                Rss.ShrinkHeap();
+                var baseline = Rss.Current();
+                var hwmReset = Rss.TryResetHighWaterMark();
+                var self = CpuTime.Of("self");
+                var server = CpuTime.Of(etcdPid);
+                var store = CpuTime.Of(s3rverPid);
+                TargetRun run;
+                SnapshotName name;
+                long peak;
+                using (var sampler = RssSampler.Start())
+                {
+                    (run, name) = await path.RunAsync(mode, cancellationToken);
+                    peak = Math.Max(sampler.Stop(), hwmReset ? Rss.HighWaterMark() : 0);
+                }
+
+                run = run with
+                {
+                    ClientCpu = (CpuTime.Of("self") - self).Own,
+                    EtcdCpu = (CpuTime.Of(etcdPid) - server).Own,
+                    S3rverCpu = (CpuTime.Of(s3rverPid) - store).Own,
+                    BaselineRss = baseline,
+                    PeakRss = peak,
+                };
+                await TargetSnapshotPath.VerifyAndDeleteAsync(mode, name, run.Size, run.Sha256, cancellationToken);
+                if (s3rver.HasExited)
+                {
+                    throw new InvalidOperationException("s3rver exited during the benchmark");
+                }
+
+                snapshotBytes = run.Size;
+                seconds[mode.Label].Add(run.Seconds);
+                streamSeconds[mode.Label].Add(run.StreamSeconds);
+                growth[mode.Label] = Math.Max(growth[mode.Label], peak - baseline);
+                Log($"{targetMiB} MiB round {i + 1}/{runs} {mode.Label,-8}: {run.Seconds:0.000} s ({run.StreamSeconds:0.000} streaming + {run.Seconds - run.StreamSeconds:0.000} completing), {run.Size:N0} bytes; cpu: console {run.ClientCpu:0.00} s, etcd {run.EtcdCpu:0.00} s, s3rver {run.S3rverCpu:0.00} s; RSS {baseline / 1e6:0.0} -> {peak / 1e6:0.0} MB (+{(peak - baseline) / 1e6:0.0})");
+            }
+        }
+
+        return [.. modes.Select(m => new TargetsResult(targetMiB, m.Label, snapshotBytes, seconds[m.Label], streamSeconds[m.Label], growth[m.Label]))];
     }
 
     private static async Task<SizeResult> MeasureAsync(int targetMiB, long dbSize, int runs, string etcdPid, ConsoleSnapshotPath console, EtcdctlSnapshotPath etcdctl, CancellationToken cancellationToken)

@@ -1,9 +1,12 @@
 // The console's snapshot path (EtcdClient.SnapshotAsync into a LocalSnapshotWriter, then CompleteAsync: .part file,
 // fsync, rename, directory fsync, manifest) against `etcdctl snapshot save` (which also writes a .part file, fsyncs
 // and renames), on one local etcd filled to each size in turn, plus the console's peak RSS growth while it snapshots.
+// Then, at each size, the same path to local only, S3 only (s3rver, a Node S3 server, on loopback) and local + S3
+// (teed, as BackupRunner does), in rotating order, with each mode's peak RSS growth.
 //
 //   bench/run.sh                        # 256 MiB and 1024 MiB, 7 paired runs each
 //   bench/run.sh --sizes 64 --runs 3    # a quick check
+//   bench/run.sh --s3-runs 0            # without the S3 section
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Console.Bench;
@@ -11,21 +14,22 @@ using Console.Bench;
 var options = BenchOptions.Parse(args);
 using var cancel = new CancellationTokenSource();
 
-// Ctrl+C or a kill: stop measuring and let the finally blocks stop etcd and remove the temporary directory.
+// Ctrl+C or a kill: stop measuring and let the finally blocks stop etcd and s3rver and remove the temporary directory.
 using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-IReadOnlyList<SizeResult> results;
+BenchResults all;
 try
 {
-    results = await Benchmark.RunAsync(options, cancel.Token);
+    all = await Benchmark.RunAsync(options, cancel.Token);
 }
 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
 {
-    System.Console.Error.WriteLine("interrupted; etcd stopped and its temporary directory removed");
+    System.Console.Error.WriteLine("interrupted; etcd and s3rver stopped and the temporary directory removed");
     return 130;
 }
 
+var results = all.Sizes;
 System.Console.WriteLine();
 System.Console.WriteLine(Report.Table(results));
 foreach (var result in results)
@@ -34,6 +38,13 @@ foreach (var result in results)
 }
 
 System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"same size and sha256 footer (console vs etcdctl): {string.Join(", ", results.Select(r => $"{r.Label} {(r.FilesMatch ? "yes" : "NO")}"))}"));
+if (all.Targets.Count > 0)
+{
+    System.Console.WriteLine();
+    System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"snapshot to local only, S3 only (s3rver on loopback; part size {options.PartSizeMiB} MiB, {options.ParallelParts} parts in parallel) and local + S3, {options.S3Runs} rounds in rotating order:"));
+    System.Console.WriteLine(Report.TargetsTable(all.Targets));
+}
+
 return results.All(r => r.FilesMatch) ? 0 : 1;
 
 void Stop(PosixSignalContext context)

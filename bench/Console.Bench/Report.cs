@@ -24,6 +24,28 @@ internal static class Report
         return text.ToString().TrimEnd();
     }
 
+    /// <summary>
+    /// The targets section: median wall time per mode (client created to every writer completed), throughput, the
+    /// local median over the mode's (so "vs local" above 1 is faster than local only), the median time spent completing
+    /// (after the last chunk: the final parts and CompleteAsync of each writer), and the largest RSS growth of any run.
+    /// </summary>
+    public static string TargetsTable(IReadOnlyList<TargetsResult> results)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("DB size   mode      runs    median   MB/s  vs local  completing  peak RSS growth");
+        foreach (var r in results)
+        {
+            var median = Median(r.Seconds);
+            var local = Median(results.Single(l => l.TargetMiB == r.TargetMiB && l.Mode == "local").Seconds);
+            var completing = Median([.. r.Seconds.Zip(r.StreamSeconds, (total, streamed) => total - streamed)]);
+            text.AppendLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{r.Label,-9} {r.Mode,-8}  {r.Seconds.Count,4}  {median,6:0.000} s  {r.SnapshotBytes / MB / median,5:0}  {local / median,8:0.00}  {completing,8:0.000} s  {r.PeakRssGrowthBytes / MB,12:0.0} MB"));
+        }
+
+        return text.ToString().TrimEnd();
+    }
+
     public static string RssLine(SizeResult r) => string.Create(
         CultureInfo.InvariantCulture,
         $"console peak RSS growth during the {r.Label} snapshots: {(r.PeakRssBytes - r.BaselineRssBytes) / MB:0.0} MB (baseline {r.BaselineRssBytes / MB:0.0} MB, peak {r.PeakRssBytes / MB:0.0} MB)");

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using Console.Domain.Backups;
+using Console.Domain.Clusters;
+using Console.Infrastructure.Etcd;
+using Console.Infrastructure.Storage;
+
+namespace Console.Bench;
+
+/// <summary>Which stores one snapshot goes to: local only, S3 only, or both (teed, as BackupRunner does).</summary>
+internal sealed record TargetMode(string Label, IReadOnlyList<ISnapshotStore> Stores);
+
+/// <summary>One snapshot to one or more stores: its wall time, size, and where its time went.</summary>
+internal sealed record TargetRun(double Seconds, double StreamSeconds, long Size, string Sha256)
+{
+    public double ClientCpu { get; init; }
+
+    public double EtcdCpu { get; init; }
+
+    public double S3rverCpu { get; init; }
+
+    public long BaselineRss { get; init; }
+
+    public long PeakRss { get; init; }
+}
+
+/// <summary>
+/// The console's snapshot path as BackupRunner runs it with one or more targets: a client for the cluster, a writer
+/// from each store's BeginWriteAsync (for S3, the multipart upload is initiated there), EtcdClient.SnapshotAsync into a
+/// tee over the writers, then each writer's CompleteAsync in turn (local: fsync, rename, directory fsync, manifest;
+/// S3: the last parts, complete-multipart, HEAD for the size, server-side copy for the sha256 metadata, manifest PUT)
+/// and disposal. Timed from creating the client to the last writer disposed. Every snapshot gets a fresh name.
+/// </summary>
+internal sealed class TargetSnapshotPath(ClusterSpec spec, Uri endpoint)
+{
+    private DateTimeOffset _last = DateTimeOffset.MinValue;
+
+    public async Task<(TargetRun Run, SnapshotName Name)> RunAsync(TargetMode mode, CancellationToken cancellationToken)
+    {
+        var name = FreshName();
+        var clock = Stopwatch.StartNew();
+        TimeSpan streamed;
+        SnapshotResult result;
+        var writers = new List<ISnapshotWriter>(mode.Stores.Count);
+        try
+        {
+            using var client = new EtcdClient(spec, TimeSpan.FromSeconds(5));
+            foreach (var store in mode.Stores)
+            {
+                writers.Add(await store.BeginWriteAsync(name, cancellationToken));
+            }
+
+            var startedAt = DateTimeOffset.UtcNow;
+            result = await client.SnapshotAsync(endpoint, new Tee(writers), new LatestProgress(), SnapshotOptions.Default, cancellationToken);
+            streamed = clock.Elapsed;
+            var manifest = new SnapshotManifest
+            {
+                Cluster = spec.Name.Value,
+                FileName = name.FileName,
+                Revision = result.Revision,
+                SizeBytes = result.Size,
+                Sha256 = result.Sha256,
+                Trigger = "Benchmark",
+                StartedAt = startedAt,
+                FinishedAt = DateTimeOffset.UtcNow,
+            };
+            foreach (var writer in writers)
+            {
+                await writer.CompleteAsync(manifest, cancellationToken);
+            }
+        }
+        finally
+        {
+            // Completed writers keep their snapshot; one that failed aborts (partial file removed, upload aborted).
+            foreach (var writer in writers)
+            {
+                await writer.DisposeAsync();
+            }
+        }
+
+        clock.Stop();
+        return (new TargetRun(clock.Elapsed.TotalSeconds, streamed.TotalSeconds, result.Size, result.Sha256), name);
+    }
+
+    /// <summary>Checks every store holds the snapshot at its full size, then deletes it (and its manifest) from each.</summary>
+    public static async Task VerifyAndDeleteAsync(TargetMode mode, SnapshotName name, long size, string sha256, CancellationToken cancellationToken)
+    {
+        foreach (var store in mode.Stores)
+        {
+            var found = (await store.ListAsync(name.Cluster, withManifests: false, cancellationToken)).FirstOrDefault(s => s.Name == name);
+            var manifest = await store.ReadManifestAsync(name, cancellationToken);
+            await store.DeleteAsync(name, cancellationToken);
+            if (found is null || found.SizeBytes != size || manifest?.Sha256 != sha256)
+            {
+                throw new InvalidOperationException(
+                    $"{store.Target} holds {(found is null ? "nothing" : $"{found.SizeBytes} bytes")} for {name.FileName} with manifest sha256 {manifest?.Sha256 ?? "(none)"}, not {size} bytes with {sha256}");
+            }
+        }
+    }
+
+    /// <summary>Names have millisecond resolution; never reuse one, even if two snapshots start within the same millisecond.</summary>
+    private SnapshotName FreshName()
+    {
+        var now = DateTimeOffset.UtcNow;
+        _last = now > _last.AddMilliseconds(1) ? now : _last.AddMilliseconds(1);
+        return SnapshotName.For(spec.Name, _last);
+    }
+
+    /// <summary>
+    /// Like the console's TeeSink (internal to Console.Infrastructure) without its failure bookkeeping: each chunk goes
+    /// to every writer in turn, the next writer only once the previous one has taken it.
+    /// </summary>
+    private sealed class Tee(IReadOnlyList<ISnapshotWriter> writers) : ISnapshotSink
+    {
+        public async ValueTask WriteAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+        {
+            foreach (var writer in writers)
+            {
+                await writer.WriteAsync(chunk, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Like BackupRunner's progress: remembers the latest figures, synchronously, on every message.</summary>
+    private sealed class LatestProgress : IProgress<SnapshotProgress>
+    {
+        public SnapshotProgress Latest { get; private set; }
+
+        public void Report(SnapshotProgress value) => Latest = value;
+    }
+}
