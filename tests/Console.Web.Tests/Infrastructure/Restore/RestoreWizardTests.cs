@@ -1,0 +1,106 @@
+using Console.Domain.Backups;
+using Console.Infrastructure.Backups;
+using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Etcd;
+using Console.Infrastructure.Restore;
+using Console.Web.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Console.Web.Tests.Infrastructure.Restore;
+
+/// <summary>The wizard's safety rules, driven through its service on a real sandbox.</summary>
+public sealed class RestoreWizardServiceTests
+{
+    private static async Task<(ConsoleApp App, RestoreWizard Wizard, EtcdClient Client, Console.Domain.Clusters.ClusterSpec Spec, BackupRecord Backup)> SandboxAsync(int members)
+    {
+        var app = ConsoleApp.Start(new Dictionary<string, string?> { ["Console:Sandbox:Enabled"] = "true", ["Console:Sandbox:Members"] = members.ToString(System.Globalization.CultureInfo.InvariantCulture), ["Console:Sandbox:SeedKeys"] = "5" });
+        var spec = app.Services.GetRequiredService<ClusterCatalog>().Find("sandbox")!;
+        var client = app.Services.GetRequiredService<EtcdClientFactory>().For(spec);
+        var runner = app.Services.GetRequiredService<BackupRunner>();
+        await Eventually.ValueAsync(() => Task.FromResult(runner.RunningFor("sandbox")), r => r is null, TimeSpan.FromSeconds(60));
+        await client.PutAsync(spec.Endpoints[0], "/state", "original", CancellationToken.None);
+        var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, "test", CancellationToken.None);
+        return (app, app.Services.GetRequiredService<RestoreWizard>(), client, spec, backup);
+    }
+
+    [Fact]
+    public async Task A_corrupted_snapshot_is_refused_at_verify_and_the_wizard_goes_no_further()
+    {
+        var (app, wizard, client, spec, backup) = await SandboxAsync(1);
+        await using var _ = app;
+        var path = backup.Location!;
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[bytes.Length / 2] ^= 0x10;
+        await File.WriteAllBytesAsync(path, bytes);
+
+        await wizard.BeginAsync("sandbox", "test", CancellationToken.None);
+        await wizard.ChooseAsync("sandbox", "local", backup.FileName!, "test", CancellationToken.None);
+        var verify = await wizard.VerifyAsync("sandbox", "test", CancellationToken.None);
+        var skip = await wizard.ConfirmPlanAsync("sandbox", "test", CancellationToken.None);
+        var stop = await wizard.StopMembersAsync("sandbox", "sandbox", "test", CancellationToken.None);
+
+        Assert.False(verify.Ok);
+        Assert.Contains("refused", verify.Message, StringComparison.Ordinal);
+        Assert.Contains("does not match its content", verify.Message, StringComparison.Ordinal);
+        Assert.Equal(RestoreStep.Verify, verify.Session!.Step);
+        Assert.False(skip.Ok);
+        Assert.False(stop.Ok);
+        Assert.Contains("not possible at the Verify step", stop.Message, StringComparison.Ordinal);
+        Assert.Equal("original", await client.GetAsync(spec.Endpoints[0], "/state", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Wrong_phrases_do_nothing_and_a_failure_mid_restore_rolls_back_to_the_original_data()
+    {
+        var (app, wizard, client, spec, backup) = await SandboxAsync(3);
+        await using var _ = app;
+        await client.PutAsync(spec.Endpoints[0], "/state", "after the backup", CancellationToken.None);
+        await wizard.BeginAsync("sandbox", "test", CancellationToken.None);
+        await wizard.ChooseAsync("sandbox", "local", backup.FileName!, "test", CancellationToken.None);
+        Assert.True((await wizard.VerifyAsync("sandbox", "test", CancellationToken.None)).Ok);
+        await wizard.ConfirmPlanAsync("sandbox", "test", CancellationToken.None);
+        Assert.True((await wizard.SafetySnapshotAsync("sandbox", null, "test", CancellationToken.None)).Ok);
+
+        var wrongStop = await wizard.StopMembersAsync("sandbox", "Sandbox", "test", CancellationToken.None);
+        Assert.False(wrongStop.Ok);
+        Assert.Equal("after the backup", await client.GetAsync(spec.Endpoints[0], "/state", CancellationToken.None));
+        Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", "test", CancellationToken.None)).Ok);
+        Assert.NotNull(app.Services.GetRequiredService<BackupRunner>().SuspendedBecause("sandbox"));
+
+        var session = await wizard.CurrentAsync("sandbox", CancellationToken.None);
+        var plan = wizard.PlanOf(session!)!;
+        var wrongRestore = await wizard.RestoreDataAsync("sandbox", "restore", "test", CancellationToken.None);
+        Assert.False(wrongRestore.Ok);
+        Assert.All(plan.Members, m => Assert.False(Directory.Exists(m.AsideDir)));
+
+        // Inject a failure: something already occupies the second member's restore directory.
+        Directory.CreateDirectory(plan.Members[1].RestoreDir);
+        var failed = await wizard.RestoreDataAsync("sandbox", "restore sandbox", "test", CancellationToken.None);
+
+        Assert.False(failed.Ok);
+        Assert.Equal(RestoreStep.Failed, failed.Session!.Step);
+        Assert.StartsWith("restored", failed.Session.MemberStates["m1"], StringComparison.Ordinal);
+        Assert.StartsWith("failed", failed.Session.MemberStates["m2"], StringComparison.Ordinal);
+        Assert.True(Directory.Exists(plan.Members[0].AsideDir), "m1's original data is kept aside");
+
+        var rolledBack = await wizard.RollBackAsync("sandbox", "test", CancellationToken.None);
+
+        Assert.True(rolledBack.Ok, rolledBack.Message);
+        Assert.Equal(RestoreStep.RolledBack, rolledBack.Session!.Step);
+        using var fresh = new EtcdClient(spec, TimeSpan.FromSeconds(5));
+        var value = await Eventually.ValueAsync(
+            async () => { try { return await fresh.GetAsync(spec.Endpoints[0], "/state", CancellationToken.None); } catch (EtcdException) { return null; } },
+            v => v is not null,
+            TimeSpan.FromSeconds(60));
+        Assert.Equal("after the backup", value);
+        var statuses = await Eventually.ValueAsync(
+            async () => { try { return await Task.WhenAll(spec.Endpoints.Select(e => fresh.StatusAsync(e, CancellationToken.None))); } catch (EtcdException) { return []; } },
+            s => s.Length == 3 && s.All(x => x.Leader != 0),
+            TimeSpan.FromSeconds(60));
+        Assert.Single(statuses.Select(s => s.Leader).Distinct());
+        Assert.Null(app.Services.GetRequiredService<BackupRunner>().SuspendedBecause("sandbox"));
+        var trail = await wizard.AuditAsync(rolledBack.Session, CancellationToken.None);
+        Assert.Contains(trail, a => a.Action == "restore data" && a.Outcome != "ok" && a.Detail.Contains("nothing was done", StringComparison.Ordinal));
+        Assert.Contains(trail, a => a.Action == "roll back" && a.Outcome == "ok");
+    }
+}
