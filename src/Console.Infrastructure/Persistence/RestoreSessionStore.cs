@@ -16,6 +16,15 @@ public sealed class RestoreSessionStore(ConsoleDatabase database)
         }
     }
 
+    public async Task<IReadOnlyList<RestoreSession>> AllActiveAsync(CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return [.. (await connection.QueryAsync<string>("SELECT state FROM restore_sessions WHERE active = 1").ConfigureAwait(false)).Select(RestoreSession.FromJson)];
+        }
+    }
+
     public async Task<RestoreSession?> LatestAsync(string cluster, CancellationToken cancellationToken)
     {
         var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);

@@ -299,6 +299,64 @@ public sealed class RestoreWizard(
         return new WizardResult(true, "rolled back: the original data dirs are in place and the members started", s with { MemberStates = states, Step = RestoreStep.RolledBack });
     });
 
+    /// <summary>
+    /// For a member the console does not control: the operator ran the shown commands. At Stop the wizard checks the
+    /// member no longer answers on any configured endpoint; at Restore it takes the operator's word (it cannot see the
+    /// host's disk); Start is checked for every member by the start step itself.
+    /// </summary>
+    public Task<WizardResult> MarkDoneAsync(string cluster, string member, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, $"mark {member} done", [RestoreStep.StopMembers, RestoreStep.RestoreData], async (session, _) =>
+    {
+        var s = session!;
+        var plan = PlanOf(s)!;
+        if (plan.Members.FirstOrDefault(m => m.Name == member) is not { Control: not MemberControl.Managed })
+        {
+            return new WizardResult(false, $"{member} is not a member the operator controls by hand", null);
+        }
+
+        var states = new Dictionary<string, string>(s.MemberStates);
+        if (s.Step == RestoreStep.StopMembers)
+        {
+            if (await AnswersAsync(catalog.Find(cluster)!, member, cancellationToken).ConfigureAwait(false))
+            {
+                return new WizardResult(false, $"{member} still answers: stop it first", null);
+            }
+
+            states[member] = "stopped (marked by the operator; no endpoint answers for it)";
+        }
+        else
+        {
+            states[member] = $"restored (marked by the operator: {plan.Members.First(m => m.Name == member).RestoreCommand})";
+        }
+
+        var next = s.Step == RestoreStep.StopMembers
+            ? (states.Values.All(v => v.StartsWith("stopped", StringComparison.Ordinal)) ? RestoreStep.RestoreData : RestoreStep.StopMembers)
+            : (states.Values.All(v => v.StartsWith("restored", StringComparison.Ordinal)) ? RestoreStep.StartMembers : RestoreStep.RestoreData);
+        return new WizardResult(true, $"{member} marked done", s with { MemberStates = states, Step = next });
+    });
+
+    private async Task<bool> AnswersAsync(ClusterSpec spec, string member, CancellationToken cancellationToken)
+    {
+        var client = clients.For(spec);
+        foreach (var endpoint in spec.Endpoints)
+        {
+            try
+            {
+                var status = await client.StatusAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                var members = await client.ListMembersAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                if (members.Any(m => m.Id == status.MemberId && m.Name == member))
+                {
+                    return true;
+                }
+            }
+            catch (EtcdException)
+            {
+                // Down or unreachable: not this member answering.
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Ends a restore before anything destructive happened.</summary>
     public Task<WizardResult> AbandonAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "abandon", [RestoreStep.Choose, RestoreStep.Verify, RestoreStep.Plan, RestoreStep.SafetySnapshot, RestoreStep.StopMembers], (session, _) =>
     {

@@ -103,4 +103,73 @@ public sealed class RestoreWizardServiceTests
         Assert.Contains(trail, a => a.Action == "restore data" && a.Outcome != "ok" && a.Detail.Contains("nothing was done", StringComparison.Ordinal));
         Assert.Contains(trail, a => a.Action == "roll back" && a.Outcome == "ok");
     }
+
+    [Fact]
+    public async Task A_console_restart_mid_restore_resumes_at_the_same_step_with_backups_still_suspended()
+    {
+        using var data = new TestDirectory("resume");
+        var settings = new Dictionary<string, string?> { ["Console:Sandbox:Enabled"] = "true", ["Console:Sandbox:Members"] = "1", ["Console:Sandbox:SeedKeys"] = "5" };
+        await using (var first = ConsoleApp.Start(settings, data.Path))
+        {
+            var runner = first.Services.GetRequiredService<BackupRunner>();
+            await Eventually.ValueAsync(() => Task.FromResult(runner.RunningFor("sandbox")), r => r is null, TimeSpan.FromSeconds(60));
+            var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, "test", CancellationToken.None);
+            var wizard = first.Services.GetRequiredService<RestoreWizard>();
+            await wizard.BeginAsync("sandbox", "test", CancellationToken.None);
+            await wizard.ChooseAsync("sandbox", "local", backup.FileName!, "test", CancellationToken.None);
+            await wizard.VerifyAsync("sandbox", "test", CancellationToken.None);
+            await wizard.ConfirmPlanAsync("sandbox", "test", CancellationToken.None);
+            await wizard.SafetySnapshotAsync("sandbox", null, "test", CancellationToken.None);
+            Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", "test", CancellationToken.None)).Ok);
+        }
+
+        await using var second = ConsoleApp.Start(settings, data.Path);
+        var resumed = await second.Services.GetRequiredService<RestoreWizard>().CurrentAsync("sandbox", CancellationToken.None);
+
+        Assert.Equal(RestoreStep.RestoreData, resumed!.Step);
+        Assert.Contains("a restore is in progress", second.Services.GetRequiredService<BackupRunner>().SuspendedBecause("sandbox"), StringComparison.Ordinal);
+        var start = await second.Services.GetRequiredService<BackupRunner>().StartAsync("sandbox", BackupTrigger.Manual, "test", CancellationToken.None);
+        Assert.IsType<BackupStart.Suspended>(start);
+    }
+
+    [Fact]
+    public async Task A_member_run_by_hand_is_marked_done_only_once_it_no_longer_answers()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        var member = etcd.Members[0].Layout;
+        await using var app = ConsoleApp.Start(new Dictionary<string, string?>
+        {
+            ["Console:Clusters:0:Name"] = "byhand",
+            ["Console:Clusters:0:Endpoints:0"] = etcd.Endpoints[0].ToString().TrimEnd('/'),
+            ["Console:Clusters:0:Members:0:Name"] = "m1",
+            ["Console:Clusters:0:Members:0:PeerUrl"] = member.PeerUrl.ToString().TrimEnd('/'),
+            ["Console:Clusters:0:Members:0:DataDir"] = member.DataDir,
+            ["Console:Clusters:0:Members:0:Control"] = "Manual",
+        });
+        var runner = app.Services.GetRequiredService<BackupRunner>();
+        var backup = await runner.RunAsync("byhand", BackupTrigger.Manual, "test", CancellationToken.None);
+        var wizard = app.Services.GetRequiredService<RestoreWizard>();
+        await wizard.BeginAsync("byhand", "test", CancellationToken.None);
+        await wizard.ChooseAsync("byhand", "local", backup.FileName!, "test", CancellationToken.None);
+        Assert.True((await wizard.VerifyAsync("byhand", "test", CancellationToken.None)).Ok);
+        await wizard.ConfirmPlanAsync("byhand", "test", CancellationToken.None);
+        await wizard.SafetySnapshotAsync("byhand", null, "test", CancellationToken.None);
+
+        var stop = await wizard.StopMembersAsync("byhand", "byhand", "test", CancellationToken.None);
+        Assert.StartsWith("waiting", stop.Session!.MemberStates["m1"], StringComparison.Ordinal);
+        var tooEarly = await wizard.MarkDoneAsync("byhand", "m1", "test", CancellationToken.None);
+        Assert.False(tooEarly.Ok);
+        Assert.Contains("still answers", tooEarly.Message, StringComparison.Ordinal);
+
+        await etcd.StopAllAsync();
+        var stopped = await wizard.MarkDoneAsync("byhand", "m1", "test", CancellationToken.None);
+        Assert.True(stopped.Ok, stopped.Message);
+        Assert.Equal(RestoreStep.RestoreData, stopped.Session!.Step);
+
+        var restore = await wizard.RestoreDataAsync("byhand", "restore byhand", "test", CancellationToken.None);
+        Assert.StartsWith("waiting", restore.Session!.MemberStates["m1"], StringComparison.Ordinal);
+        Assert.False(Directory.Exists(wizard.PlanOf(restore.Session)!.Members[0].AsideDir), "the console never touches a member it does not control");
+        var restored = await wizard.MarkDoneAsync("byhand", "m1", "test", CancellationToken.None);
+        Assert.Equal(RestoreStep.StartMembers, restored.Session!.Step);
+    }
 }
