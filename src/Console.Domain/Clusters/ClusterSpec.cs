@@ -28,4 +28,10 @@ public sealed record EtcdCredentials(string User, string Password)
     public override string ToString() => $"EtcdCredentials {{ User = {User}, Password = *** }}";
 }
 
-public sealed record MemberSpec(string Name, Uri? PeerUrl, string? DataDir, MemberControl Control);
+public sealed record MemberSpec(string Name, Uri? PeerUrl, string? DataDir, MemberControl Control)
+{
+    /// <summary>Stop, start and restore command templates for Command control (null when not set).</summary>
+    public MemberCommands? Commands { get; init; }
+}
+
+public sealed record MemberCommands(string Stop, string Start, string? Restore);

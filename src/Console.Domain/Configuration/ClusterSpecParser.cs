@@ -22,7 +22,12 @@ public static class ClusterSpecParser
                 m.Name!,
                 m.PeerUrl is null ? null : EtcdUrl.TryParse(m.PeerUrl, out var peer, out _) ? peer : null,
                 Blank(m.DataDir),
-                m.Control is null ? MemberControl.Manual : Enum.Parse<MemberControl>(m.Control)))
+                m.Control is null ? MemberControl.Manual : Enum.Parse<MemberControl>(m.Control))
+            {
+                Commands = string.IsNullOrWhiteSpace(m.Commands.Stop) || string.IsNullOrWhiteSpace(m.Commands.Start)
+                    ? null
+                    : new MemberCommands(m.Commands.Stop, m.Commands.Start, Blank(m.Commands.Restore)),
+            })
             .ToArray();
         var backup = settings.Backup;
         var policy = new BackupPolicy(

@@ -110,6 +110,21 @@ public sealed record MemberSettings
     public string? PeerUrl { get; init; }
     public string? DataDir { get; init; }
     public string? Control { get; init; }
+    /// <summary>For Control = Command: shell command templates run by the console during a restore.</summary>
+    public MemberCommandSettings Commands { get; init; } = new();
+}
+
+/// <summary>
+/// Shell command templates (run with /bin/sh -c) for a member under Command control, e.g. "systemctl stop etcd" or
+/// "ssh root@10.0.0.1 systemctl stop etcd". Placeholders: {name} {dataDir} {peerUrl} {snapshot} {token}
+/// {initialCluster} {restoreDir} {asideDir}. Without Restore, the planned restore and swap commands run on the console's
+/// host (the data dir must be reachable there).
+/// </summary>
+public sealed record MemberCommandSettings
+{
+    public string? Stop { get; init; }
+    public string? Start { get; init; }
+    public string? Restore { get; init; }
 }
 
 public sealed record StorageSettings

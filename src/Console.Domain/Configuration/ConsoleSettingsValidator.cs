@@ -207,6 +207,16 @@ public static class ConsoleSettingsValidator
             {
                 errors.Add($"{memberPath}:Control: '{member.Control}' is not one of Manual, Command, Managed.");
             }
+
+            if (member.Control == nameof(MemberControl.Command) && (string.IsNullOrWhiteSpace(member.Commands.Stop) || string.IsNullOrWhiteSpace(member.Commands.Start)))
+            {
+                errors.Add($"{memberPath}:Commands: a member under Command control needs Stop and Start command templates.");
+            }
+
+            if (member.Control == nameof(MemberControl.Managed))
+            {
+                errors.Add($"{memberPath}:Control: Managed is only for the sandbox's own members; use Command (with command templates) or Manual.");
+            }
         }
     }
 

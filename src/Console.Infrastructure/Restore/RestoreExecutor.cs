@@ -85,6 +85,14 @@ public sealed class RestoreExecutor(TimeSpan commandTimeout)
         }
     }
 
+    /// <summary>Runs an operator's command template (already filled) with /bin/sh, with the timeout; output is returned for the record.</summary>
+    public async Task<MemberStepResult> RunCommandAsync(string member, string what, string command, CancellationToken cancellationToken)
+    {
+        var (exit, output) = await RunAsync("/bin/sh", ["-c", command], cancellationToken).ConfigureAwait(false);
+        var text = $"{what}: `{command}` exited {exit}{(string.IsNullOrWhiteSpace(output) ? string.Empty : $": {Tail(output)}")}";
+        return new MemberStepResult(member, exit == 0, text);
+    }
+
     private async Task<(int Exit, string Output)> RunAsync(string tool, IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };

@@ -168,20 +168,31 @@ public sealed class RestoreWizard(
 
         runner.Suspend(cluster, $"a restore is in progress (started by {s.StartedBy})");
         var states = new Dictionary<string, string>(s.MemberStates);
-        foreach (var member in PlanOf(s)!.Members)
+        var plan = PlanOf(s)!;
+        var spec = catalog.Find(cluster)!;
+        var outputs = new Dictionary<string, string>();
+        foreach (var member in plan.Members)
         {
             if (member.Control == MemberControl.Managed)
             {
                 await Sandbox().StopMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
             }
+            else if (member.Control == MemberControl.Command && CommandsOf(spec, member.Name) is { } commands)
+            {
+                outputs[member.Name] = (await _executor.RunCommandAsync(member.Name, "stop", CommandTemplate.Fill(commands.Stop, plan, member), cancellationToken).ConfigureAwait(false)).Detail;
+            }
         }
 
-        var spec = catalog.Find(cluster)!;
-        foreach (var member in PlanOf(s)!.Members)
+        foreach (var member in plan.Members)
         {
-            states[member.Name] = member.Control == MemberControl.Managed
-                ? await IsDownAsync(spec, member.Name, cancellationToken).ConfigureAwait(false) ? "stopped (proven down)" : "still answering"
-                : "waiting: run the stop command on the host, then mark it done";
+            states[member.Name] = member.Control switch
+            {
+                MemberControl.Managed => await IsDownAsync(spec, member.Name, cancellationToken).ConfigureAwait(false) ? "stopped (proven down)" : "still answering",
+                MemberControl.Command => await AnswersAsync(spec, member.Name, cancellationToken).ConfigureAwait(false)
+                    ? $"still answering after {outputs.GetValueOrDefault(member.Name)}"
+                    : $"stopped (no endpoint answers for it; {outputs.GetValueOrDefault(member.Name)})",
+                _ => "waiting: run the stop command on the host, then mark it done",
+            };
         }
 
         var allDown = states.Values.All(v => v.StartsWith("stopped", StringComparison.Ordinal));
@@ -205,13 +216,15 @@ public sealed class RestoreWizard(
                 continue; // never restored twice, even after a restart mid-step
             }
 
-            if (member.Control != MemberControl.Managed)
+            if (member.Control == MemberControl.Manual)
             {
                 states[member.Name] = "waiting: run the restore and move commands on the host, then mark it done";
                 continue;
             }
 
-            var result = await _executor.RestoreMemberAsync(plan, member, cancellationToken).ConfigureAwait(false);
+            var result = member.Control == MemberControl.Command && CommandsOf(catalog.Find(cluster)!, member.Name)?.Restore is { } template
+                ? await _executor.RunCommandAsync(member.Name, "restore", CommandTemplate.Fill(template, plan, member), cancellationToken).ConfigureAwait(false)
+                : await _executor.RestoreMemberAsync(plan, member, cancellationToken).ConfigureAwait(false);
             states[member.Name] = result.Ok ? $"restored: {result.Detail}" : $"failed: {result.Detail}";
             await sessions.SaveAsync(s with { MemberStates = states }, now, cancellationToken).ConfigureAwait(false);
             if (!result.Ok)
@@ -228,14 +241,22 @@ public sealed class RestoreWizard(
     {
         var s = session!;
         var plan = PlanOf(s)!;
-        foreach (var member in plan.Members.Where(m => m.Control == MemberControl.Managed))
+        var states = new Dictionary<string, string>(s.MemberStates);
+        foreach (var member in plan.Members)
         {
-            await Sandbox().StartMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
+            if (member.Control == MemberControl.Managed)
+            {
+                await Sandbox().StartMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
+            }
+            else if (member.Control == MemberControl.Command && CommandsOf(catalog.Find(cluster)!, member.Name) is { } commands)
+            {
+                var started = await _executor.RunCommandAsync(member.Name, "start", CommandTemplate.Fill(commands.Start, plan, member), cancellationToken).ConfigureAwait(false);
+                states[member.Name] = started.Detail;
+            }
         }
 
         var client = clients.For(catalog.Find(cluster)!);
         var deadline = clock.GetUtcNow().AddSeconds(60);
-        var states = new Dictionary<string, string>(s.MemberStates);
         while (true)
         {
             var healthy = 0;
@@ -262,7 +283,7 @@ public sealed class RestoreWizard(
 
             if (clock.GetUtcNow() > deadline)
             {
-                return new WizardResult(false, $"only {healthy} of {plan.Members.Count} members are up with a leader after 60 s; check their logs, then try again or roll back", s);
+                return new WizardResult(false, $"only {healthy} of {plan.Members.Count} members are up with a leader after 60 s; check their logs, then try again or roll back", s with { MemberStates = states });
             }
 
             await Task.Delay(200, cancellationToken).ConfigureAwait(false);
@@ -288,11 +309,26 @@ public sealed class RestoreWizard(
         var s = session!;
         var plan = PlanOf(s)!;
         var states = new Dictionary<string, string>(s.MemberStates);
-        foreach (var member in plan.Members.Where(m => m.Control == MemberControl.Managed))
+        var spec = catalog.Find(cluster)!;
+        foreach (var member in plan.Members)
         {
-            await Sandbox().StopMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
-            states[member.Name] = RestoreExecutor.RollBack(member, now).Detail;
-            await Sandbox().StartMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
+            if (member.Control == MemberControl.Managed)
+            {
+                await Sandbox().StopMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
+                states[member.Name] = RestoreExecutor.RollBack(member, now).Detail;
+                await Sandbox().StartMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
+            }
+            else if (member.Control == MemberControl.Command && CommandsOf(spec, member.Name) is { } commands)
+            {
+                var stopped = await _executor.RunCommandAsync(member.Name, "stop", CommandTemplate.Fill(commands.Stop, plan, member), cancellationToken).ConfigureAwait(false);
+                var rolled = RestoreExecutor.RollBack(member, now);
+                var started = await _executor.RunCommandAsync(member.Name, "start", CommandTemplate.Fill(commands.Start, plan, member), cancellationToken).ConfigureAwait(false);
+                states[member.Name] = $"{rolled.Detail}; {stopped.Detail}; {started.Detail}";
+            }
+            else
+            {
+                states[member.Name] = $"by hand: stop it, then `mv {Shell.Quote(member.DataDir)} {Shell.Quote(member.DataDir)}.failed-restore && mv {Shell.Quote(member.AsideDir)} {Shell.Quote(member.DataDir)}`, then start it";
+            }
         }
 
         runner.Unsuspend(cluster);
@@ -400,6 +436,8 @@ public sealed class RestoreWizard(
             _gate.Release();
         }
     }
+
+    private static MemberCommands? CommandsOf(ClusterSpec spec, string member) => spec.Members.FirstOrDefault(m => m.Name == member)?.Commands;
 
     private SandboxCluster Sandbox() => services.GetService<SandboxCluster>() ?? throw new InvalidOperationException("members marked Managed need the sandbox (Console:Sandbox:Enabled)");
 

@@ -172,4 +172,70 @@ public sealed class RestoreWizardServiceTests
         var restored = await wizard.MarkDoneAsync("byhand", "m1", "test", CancellationToken.None);
         Assert.Equal(RestoreStep.StartMembers, restored.Session!.Step);
     }
+
+    [Fact]
+    public async Task A_member_under_command_control_is_stopped_restored_and_started_by_its_command_templates()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        var layout = etcd.Members[0].Layout;
+        using var scripts = new TestDirectory("commands");
+        var pidFile = scripts.Combine("etcd.pid");
+        var client = layout.ClientUrl.ToString().TrimEnd('/');
+        var peer = layout.PeerUrl.ToString().TrimEnd('/');
+        await File.WriteAllTextAsync(scripts.Combine("start.sh"),
+            $"nohup etcd --name m1 --data-dir '{layout.DataDir}' --listen-client-urls {client} --advertise-client-urls {client} " +
+            $"--listen-peer-urls {peer} --initial-advertise-peer-urls {peer} --initial-cluster m1={peer} > '{scripts.Combine("etcd.log")}' 2>&1 &\necho $! > '{pidFile}'\n");
+        await File.WriteAllTextAsync(scripts.Combine("stop.sh"),
+            $"pid=$(cat '{pidFile}'); kill $pid; while kill -0 $pid 2>/dev/null; do sleep 0.1; done\n");
+        await etcd.StopAllAsync();
+        await RunAsync($"sh '{scripts.Combine("start.sh")}'");
+        try
+        {
+            await using var app = ConsoleApp.Start(new Dictionary<string, string?>
+            {
+                ["Console:Clusters:0:Name"] = "cmd",
+                ["Console:Clusters:0:Endpoints:0"] = client,
+                ["Console:Clusters:0:Members:0:Name"] = "m1",
+                ["Console:Clusters:0:Members:0:PeerUrl"] = peer,
+                ["Console:Clusters:0:Members:0:DataDir"] = layout.DataDir,
+                ["Console:Clusters:0:Members:0:Control"] = "Command",
+                ["Console:Clusters:0:Members:0:Commands:Stop"] = $"sh '{scripts.Combine("stop.sh")}'",
+                ["Console:Clusters:0:Members:0:Commands:Start"] = $"sh '{scripts.Combine("start.sh")}'",
+            });
+            var spec = app.Services.GetRequiredService<ClusterCatalog>().Find("cmd")!;
+            var etcdClient = app.Services.GetRequiredService<EtcdClientFactory>().For(spec);
+            await Eventually.ValueAsync(async () => { try { return (await etcdClient.StatusAsync(layout.ClientUrl, CancellationToken.None)).Leader; } catch (EtcdException) { return 0UL; } }, l => l != 0, TimeSpan.FromSeconds(30));
+            await etcdClient.PutAsync(layout.ClientUrl, "/a", "kept", CancellationToken.None);
+            var backup = await app.Services.GetRequiredService<BackupRunner>().RunAsync("cmd", BackupTrigger.Manual, "test", CancellationToken.None);
+            await etcdClient.PutAsync(layout.ClientUrl, "/b", "gone after the restore", CancellationToken.None);
+            var wizard = app.Services.GetRequiredService<RestoreWizard>();
+            await wizard.BeginAsync("cmd", "test", CancellationToken.None);
+            await wizard.ChooseAsync("cmd", "local", backup.FileName!, "test", CancellationToken.None);
+            Assert.True((await wizard.VerifyAsync("cmd", "test", CancellationToken.None)).Ok);
+            await wizard.ConfirmPlanAsync("cmd", "test", CancellationToken.None);
+            await wizard.SafetySnapshotAsync("cmd", null, "test", CancellationToken.None);
+
+            var stop = await wizard.StopMembersAsync("cmd", "cmd", "test", CancellationToken.None);
+            Assert.True(stop.Ok, stop.Message + " " + string.Join("; ", stop.Session!.MemberStates.Values));
+            Assert.Contains("exited 0", stop.Session.MemberStates["m1"], StringComparison.Ordinal);
+            Assert.True((await wizard.RestoreDataAsync("cmd", "restore cmd", "test", CancellationToken.None)).Ok);
+            var start = await wizard.StartMembersAsync("cmd", "test", CancellationToken.None);
+            Assert.True(start.Ok, start.Message);
+            var proof = await wizard.ProveAsync("cmd", "test", CancellationToken.None);
+
+            Assert.True(proof.Ok, string.Join("; ", proof.Session!.Report.Select(r => $"{r.Check}: {r.Detail}")));
+            Assert.Equal("kept", await etcdClient.GetAsync(layout.ClientUrl, "/a", CancellationToken.None));
+            Assert.Null(await etcdClient.GetAsync(layout.ClientUrl, "/b", CancellationToken.None));
+        }
+        finally
+        {
+            await RunAsync($"[ -f '{pidFile}' ] && kill -9 $(cat '{pidFile}') 2>/dev/null; true");
+        }
+    }
+
+    private static async Task RunAsync(string command)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/bin/sh", ["-c", command]) { UseShellExecute = false })!;
+        await process.WaitForExitAsync();
+    }
 }
