@@ -29,6 +29,7 @@ internal static class WebServices
         app.MapBackupEndpoints();
         app.MapClusterEndpoints();
         app.MapSnapshotEndpoints();
+        app.MapRestoreEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -87,13 +87,33 @@ public sealed class RestoreWizard(
         return Task.FromResult(new WizardResult(true, $"chose {fileName} from {target}", session! with { Step = RestoreStep.Verify, SnapshotTarget = target, SnapshotFile = fileName, StagedPath = null, Failure = null }));
     });
 
+    /// <summary>Takes a snapshot file the operator uploads (streamed to staging), as the snapshot to restore.</summary>
+    public Task<WizardResult> UploadAsync(string cluster, Stream content, string originalName, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "upload snapshot", [RestoreStep.Choose, RestoreStep.Verify], async (session, now) =>
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var s = session!;
+        var name = SnapshotName.For(ClusterName.Parse(cluster), now);
+        var staging = Path.Combine(Path.GetFullPath(settings.Value.DataDir), "restore", s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(staging);
+        var staged = Path.Combine(staging, name.FileName);
+        var file = new FileStream(staged, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
+        long size;
+        await using (file.ConfigureAwait(false))
+        {
+            await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+            size = file.Length;
+        }
+
+        return new WizardResult(true, $"uploaded {originalName} ({size:N0} bytes) as {name.FileName}", s with { Step = RestoreStep.Verify, SnapshotTarget = UploadTarget, SnapshotFile = name.FileName, StagedPath = staged, SizeBytes = size, Failure = null });
+    });
+
     /// <summary>Fetches the chosen copy to local staging, verifies its footer, restores it once into a throwaway etcd to read its revision and key count.</summary>
     public Task<WizardResult> VerifyAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "verify", [RestoreStep.Verify], async (session, now) =>
     {
         var s = session!;
         var staging = Path.Combine(Path.GetFullPath(settings.Value.DataDir), "restore", s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(staging);
-        var staged = Path.Combine(staging, s.SnapshotFile!);
+        var staged = s.SnapshotTarget == UploadTarget && s.StagedPath is { } uploaded ? uploaded : Path.Combine(staging, s.SnapshotFile!);
         try
         {
             if (s.SnapshotTarget != UploadTarget && SnapshotName.TryParse(s.SnapshotFile!, out var name))
@@ -132,6 +152,7 @@ public sealed class RestoreWizard(
         catch (Exception ex) when (ex is SnapshotIntegrityException or IOException or ArgumentException or Amazon.Runtime.AmazonServiceException)
         {
             File.Delete(staged);
+            s = s with { StagedPath = null };
             return new WizardResult(false, $"the snapshot is refused: {ex.Message}", s with { Failure = $"refused at Verify: {ex.Message}" });
         }
     });

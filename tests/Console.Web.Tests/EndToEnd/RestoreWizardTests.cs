@@ -88,4 +88,45 @@ public sealed class RestoreWizardTests(Browser browser)
         Assert.Single(hashes.Select(h => h.Hash).Distinct());
         Assert.Null(runner.SuspendedBecause("sandbox"));
     }
+
+    [Fact]
+    public async Task An_uploaded_snapshot_is_verified_before_anything_else_and_a_corrupted_upload_is_refused()
+    {
+        await using var app = ConsoleApp.Start(new Dictionary<string, string?> { ["Console:Sandbox:Enabled"] = "true", ["Console:Sandbox:Members"] = "1", ["Console:Sandbox:SeedKeys"] = "5" });
+        var runner = app.Services.GetRequiredService<BackupRunner>();
+        await Eventually.ValueAsync(() => Task.FromResult(runner.RunningFor("sandbox")), r => r is null, TimeSpan.FromSeconds(60));
+        var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, "test", CancellationToken.None);
+        using var files = new TestDirectory("upload");
+        var good = files.Combine("from-another-console.db");
+        var bad = files.Combine("damaged.db");
+        File.Copy(backup.Location!, good);
+        var bytes = await File.ReadAllBytesAsync(good);
+        bytes[bytes.Length / 2] ^= 0x20;
+        await File.WriteAllBytesAsync(bad, bytes);
+
+        await using var session = await browser.OpenAsync(new Uri(app.Address, "restore"));
+        var page = session.Page;
+        var panel = page.Locator("[data-testid=restore-panel]");
+        await page.Locator("[data-testid=begin]").ClickAsync();
+        await Expect(panel).ToHaveAttributeAsync("data-step", "Choose");
+
+        await page.Locator("[data-testid=upload-file]").SetInputFilesAsync(bad);
+        await page.Locator("[data-testid=upload]").ClickAsync();
+        await page.Locator("[data-testid=interactive]").WaitForAsync();
+        await Expect(panel).ToHaveAttributeAsync("data-step", "Verify");
+        await page.Locator("[data-testid=verify]").ClickAsync();
+        await Expect(page.Locator("[data-testid=wizard-message]")).ToContainTextAsync("the snapshot is refused", new() { Timeout = 60_000 });
+        await Expect(panel).ToHaveAttributeAsync("data-step", "Verify");
+
+        await page.GotoAsync(new Uri(app.Address, "restore").ToString());
+        await page.Locator("[data-testid=interactive]").WaitForAsync();
+        await page.Locator("[data-testid=abandon]").ClickAsync();
+        await page.Locator("[data-testid=begin]").ClickAsync();
+        await page.Locator("[data-testid=upload-file]").SetInputFilesAsync(good);
+        await page.Locator("[data-testid=upload]").ClickAsync();
+        await page.Locator("[data-testid=interactive]").WaitForAsync();
+        await page.Locator("[data-testid=verify]").ClickAsync();
+        await Expect(panel).ToHaveAttributeAsync("data-step", "Plan", Slow);
+        await Expect(page.Locator("[data-testid=restore-panel]")).ToContainTextAsync(backup.Sha256!);
+    }
 }
