@@ -65,16 +65,7 @@ public sealed partial class UploadRetryService(
                 var writer = await target.BeginWriteAsync(name, cancellationToken).ConfigureAwait(false);
                 await using (writer.ConfigureAwait(false))
                 {
-                    using var verifier = new SnapshotVerifier();
-                    var buffer = new byte[1 << 20];
-                    int read;
-                    while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                    {
-                        verifier.Append(buffer.AsSpan(0, read));
-                        await writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    }
-
-                    var sha = verifier.Complete();
+                    var sha = await SnapshotVerifier.VerifyStreamAsync(source, writer, cancellationToken).ConfigureAwait(false);
                     if (!string.Equals(sha, manifest.Sha256, StringComparison.Ordinal))
                     {
                         throw new SnapshotIntegrityException($"the local copy's sha256 {sha} differs from its manifest's {manifest.Sha256}");

@@ -80,17 +80,28 @@ public sealed class SnapshotVerifier : IDisposable
     /// <summary>Verifies a whole snapshot file.</summary>
     public static async Task<string> VerifyFileAsync(string path, CancellationToken cancellationToken)
     {
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        await using (file.ConfigureAwait(false))
+        {
+            return await VerifyStreamAsync(file, null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Verifies a snapshot read from <paramref name="source"/>, optionally passing every byte on to <paramref name="copyTo"/>.</summary>
+    public static async Task<string> VerifyStreamAsync(Stream source, ISnapshotSink? copyTo, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
         using var verifier = new SnapshotVerifier();
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
-            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
-            await using (file.ConfigureAwait(false))
+            int read;
+            while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                int read;
-                while ((read = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                verifier.Append(buffer.AsSpan(0, read));
+                if (copyTo is not null)
                 {
-                    verifier.Append(buffer.AsSpan(0, read));
+                    await copyTo.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 }
             }
 

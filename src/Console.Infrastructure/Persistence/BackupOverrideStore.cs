@@ -41,7 +41,7 @@ public sealed class BackupOverrideStore(ConsoleDatabase database)
                     value.RetentionCount,
                     value.RetentionMaxAge,
                     value.ClearRetentionMaxAge,
-                    now = now.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+                    now = SqlTime.Text(now),
                     updatedBy,
                 }).ConfigureAwait(false);
         }

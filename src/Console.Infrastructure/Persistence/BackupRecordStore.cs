@@ -189,7 +189,7 @@ public sealed class BackupRecordStore(ConsoleDatabase database)
         }
     }
 
-    private static string Text(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    private static string Text(DateTimeOffset value) => SqlTime.Text(value);
 
     private sealed class Row
     {
@@ -236,6 +236,6 @@ public sealed class BackupRecordStore(ConsoleDatabase database)
             RetentionNote = RetentionNote,
         };
 
-        private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+        private static DateTimeOffset Parse(string text) => SqlTime.Parse(text);
     }
 }

@@ -82,9 +82,9 @@ public sealed class RestoreSessionStore(ConsoleDatabase database)
         {
             var rows = await connection.QueryAsync<(string At, string Who, string Step, string Action, string Outcome, string Detail)>(
                 "SELECT at, who, step, action, outcome, detail FROM restore_audit WHERE session_id = @sessionId ORDER BY id", new { sessionId }).ConfigureAwait(false);
-            return [.. rows.Select(r => new RestoreAuditEntry(DateTimeOffset.Parse(r.At, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal), r.Who, r.Step, r.Action, r.Outcome, r.Detail))];
+            return [.. rows.Select(r => new RestoreAuditEntry(SqlTime.Parse(r.At), r.Who, r.Step, r.Action, r.Outcome, r.Detail))];
         }
     }
 
-    private static string Text(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    private static string Text(DateTimeOffset value) => SqlTime.Text(value);
 }

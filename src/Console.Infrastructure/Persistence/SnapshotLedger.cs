@@ -117,9 +117,9 @@ public sealed class SnapshotLedger(ConsoleDatabase database)
                 """).ConfigureAwait(false);
             return rows.ToDictionary(
                 r => (r.FileName, r.Target),
-                r => new Verification(r.FileName, r.Target, DateTimeOffset.Parse(r.VerifiedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal), r.Ok, r.Detail, r.VerifiedBy));
+                r => new Verification(r.FileName, r.Target, SqlTime.Parse(r.VerifiedAt), r.Ok, r.Detail, r.VerifiedBy));
         }
     }
 
-    private static string Text(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    private static string Text(DateTimeOffset value) => SqlTime.Text(value);
 }

@@ -67,19 +67,8 @@ public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger
         return verification;
     }
 
-    public static async Task<string> VerifyStreamAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var verifier = new SnapshotVerifier();
-        var buffer = new byte[1 << 20];
-        int read;
-        while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            verifier.Append(buffer.AsSpan(0, read));
-        }
-
-        return verifier.Complete();
-    }
+    public static Task<string> VerifyStreamAsync(Stream stream, CancellationToken cancellationToken) =>
+        SnapshotVerifier.VerifyStreamAsync(stream, null, cancellationToken);
 
     public Task ProtectAsync(SnapshotName name, string by, CancellationToken cancellationToken) =>
         ledger.ProtectAsync(name.FileName, name.Cluster.Value, by, clock.GetUtcNow(), null, cancellationToken);
