@@ -223,9 +223,9 @@ public static class ConsoleSettingsValidator
     private static void ValidateStorage(ConsoleSettings settings, List<string> errors)
     {
         var s3 = settings.Storage.S3;
-        if (s3.PartSizeMiB is < 5 or > 5120)
+        if (s3.PartSizeMiB is < 5 or > 1024)
         {
-            errors.Add($"Console:Storage:S3:PartSizeMiB must be between 5 and 5120 (S3's part size limits; was {s3.PartSizeMiB}).");
+            errors.Add($"Console:Storage:S3:PartSizeMiB must be between 5 (S3's minimum) and 1024 (each part is held in memory; was {s3.PartSizeMiB}).");
         }
 
         if (s3.ParallelParts is < 1 or > 64)

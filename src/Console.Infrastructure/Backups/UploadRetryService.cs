@@ -28,7 +28,15 @@ public sealed partial class UploadRetryService(
         using var timer = new PeriodicTimer(settings.Value.Storage.S3.RetryInterval, clock);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            await RetryPendingAsync(stoppingToken).ConfigureAwait(false);
+            try
+            {
+                await RetryPendingAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // One failed pass (the database busy, say) must not stop the console; the next tick tries again.
+                LogPassFailed(logger, ex);
+            }
         }
     }
 
@@ -51,6 +59,7 @@ public sealed partial class UploadRetryService(
     {
         if (!SnapshotName.TryParse(pending.FileName, out var name) || stores.Find(pending.Target) is not { } target || stores.Find("local") is not { } local)
         {
+            await ledger.SaveCopyAsync(new BackupCopy(pending.BackupId, pending.Target, CopyStatus.Failed, null, $"{pending.Target}: the target is no longer configured; not retried", pending.Attempts), clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             return false;
         }
 
@@ -98,7 +107,8 @@ public sealed partial class UploadRetryService(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            var gone = ex is FileNotFoundException;
+            // A local copy that is gone or corrupt cannot be uploaded, ever: stop retrying (and so let retention have it).
+            var gone = ex is FileNotFoundException or SnapshotIntegrityException;
             await ledger.SaveCopyAsync(
                 new BackupCopy(pending.BackupId, pending.Target, gone ? CopyStatus.Failed : CopyStatus.Pending, null, $"{pending.Target}: {StorageErrors.Describe(ex)}", pending.Attempts + 1),
                 clock.GetUtcNow(),
@@ -107,6 +117,9 @@ public sealed partial class UploadRetryService(
             return false;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A pass of the upload retry failed")]
+    private static partial void LogPassFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Uploaded {FileName} to {Target} from the local copy (attempt {Attempt})")]
     private static partial void LogUploaded(ILogger logger, string fileName, string target, int attempt);

@@ -149,7 +149,7 @@ public sealed class RestoreWizard(
             _ = PlanOf(verified); // members must be plannable before going on
             return new WizardResult(true, $"verified: sha256 {contents.Sha256}, revision {contents.Revision:N0}, {contents.KeyCount:N0} keys", verified);
         }
-        catch (Exception ex) when (ex is SnapshotIntegrityException or IOException or ArgumentException or Amazon.Runtime.AmazonServiceException)
+        catch (Exception ex) when (ex is SnapshotIntegrityException or IOException or ArgumentException or Amazon.Runtime.AmazonServiceException or HttpRequestException or TimeoutException or UnauthorizedAccessException)
         {
             File.Delete(staged);
             s = s with { StagedPath = null };
@@ -166,6 +166,19 @@ public sealed class RestoreWizard(
         var s = session!;
         if (RestorePhrases.Matches(RestorePhrases.ProceedWithoutSafetySnapshot, phrase))
         {
+            var spec = catalog.Find(cluster)!;
+            foreach (var endpoint in spec.Endpoints)
+            {
+                try
+                {
+                    await clients.For(spec).StatusAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                    return new WizardResult(false, $"{endpoint.Authority} answers, so a safety snapshot can be taken: take it", null);
+                }
+                catch (EtcdException)
+                {
+                }
+            }
+
             return new WizardResult(true, "going on without a safety snapshot, as typed", s with { Step = RestoreStep.StopMembers, SafetyNote = $"skipped by {who}: {RestorePhrases.ProceedWithoutSafetySnapshot}" });
         }
 
@@ -241,6 +254,20 @@ public sealed class RestoreWizard(
             {
                 states[member.Name] = "waiting: run the restore and move commands on the host, then mark it done";
                 continue;
+            }
+
+            // Never touch a data dir under a running etcd: the console may have restarted (and the sandbox with it) since
+            // the stop step, or someone started the member by hand. Managed members are stopped again; others must be down.
+            var spec = catalog.Find(cluster)!;
+            if (member.Control == MemberControl.Managed)
+            {
+                await Sandbox().StopMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (member.Control == MemberControl.Managed ? !await IsDownAsync(spec, member.Name, cancellationToken).ConfigureAwait(false) : await AnswersAsync(spec, member.Name, cancellationToken).ConfigureAwait(false))
+            {
+                states[member.Name] = "running again: its data was not touched; stop it (or go back with Roll back)";
+                return new WizardResult(false, $"{member.Name} is running again, so its data was not touched. Stop it and repeat this step.", s with { MemberStates = states });
             }
 
             var result = member.Control == MemberControl.Command && CommandsOf(catalog.Find(cluster)!, member.Name)?.Restore is { } template
@@ -319,40 +346,64 @@ public sealed class RestoreWizard(
         if (report.Ok)
         {
             runner.Unsuspend(cluster);
+            CleanStaging(s);
         }
 
         return new WizardResult(report.Ok, report.Ok ? "the cluster is whole: restore complete" : "some checks failed: see the report", s with { Report = lines, Step = report.Ok ? RestoreStep.Done : RestoreStep.Prove });
     });
 
-    /// <summary>Puts every replaced data dir back (managed members) and starts the members again.</summary>
-    public Task<WizardResult> RollBackAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "roll back", [RestoreStep.Failed, RestoreStep.StartMembers, RestoreStep.Prove], async (session, now) =>
+    /// <summary>
+    /// Puts every replaced data dir back and starts the members again. Succeeds only when every member's original data
+    /// is verifiably back; anything the console cannot do itself is reported with the commands to do it by hand.
+    /// </summary>
+    public Task<WizardResult> RollBackAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "roll back", [RestoreStep.Failed, RestoreStep.RestoreData, RestoreStep.StartMembers, RestoreStep.Prove], async (session, now) =>
     {
         var s = session!;
         var plan = PlanOf(s)!;
         var states = new Dictionary<string, string>(s.MemberStates);
         var spec = catalog.Find(cluster)!;
+        var allBack = true;
         foreach (var member in plan.Members)
         {
+            var byHand = $"by hand: stop it, then `mv {Shell.Quote(member.DataDir)} {Shell.Quote(member.DataDir)}.failed-restore && mv {Shell.Quote(member.AsideDir)} {Shell.Quote(member.DataDir)}`, then start it";
             if (member.Control == MemberControl.Managed)
             {
                 await Sandbox().StopMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
-                states[member.Name] = RestoreExecutor.RollBack(member, now).Detail;
+                var rolled = RestoreExecutor.RollBack(member, now);
                 await Sandbox().StartMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
+                states[member.Name] = rolled.Detail;
+                allBack &= rolled.Ok;
             }
-            else if (member.Control == MemberControl.Command && CommandsOf(spec, member.Name) is { } commands)
+            else if (member.Control == MemberControl.Command && CommandsOf(spec, member.Name) is { Restore: null } commands)
             {
                 var stopped = await _executor.RunCommandAsync(member.Name, "stop", CommandTemplate.Fill(commands.Stop, plan, member), cancellationToken).ConfigureAwait(false);
+                if (!stopped.Ok)
+                {
+                    states[member.Name] = $"not rolled back, its stop command failed ({stopped.Detail}); {byHand}";
+                    allBack = false;
+                    continue;
+                }
+
                 var rolled = RestoreExecutor.RollBack(member, now);
                 var started = await _executor.RunCommandAsync(member.Name, "start", CommandTemplate.Fill(commands.Start, plan, member), cancellationToken).ConfigureAwait(false);
-                states[member.Name] = $"{rolled.Detail}; {stopped.Detail}; {started.Detail}";
+                states[member.Name] = $"{rolled.Detail}; {started.Detail}";
+                allBack &= rolled.Ok && started.Ok;
             }
             else
             {
-                states[member.Name] = $"by hand: stop it, then `mv {Shell.Quote(member.DataDir)} {Shell.Quote(member.DataDir)}.failed-restore && mv {Shell.Quote(member.AsideDir)} {Shell.Quote(member.DataDir)}`, then start it";
+                // Manual members, and Command members restored by their own (possibly remote) template: not ours to move.
+                states[member.Name] = byHand;
+                allBack &= !(s.MemberStates.GetValueOrDefault(member.Name)?.StartsWith("restored", StringComparison.Ordinal) ?? false);
             }
         }
 
+        if (!allBack)
+        {
+            return new WizardResult(false, "not every member could be rolled back by the console: see each member's state for what to do by hand", s with { MemberStates = states, Step = RestoreStep.Failed, Failure = s.Failure ?? "roll back incomplete" });
+        }
+
         runner.Unsuspend(cluster);
+        CleanStaging(s);
         return new WizardResult(true, "rolled back: the original data dirs are in place and the members started", s with { MemberStates = states, Step = RestoreStep.RolledBack });
     });
 
@@ -405,21 +456,73 @@ public sealed class RestoreWizard(
                     return true;
                 }
             }
+            catch (EtcdException ex) when (ex.Kind == EtcdErrorKind.Unreachable)
+            {
+                // Nothing listens there: not this member answering.
+            }
             catch (EtcdException)
             {
-                // Down or unreachable: not this member answering.
+                // A TLS, auth or timeout error means something may still be running there: it is not proven down.
+                return true;
             }
         }
 
         return false;
     }
 
-    /// <summary>Ends a restore before anything destructive happened.</summary>
-    public Task<WizardResult> AbandonAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "abandon", [RestoreStep.Choose, RestoreStep.Verify, RestoreStep.Plan, RestoreStep.SafetySnapshot, RestoreStep.StopMembers], (session, _) =>
+    /// <summary>
+    /// Ends a restore before any data was replaced. Members the wizard stopped are started again on their untouched data.
+    /// </summary>
+    public Task<WizardResult> AbandonAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "abandon", [RestoreStep.Choose, RestoreStep.Verify, RestoreStep.Plan, RestoreStep.SafetySnapshot, RestoreStep.StopMembers, RestoreStep.RestoreData], async (session, _) =>
     {
+        var s = session!;
+        if (s.MemberStates.Values.Any(v => v.StartsWith("restored", StringComparison.Ordinal)))
+        {
+            return new WizardResult(false, "a member's data was already replaced: use Roll back instead", null);
+        }
+
+        var notes = new List<string>();
+        if (s.Step is RestoreStep.StopMembers or RestoreStep.RestoreData && PlanOf(s) is { } plan)
+        {
+            var spec = catalog.Find(cluster)!;
+            foreach (var member in plan.Members)
+            {
+                if (member.Control == MemberControl.Managed)
+                {
+                    await Sandbox().StartMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
+                }
+                else if (member.Control == MemberControl.Command && CommandsOf(spec, member.Name) is { } commands)
+                {
+                    notes.Add((await _executor.RunCommandAsync(member.Name, "start", CommandTemplate.Fill(commands.Start, plan, member), cancellationToken).ConfigureAwait(false)).Detail);
+                }
+                else
+                {
+                    notes.Add($"{member.Name}: start it again by hand");
+                }
+            }
+        }
+
         runner.Unsuspend(cluster);
-        return Task.FromResult(new WizardResult(true, "restore abandoned; nothing was changed", session! with { Step = RestoreStep.RolledBack, Failure = $"abandoned by {who}" }));
+        CleanStaging(s);
+        var message = notes.Count == 0 ? "restore abandoned; no data was changed" : $"restore abandoned; no data was changed; members started again: {string.Join("; ", notes)}";
+        return new WizardResult(true, message, s with { Step = RestoreStep.RolledBack, Failure = $"abandoned by {who}" });
     });
+
+    private void CleanStaging(RestoreSession session)
+    {
+        try
+        {
+            var staging = Path.Combine(Path.GetFullPath(settings.Value.DataDir), "restore", session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Only staging copies of a snapshot; they will be removed by hand or next time.
+        }
+    }
 
     /// <summary>
     /// Runs one action under the gate: checks the persisted session is at one of <paramref name="allowed"/> steps,

@@ -86,10 +86,32 @@ internal sealed class S3MultipartWriter : ISnapshotWriter
             cancellationToken)).ConfigureAwait(false);
         _completed = true;
 
+        try
+        {
+            await FinishAsync(manifest, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The object exists but without its metadata or manifest: remove it, so the store never shows a snapshot the
+            // record calls failed. Best effort; the failure itself is what is reported.
+            try
+            {
+                await client.DeleteObjectAsync(_store.Bucket, _key, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+            }
+
+            throw;
+        }
+    }
+
+    private async Task FinishAsync(SnapshotManifest manifest, CancellationToken cancellationToken)
+    {
+        var client = _store.Client;
         var stored = await Step("reading back the object's size", () => client.GetObjectMetadataAsync(_store.Bucket, _key, cancellationToken)).ConfigureAwait(false);
         if (stored.ContentLength != _total)
         {
-            await client.DeleteObjectAsync(_store.Bucket, _key, cancellationToken).ConfigureAwait(false);
             throw new IOException($"S3 stored {stored.ContentLength} bytes for {Location}, not the {_total} sent; the object was removed");
         }
 

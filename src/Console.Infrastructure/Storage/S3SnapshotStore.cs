@@ -180,7 +180,7 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
             await Client.DeleteObjectAsync(Bucket, probe, cancellationToken).ConfigureAwait(false);
             return new StorageHealth(Target, true, $"s3://{Bucket}/{Prefix} is reachable and writable", null, now);
         }
-        catch (Exception ex) when (ex is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
         {
             return new StorageHealth(Target, false, $"s3://{Bucket}/{Prefix}: {Describe(ex)}", null, now);
         }
@@ -203,6 +203,7 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
         AmazonS3Exception s3 => $"{s3.ErrorCode ?? s3.StatusCode.ToString()}: {s3.Message}",
         AmazonServiceException service when service.InnerException is HttpRequestException http => $"cannot reach the S3 endpoint: {http.Message}",
         HttpRequestException http => $"cannot reach the S3 endpoint: {http.Message}",
+        TimeoutException timeout => $"the S3 endpoint did not answer in time: {timeout.Message}",
         _ => exception.Message,
     };
 

@@ -57,7 +57,7 @@ public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger
         {
             (ok, detail) = (false, ex.Message);
         }
-        catch (Exception ex) when (ex is IOException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        catch (Exception ex) when (ex is IOException or Amazon.Runtime.AmazonServiceException or HttpRequestException or TimeoutException or UnauthorizedAccessException)
         {
             (ok, detail) = (false, $"could not read the copy: {ex.Message}");
         }

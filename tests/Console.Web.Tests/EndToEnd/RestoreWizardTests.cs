@@ -21,7 +21,7 @@ public sealed class RestoreWizardTests(Browser browser)
         var spec = app.Services.GetRequiredService<ClusterCatalog>().Find("sandbox")!;
         var client = app.Services.GetRequiredService<EtcdClientFactory>().For(spec);
         var runner = app.Services.GetRequiredService<BackupRunner>();
-        await Eventually.ValueAsync(() => Task.FromResult(runner.RunningFor("sandbox")), r => r is null, TimeSpan.FromSeconds(60)); // the first scheduled backup
+        await app.WaitForFirstBackupAsync();
         for (var i = 0; i < 10; i++)
         {
             await client.PutAsync(spec.Endpoints[0], $"/keys-a/{i}", "A", CancellationToken.None);
@@ -94,7 +94,7 @@ public sealed class RestoreWizardTests(Browser browser)
     {
         await using var app = ConsoleApp.Start(new Dictionary<string, string?> { ["Console:Sandbox:Enabled"] = "true", ["Console:Sandbox:Members"] = "1", ["Console:Sandbox:SeedKeys"] = "5" });
         var runner = app.Services.GetRequiredService<BackupRunner>();
-        await Eventually.ValueAsync(() => Task.FromResult(runner.RunningFor("sandbox")), r => r is null, TimeSpan.FromSeconds(60));
+        await app.WaitForFirstBackupAsync();
         var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, "test", CancellationToken.None);
         using var files = new TestDirectory("upload");
         var good = files.Combine("from-another-console.db");

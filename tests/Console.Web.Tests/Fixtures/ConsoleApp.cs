@@ -67,6 +67,20 @@ public sealed class ConsoleApp : IAsyncDisposable
         return new ConsoleApp(factory, owned, dataPath, new Uri($"http://127.0.0.1:{port}"));
     }
 
+    /// <summary>
+    /// Waits until the sandbox's first scheduled backup (taken at start) has succeeded and nothing is running, so a
+    /// test's own backup is certainly the newest. Waiting only for "nothing running" could pass before it began.
+    /// </summary>
+    public async Task WaitForFirstBackupAsync(string cluster = "sandbox")
+    {
+        var records = Services.GetRequiredService<Console.Infrastructure.Persistence.BackupRecordStore>();
+        var runner = Services.GetRequiredService<Console.Infrastructure.Backups.BackupRunner>();
+        await Eventually.ValueAsync(
+            async () => await records.LastSuccessAsync(cluster, CancellationToken.None) is not null && runner.RunningFor(cluster) is null,
+            done => done,
+            TimeSpan.FromSeconds(60));
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _factory.DisposeAsync();

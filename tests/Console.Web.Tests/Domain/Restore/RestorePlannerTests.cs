@@ -118,4 +118,15 @@ public sealed class RestorePlannerTests
         Assert.Equal("restore prod", RestorePhrases.RestoreData("prod"));
         Assert.StartsWith("prod-restore-", RestorePlanner.NewToken(ClusterName.Parse("prod"), Guid.NewGuid()), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Command_templates_fill_each_placeholder_once_with_shell_quoted_values()
+    {
+        MemberSpec[] members = [new("a{dataDir}", new Uri("http://10.0.0.1:2380"), "/srv/x; touch /tmp/pwned #", MemberControl.Command)];
+        var plan = RestorePlanner.Plan(ClusterName.Parse("prod"), members, "/s.db", Etcdctl3423, Now, "t");
+
+        var filled = CommandTemplate.Fill("ssh root@h systemctl stop etcd@{name} && ls {dataDir} {unknown}", plan, plan.Members[0]);
+
+        Assert.Equal("ssh root@h systemctl stop etcd@'a{dataDir}' && ls '/srv/x; touch /tmp/pwned #' {unknown}", filled);
+    }
 }

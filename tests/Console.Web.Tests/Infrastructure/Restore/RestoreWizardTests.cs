@@ -8,6 +8,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Console.Web.Tests.Infrastructure.Restore;
 
+internal static class RestorePhrasesFor
+{
+    public const string NoSafety = Console.Domain.Restore.RestorePhrases.ProceedWithoutSafetySnapshot;
+}
+
 /// <summary>The wizard's safety rules, driven through its service on a real sandbox.</summary>
 public sealed class RestoreWizardServiceTests
 {
@@ -17,7 +22,7 @@ public sealed class RestoreWizardServiceTests
         var spec = app.Services.GetRequiredService<ClusterCatalog>().Find("sandbox")!;
         var client = app.Services.GetRequiredService<EtcdClientFactory>().For(spec);
         var runner = app.Services.GetRequiredService<BackupRunner>();
-        await Eventually.ValueAsync(() => Task.FromResult(runner.RunningFor("sandbox")), r => r is null, TimeSpan.FromSeconds(60));
+        await app.WaitForFirstBackupAsync();
         await client.PutAsync(spec.Endpoints[0], "/state", "original", CancellationToken.None);
         var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, "test", CancellationToken.None);
         return (app, app.Services.GetRequiredService<RestoreWizard>(), client, spec, backup);
@@ -112,8 +117,12 @@ public sealed class RestoreWizardServiceTests
         await using (var first = ConsoleApp.Start(settings, data.Path))
         {
             var runner = first.Services.GetRequiredService<BackupRunner>();
-            await Eventually.ValueAsync(() => Task.FromResult(runner.RunningFor("sandbox")), r => r is null, TimeSpan.FromSeconds(60));
+            await first.WaitForFirstBackupAsync();
+            var firstSpec = first.Services.GetRequiredService<ClusterCatalog>().Find("sandbox")!;
+            var firstClient = first.Services.GetRequiredService<EtcdClientFactory>().For(firstSpec);
+            await firstClient.PutAsync(firstSpec.Endpoints[0], "/state", "in the backup", CancellationToken.None);
             var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, "test", CancellationToken.None);
+            await firstClient.PutAsync(firstSpec.Endpoints[0], "/state", "written after the backup", CancellationToken.None);
             var wizard = first.Services.GetRequiredService<RestoreWizard>();
             await wizard.BeginAsync("sandbox", "test", CancellationToken.None);
             await wizard.ChooseAsync("sandbox", "local", backup.FileName!, "test", CancellationToken.None);
@@ -130,6 +139,42 @@ public sealed class RestoreWizardServiceTests
         Assert.Contains("a restore is in progress", second.Services.GetRequiredService<BackupRunner>().SuspendedBecause("sandbox"), StringComparison.Ordinal);
         var start = await second.Services.GetRequiredService<BackupRunner>().StartAsync("sandbox", BackupTrigger.Manual, "test", CancellationToken.None);
         Assert.IsType<BackupStart.Suspended>(start);
+
+        // The restarted console brought the sandbox's members up again; the restore must stop them before touching
+        // their data, so that what is proven is really the snapshot's content.
+        var wizard2 = second.Services.GetRequiredService<RestoreWizard>();
+        var restored = await wizard2.RestoreDataAsync("sandbox", "restore sandbox", "test", CancellationToken.None);
+        Assert.True(restored.Ok, restored.Message);
+        Assert.True((await wizard2.StartMembersAsync("sandbox", "test", CancellationToken.None)).Ok);
+        var proof = await wizard2.ProveAsync("sandbox", "test", CancellationToken.None);
+        Assert.True(proof.Ok, string.Join("; ", proof.Session!.Report.Select(r => $"{r.Check}: {r.Detail}")));
+        var spec = second.Services.GetRequiredService<ClusterCatalog>().Find("sandbox")!;
+        using var fresh = new EtcdClient(spec, TimeSpan.FromSeconds(5));
+        Assert.Equal("in the backup", await fresh.GetAsync(spec.Endpoints[0], "/state", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Abandoning_after_the_stop_starts_the_members_again_on_their_untouched_data()
+    {
+        var (app, wizard, client, spec, backup) = await SandboxAsync(1);
+        await using var _ = app;
+        await wizard.BeginAsync("sandbox", "test", CancellationToken.None);
+        await wizard.ChooseAsync("sandbox", "local", backup.FileName!, "test", CancellationToken.None);
+        await wizard.VerifyAsync("sandbox", "test", CancellationToken.None);
+        await wizard.ConfirmPlanAsync("sandbox", "test", CancellationToken.None);
+        var without = await wizard.SafetySnapshotAsync("sandbox", RestorePhrasesFor.NoSafety, "test", CancellationToken.None);
+        Assert.False(without.Ok); // members answer: the phrase is not an option then
+        await wizard.SafetySnapshotAsync("sandbox", null, "test", CancellationToken.None);
+        Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", "test", CancellationToken.None)).Ok);
+
+        var abandoned = await wizard.AbandonAsync("sandbox", "test", CancellationToken.None);
+
+        Assert.True(abandoned.Ok, abandoned.Message);
+        Assert.Equal(RestoreStep.RolledBack, abandoned.Session!.Step);
+        using var fresh = new EtcdClient(spec, TimeSpan.FromSeconds(5));
+        var value = await Eventually.ValueAsync(async () => { try { return await fresh.GetAsync(spec.Endpoints[0], "/state", CancellationToken.None); } catch (EtcdException) { return null; } }, v => v is not null, TimeSpan.FromSeconds(30));
+        Assert.Equal("original", value);
+        Assert.Null(app.Services.GetRequiredService<BackupRunner>().SuspendedBecause("sandbox"));
     }
 
     [Fact]

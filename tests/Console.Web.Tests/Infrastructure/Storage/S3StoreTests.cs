@@ -213,4 +213,20 @@ public sealed class S3StoreTests
         Assert.True(down.CheckedAt >= up.CheckedAt);
         Assert.Empty(leftOver.S3Objects ?? []); // the probe object was removed
     }
+
+    [Fact]
+    public async Task Retention_keeps_a_local_copy_whose_upload_is_still_pending()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        await using var s3 = await S3rver.StartAsync();
+        using var harness = new BackupHarness(Targets(etcd, 1, "local", "s3"), s3: s3);
+        s3.Kill();
+        var pending = await harness.BackupAsync();
+        var next = await harness.BackupAsync();
+
+        Assert.Equal(BackupStatus.PartiallySucceeded, pending.Status);
+        Assert.True(SnapshotName.TryParse(pending.FileName!, out var name));
+        Assert.True(File.Exists(harness.Store.PathOf(name)), next.RetentionNote);
+        Assert.Contains("local retention (keep newest 1): nothing to delete, 2 kept", next.RetentionNote, StringComparison.Ordinal);
+    }
 }
