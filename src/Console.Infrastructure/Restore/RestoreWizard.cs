@@ -129,8 +129,8 @@ public sealed class RestoreWizard(
                 }
             }
 
-            var contents = await SnapshotInspector.InspectAsync(staged, settings.Value.Sandbox.EtcdBinary, cancellationToken).ConfigureAwait(false);
             var tool = DetectTool();
+            var contents = await SnapshotInspector.InspectAsync(staged, settings.Value.Sandbox.EtcdBinary, tool.Name, cancellationToken).ConfigureAwait(false);
             var spec = catalog.Find(cluster)!;
             var verified = s with
             {

@@ -15,7 +15,8 @@ public sealed record SnapshotContents(string Sha256, long SizeBytes, long Revisi
 /// </summary>
 public static class SnapshotInspector
 {
-    public static async Task<SnapshotContents> InspectAsync(string snapshotPath, string etcdBinary, CancellationToken cancellationToken)
+    /// <param name="restoreTool">etcdctl (up to 3.5) or etcdutl (3.5+, the only one from 3.6).</param>
+    public static async Task<SnapshotContents> InspectAsync(string snapshotPath, string etcdBinary, string restoreTool, CancellationToken cancellationToken)
     {
         var sha = await SnapshotVerifier.VerifyFileAsync(snapshotPath, cancellationToken).ConfigureAwait(false);
         var size = new FileInfo(snapshotPath).Length;
@@ -26,7 +27,7 @@ public static class SnapshotInspector
         try
         {
             Directory.CreateDirectory(scratch);
-            var info = new ProcessStartInfo("etcdctl") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+            var info = new ProcessStartInfo(restoreTool) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
             info.Environment["ETCDCTL_API"] = "3";
             foreach (var argument in new[] { "snapshot", "restore", snapshotPath, "--name", "inspect", "--initial-cluster", initialCluster, "--initial-advertise-peer-urls", layout.PeerUrl.ToString().TrimEnd('/'), "--data-dir", layout.DataDir })
             {
@@ -40,7 +41,7 @@ public static class SnapshotInspector
                 await restore.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
                 if (restore.ExitCode != 0)
                 {
-                    throw new SnapshotIntegrityException($"etcdctl could not restore the snapshot (exit {restore.ExitCode}): {(await errors.ConfigureAwait(false)).Trim()}");
+                    throw new SnapshotIntegrityException($"{restoreTool} could not restore the snapshot (exit {restore.ExitCode}): {(await errors.ConfigureAwait(false)).Trim()}");
                 }
             }
 

@@ -6,15 +6,21 @@ internal static class RestoreEndpoints
 {
     public static IEndpointRouteBuilder MapRestoreEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        // A plain form post, so a multi-GB snapshot streams to staging instead of through the Blazor circuit.
+        // A plain form post, so a multi-GB snapshot streams to staging instead of through the Blazor circuit. The form
+        // carries an antiforgery token, so no other site can post a snapshot of its choosing into a restore.
         endpoints.MapPost("/restore/{cluster}/upload", UploadAsync)
-            .DisableAntiforgery()
+            .WithMetadata(new Microsoft.AspNetCore.Antiforgery.RequireAntiforgeryTokenAttribute(true))
             .WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute());
         return endpoints;
     }
 
     private static async Task<IResult> UploadAsync(string cluster, HttpRequest request, RestoreWizard wizard, CancellationToken cancellationToken)
     {
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Antiforgery.IAntiforgeryValidationFeature>() is { IsValid: false })
+        {
+            return Results.BadRequest(new { error = "upload snapshots from the Restore page (the request carried no valid antiforgery token)" });
+        }
+
         if (!request.HasFormContentType)
         {
             return Results.BadRequest(new { error = "post the snapshot as multipart/form-data in a field named snapshot" });
