@@ -57,30 +57,12 @@ internal sealed class ConsoleSnapshotPath(ClusterSpec spec, Uri endpoint, LocalS
             var result = await client.SnapshotAsync(endpoint, writer, progress, SnapshotOptions.Default, cancellationToken);
             streamed = clock.Elapsed;
             await writer.CompleteAsync(
-                new SnapshotManifest
-                {
-                    Cluster = spec.Name.Value,
-                    FileName = name.FileName,
-                    Revision = result.Revision,
-                    SizeBytes = result.Size,
-                    Sha256 = result.Sha256,
-                    Trigger = "Benchmark",
-                    StartedAt = startedAt,
-                    FinishedAt = DateTimeOffset.UtcNow,
-                },
+                BenchSnapshot.Manifest(spec, name, result, startedAt),
                 cancellationToken);
         }
 
         clock.Stop();
         return SnapshotFile.Read(clock.Elapsed.TotalSeconds, store.PathOf(name), Path.Combine(store.Directory, name.ManifestFileName)) with { StreamSeconds = streamed.TotalSeconds };
-    }
-
-    /// <summary>Like BackupRunner's progress: remembers the latest figures, synchronously, on every message.</summary>
-    private sealed class LatestProgress : IProgress<SnapshotProgress>
-    {
-        public SnapshotProgress Latest { get; private set; }
-
-        public void Report(SnapshotProgress value) => Latest = value;
     }
 }
 

@@ -52,17 +52,7 @@ internal sealed class TargetSnapshotPath(ClusterSpec spec, Uri endpoint)
             var startedAt = DateTimeOffset.UtcNow;
             result = await client.SnapshotAsync(endpoint, new Tee(writers), new LatestProgress(), SnapshotOptions.Default, cancellationToken);
             streamed = clock.Elapsed;
-            var manifest = new SnapshotManifest
-            {
-                Cluster = spec.Name.Value,
-                FileName = name.FileName,
-                Revision = result.Revision,
-                SizeBytes = result.Size,
-                Sha256 = result.Sha256,
-                Trigger = "Benchmark",
-                StartedAt = startedAt,
-                FinishedAt = DateTimeOffset.UtcNow,
-            };
+            var manifest = BenchSnapshot.Manifest(spec, name, result, startedAt);
             foreach (var writer in writers)
             {
                 await writer.CompleteAsync(manifest, cancellationToken);
@@ -118,13 +108,5 @@ internal sealed class TargetSnapshotPath(ClusterSpec spec, Uri endpoint)
                 await writer.WriteAsync(chunk, cancellationToken);
             }
         }
-    }
-
-    /// <summary>Like BackupRunner's progress: remembers the latest figures, synchronously, on every message.</summary>
-    private sealed class LatestProgress : IProgress<SnapshotProgress>
-    {
-        public SnapshotProgress Latest { get; private set; }
-
-        public void Report(SnapshotProgress value) => Latest = value;
     }
 }
