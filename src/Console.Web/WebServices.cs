@@ -1,3 +1,4 @@
+using Console.Web.Access;
 using Console.Web.Api;
 using Console.Web.Components;
 using Radzen;
@@ -11,7 +12,7 @@ internal static class WebServices
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddRadzenComponents();
-        services.AddSingleton<ApiTokens>();
+        services.AddConsoleAuth();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return services;
     }
@@ -23,9 +24,13 @@ internal static class WebServices
             app.UseExceptionHandler("/error", createScopeForErrors: true);
         }
 
+        app.UseConsoleAuth();
         app.UseAntiforgery();
-        app.MapStaticAssets();
+
+        // Styles and scripts carry no data, and the sign-in page needs them before anyone is signed in.
+        app.MapStaticAssets().AllowAnonymous();
         app.MapHealthEndpoints();
+        app.MapAccountEndpoints();
         app.MapBackupEndpoints();
         app.MapClusterEndpoints();
         app.MapSnapshotEndpoints();

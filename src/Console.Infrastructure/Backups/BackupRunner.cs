@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using Console.Domain.Access;
 using Console.Domain.Backups;
 using Console.Domain.Clusters;
 using Console.Domain.Configuration;
+using Console.Infrastructure.Access;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Persistence;
@@ -28,6 +30,7 @@ public sealed partial class BackupRunner(
     IOptions<ConsoleSettings> settings,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
+    AccessGuard guard,
     ILogger<BackupRunner> logger)
 {
     private static readonly string ConsoleVersion = typeof(BackupRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
@@ -52,8 +55,36 @@ public sealed partial class BackupRunner(
 
     public BackupRun? RunningFor(string cluster) => _running.GetValueOrDefault(cluster);
 
-    /// <summary>Starts a backup in the background and returns once it is recorded as Running.</summary>
-    public async Task<BackupStart> StartAsync(string cluster, BackupTrigger trigger, string requestedBy, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a backup in the background and returns once it is recorded as Running. People and tokens need the
+    /// Operator role, and their requests are audited; the console's own (scheduled) runs are not.
+    /// </summary>
+    public Task<BackupStart> StartAsync(string cluster, BackupTrigger trigger, Actor requestedBy, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(requestedBy);
+        if (requestedBy.Kind == ActorKind.System)
+        {
+            return StartCoreAsync(cluster, trigger, requestedBy.Label, cancellationToken);
+        }
+
+        return guard.AuditedAsync(
+            requestedBy,
+            Role.Operator,
+            AuditActions.BackupNow,
+            cluster,
+            null,
+            () => StartCoreAsync(cluster, trigger, requestedBy.Label, cancellationToken),
+            start => start switch
+            {
+                BackupStart.Started s => (AuditOutcome.Succeeded, $"{trigger}: record {s.Run.RecordId}"),
+                BackupStart.AlreadyRunning r => (AuditOutcome.Failed, $"already running (record {r.Run.RecordId})"),
+                BackupStart.Suspended s => (AuditOutcome.Failed, $"suspended: {s.Reason}"),
+                _ => (AuditOutcome.Failed, "no such cluster"),
+            },
+            cancellationToken);
+    }
+
+    private async Task<BackupStart> StartCoreAsync(string cluster, BackupTrigger trigger, string requestedBy, CancellationToken cancellationToken)
     {
         if (catalog.Find(cluster) is not { } spec)
         {
@@ -96,7 +127,7 @@ public sealed partial class BackupRunner(
     }
 
     /// <summary>Starts a backup and waits for its final record (scheduled and pre-restore runs).</summary>
-    public async Task<BackupRecord> RunAsync(string cluster, BackupTrigger trigger, string requestedBy, CancellationToken cancellationToken)
+    public async Task<BackupRecord> RunAsync(string cluster, BackupTrigger trigger, Actor requestedBy, CancellationToken cancellationToken)
     {
         var start = await StartAsync(cluster, trigger, requestedBy, cancellationToken).ConfigureAwait(false);
         return start switch

@@ -112,6 +112,48 @@ public sealed class ConsoleDatabase
         );
         CREATE INDEX ix_restore_audit_session ON restore_audit (session_id, id);
         """,
+
+        // 5: sign-in (local users, PBKDF2 hashes), API tokens (sha256 of a random token) and the audit log.
+        """
+        CREATE TABLE users (
+            id                      INTEGER PRIMARY KEY AUTOINCREMENT,
+            name                    TEXT NOT NULL COLLATE NOCASE UNIQUE,
+            role                    TEXT NOT NULL,
+            password_hash           TEXT NOT NULL,
+            must_change_password    INTEGER NOT NULL,
+            disabled                INTEGER NOT NULL DEFAULT 0,
+            failed_sign_ins         INTEGER NOT NULL DEFAULT 0,
+            locked_until            TEXT,
+            security_stamp          TEXT NOT NULL,
+            created_at              TEXT NOT NULL,
+            created_by              TEXT NOT NULL,
+            last_sign_in_at         TEXT
+        );
+        CREATE TABLE api_tokens (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            name            TEXT NOT NULL COLLATE NOCASE UNIQUE,
+            role            TEXT NOT NULL,
+            sha256          TEXT NOT NULL UNIQUE,
+            created_at      TEXT NOT NULL,
+            created_by      TEXT NOT NULL,
+            last_used_at    TEXT,
+            revoked_at      TEXT
+        );
+        CREATE TABLE audit_log (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            at          TEXT NOT NULL,
+            actor       TEXT NOT NULL,
+            action      TEXT NOT NULL,
+            cluster     TEXT,
+            subject     TEXT,
+            outcome     TEXT NOT NULL,
+            detail      TEXT,
+            address     TEXT
+        );
+        CREATE INDEX ix_audit_at ON audit_log (at DESC);
+        CREATE INDEX ix_audit_actor ON audit_log (actor, at DESC);
+        CREATE INDEX ix_audit_action ON audit_log (action, at DESC);
+        """,
     ];
 
     private static int _initialized;

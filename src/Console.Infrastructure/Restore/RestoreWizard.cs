@@ -1,7 +1,9 @@
+using Console.Domain.Access;
 using Console.Domain.Backups;
 using Console.Domain.Clusters;
 using Console.Domain.Configuration;
 using Console.Domain.Restore;
+using Console.Infrastructure.Access;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Etcd;
@@ -31,6 +33,8 @@ public sealed class RestoreWizard(
     EtcdClientFactory clients,
     IServiceProvider services,
     IOptions<ConsoleSettings> settings,
+    AccessGuard guard,
+    AuditLog audit,
     TimeProvider clock) : IDisposable
 {
     public const string UploadTarget = "upload";
@@ -56,7 +60,7 @@ public sealed class RestoreWizard(
         return RestorePlanner.Plan(spec.Name, spec.Members, path, new RestoreTool(tool, Version.Parse(version)), at, token);
     }
 
-    public Task<WizardResult> BeginAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "begin", null, async (current, now) =>
+    public Task<WizardResult> BeginAsync(string cluster, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "begin", null, async (current, now) =>
     {
         if (current is { Active: true })
         {
@@ -73,11 +77,11 @@ public sealed class RestoreWizard(
             return new WizardResult(false, $"'{cluster}' lists no members (Console:Clusters:N:Members with Name, PeerUrl, DataDir, Control); a restore needs them", null);
         }
 
-        var created = await sessions.CreateAsync(new RestoreSession { Cluster = cluster, StartedBy = who, StartedAt = now, Step = RestoreStep.Choose }, now, cancellationToken).ConfigureAwait(false);
+        var created = await sessions.CreateAsync(new RestoreSession { Cluster = cluster, StartedBy = who.Label, StartedAt = now, Step = RestoreStep.Choose }, now, cancellationToken).ConfigureAwait(false);
         return new WizardResult(true, "restore started: choose a snapshot", created);
     });
 
-    public Task<WizardResult> ChooseAsync(string cluster, string target, string fileName, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "choose snapshot", [RestoreStep.Choose, RestoreStep.Verify], (session, _) =>
+    public Task<WizardResult> ChooseAsync(string cluster, string target, string fileName, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "choose snapshot", [RestoreStep.Choose, RestoreStep.Verify], (session, _) =>
     {
         if (!SnapshotName.TryParse(fileName, out var name) || name.Cluster.Value != cluster || (target != UploadTarget && stores.Find(target) is null))
         {
@@ -88,7 +92,7 @@ public sealed class RestoreWizard(
     });
 
     /// <summary>Takes a snapshot file the operator uploads (streamed to staging), as the snapshot to restore.</summary>
-    public Task<WizardResult> UploadAsync(string cluster, Stream content, string originalName, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "upload snapshot", [RestoreStep.Choose, RestoreStep.Verify], async (session, now) =>
+    public Task<WizardResult> UploadAsync(string cluster, Stream content, string originalName, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "upload snapshot", [RestoreStep.Choose, RestoreStep.Verify], async (session, now) =>
     {
         ArgumentNullException.ThrowIfNull(content);
         var s = session!;
@@ -108,7 +112,7 @@ public sealed class RestoreWizard(
     });
 
     /// <summary>Fetches the chosen copy to local staging, verifies its footer, restores it once into a throwaway etcd to read its revision and key count.</summary>
-    public Task<WizardResult> VerifyAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "verify", [RestoreStep.Verify], async (session, now) =>
+    public Task<WizardResult> VerifyAsync(string cluster, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "verify", [RestoreStep.Verify], async (session, now) =>
     {
         var s = session!;
         var staging = Path.Combine(Path.GetFullPath(settings.Value.DataDir), "restore", s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -157,11 +161,11 @@ public sealed class RestoreWizard(
         }
     });
 
-    public Task<WizardResult> ConfirmPlanAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "accept plan", [RestoreStep.Plan], (session, _) =>
+    public Task<WizardResult> ConfirmPlanAsync(string cluster, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "accept plan", [RestoreStep.Plan], (session, _) =>
         Task.FromResult(new WizardResult(true, "plan accepted", session! with { Step = RestoreStep.SafetySnapshot })));
 
     /// <summary>Backs up the current state first (kept out of retention for 7 days). Only if no member answers may the operator go on without one, by typing the phrase.</summary>
-    public Task<WizardResult> SafetySnapshotAsync(string cluster, string? phrase, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "safety snapshot", [RestoreStep.SafetySnapshot], async (session, now) =>
+    public Task<WizardResult> SafetySnapshotAsync(string cluster, string? phrase, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "safety snapshot", [RestoreStep.SafetySnapshot], async (session, now) =>
     {
         var s = session!;
         if (RestorePhrases.Matches(RestorePhrases.ProceedWithoutSafetySnapshot, phrase))
@@ -188,11 +192,11 @@ public sealed class RestoreWizard(
             return new WizardResult(false, $"the safety snapshot failed: {record.Error}. If no member can answer, type \"{RestorePhrases.ProceedWithoutSafetySnapshot}\" to go on without one.", s);
         }
 
-        await ledger.ProtectAsync(record.FileName!, cluster, who, now, now.AddDays(7), cancellationToken).ConfigureAwait(false);
+        await ledger.ProtectAsync(record.FileName!, cluster, who.Label, now, now.AddDays(7), cancellationToken).ConfigureAwait(false);
         return new WizardResult(true, $"safety snapshot {record.FileName} taken (backup {record.Id}), kept for 7 days", s with { Step = RestoreStep.StopMembers, SafetyBackupId = record.Id, SafetyNote = record.FileName });
     });
 
-    public Task<WizardResult> StopMembersAsync(string cluster, string? phrase, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "stop members", [RestoreStep.StopMembers], async (session, _) =>
+    public Task<WizardResult> StopMembersAsync(string cluster, string? phrase, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "stop members", [RestoreStep.StopMembers], async (session, _) =>
     {
         var s = session!;
         if (!RestorePhrases.Matches(RestorePhrases.StopMembers(cluster), phrase))
@@ -233,7 +237,7 @@ public sealed class RestoreWizard(
         return new WizardResult(allDown, allDown ? "every member is down" : "not every member is down yet", s with { MemberStates = states, Step = allDown ? RestoreStep.RestoreData : RestoreStep.StopMembers });
     });
 
-    public Task<WizardResult> RestoreDataAsync(string cluster, string? phrase, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "restore data", [RestoreStep.RestoreData], async (session, now) =>
+    public Task<WizardResult> RestoreDataAsync(string cluster, string? phrase, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "restore data", [RestoreStep.RestoreData], async (session, now) =>
     {
         var s = session!;
         if (!RestorePhrases.Matches(RestorePhrases.RestoreData(cluster), phrase))
@@ -285,7 +289,7 @@ public sealed class RestoreWizard(
         return new WizardResult(done, done ? "every member's data is restored" : "waiting for members restored by hand", s with { MemberStates = states, Step = done ? RestoreStep.StartMembers : RestoreStep.RestoreData });
     });
 
-    public Task<WizardResult> StartMembersAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "start members", [RestoreStep.StartMembers], async (session, _) =>
+    public Task<WizardResult> StartMembersAsync(string cluster, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "start members", [RestoreStep.StartMembers], async (session, _) =>
     {
         var s = session!;
         var plan = PlanOf(s)!;
@@ -338,7 +342,7 @@ public sealed class RestoreWizard(
         }
     });
 
-    public Task<WizardResult> ProveAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "prove", [RestoreStep.Prove], async (session, _) =>
+    public Task<WizardResult> ProveAsync(string cluster, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "prove", [RestoreStep.Prove], async (session, _) =>
     {
         var s = session!;
         var report = await RestoreProof.CheckAsync(clients.For(catalog.Find(cluster)!), PlanOf(s)!, s.SnapshotRevision ?? 0, s.SnapshotKeyCount ?? 0, cancellationToken).ConfigureAwait(false);
@@ -356,7 +360,7 @@ public sealed class RestoreWizard(
     /// Puts every replaced data dir back and starts the members again. Succeeds only when every member's original data
     /// is verifiably back; anything the console cannot do itself is reported with the commands to do it by hand.
     /// </summary>
-    public Task<WizardResult> RollBackAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "roll back", [RestoreStep.Failed, RestoreStep.RestoreData, RestoreStep.StartMembers, RestoreStep.Prove], async (session, now) =>
+    public Task<WizardResult> RollBackAsync(string cluster, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "roll back", [RestoreStep.Failed, RestoreStep.RestoreData, RestoreStep.StartMembers, RestoreStep.Prove], async (session, now) =>
     {
         var s = session!;
         var plan = PlanOf(s)!;
@@ -412,7 +416,7 @@ public sealed class RestoreWizard(
     /// member no longer answers on any configured endpoint; at Restore it takes the operator's word (it cannot see the
     /// host's disk); Start is checked for every member by the start step itself.
     /// </summary>
-    public Task<WizardResult> MarkDoneAsync(string cluster, string member, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, $"mark {member} done", [RestoreStep.StopMembers, RestoreStep.RestoreData], async (session, _) =>
+    public Task<WizardResult> MarkDoneAsync(string cluster, string member, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, $"mark {member} done", [RestoreStep.StopMembers, RestoreStep.RestoreData], async (session, _) =>
     {
         var s = session!;
         var plan = PlanOf(s)!;
@@ -473,7 +477,7 @@ public sealed class RestoreWizard(
     /// <summary>
     /// Ends a restore before any data was replaced. Members the wizard stopped are started again on their untouched data.
     /// </summary>
-    public Task<WizardResult> AbandonAsync(string cluster, string who, CancellationToken cancellationToken) => RunAsync(cluster, who, "abandon", [RestoreStep.Choose, RestoreStep.Verify, RestoreStep.Plan, RestoreStep.SafetySnapshot, RestoreStep.StopMembers, RestoreStep.RestoreData], async (session, _) =>
+    public Task<WizardResult> AbandonAsync(string cluster, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "abandon", [RestoreStep.Choose, RestoreStep.Verify, RestoreStep.Plan, RestoreStep.SafetySnapshot, RestoreStep.StopMembers, RestoreStep.RestoreData], async (session, _) =>
     {
         var s = session!;
         if (s.MemberStates.Values.Any(v => v.StartsWith("restored", StringComparison.Ordinal)))
@@ -526,10 +530,13 @@ public sealed class RestoreWizard(
 
     /// <summary>
     /// Runs one action under the gate: checks the persisted session is at one of <paramref name="allowed"/> steps,
-    /// runs it, saves the resulting session and audits the outcome. A refused action changes nothing.
+    /// runs it, saves the resulting session and audits the outcome. A refused action changes nothing. Every action
+    /// needs the Admin role, checked against the user as stored now.
     /// </summary>
-    private async Task<WizardResult> RunAsync(string cluster, string who, string action, RestoreStep[]? allowed, Func<RestoreSession?, DateTimeOffset, Task<WizardResult>> body)
+    private async Task<WizardResult> RunAsync(string cluster, Actor who, string action, RestoreStep[]? allowed, Func<RestoreSession?, DateTimeOffset, Task<WizardResult>> body)
     {
+        var auditAction = AuditActions.RestorePrefix + (action.StartsWith("mark ", StringComparison.Ordinal) ? "mark-done" : action.Replace(' ', '-'));
+        await guard.DemandAsync(who, Role.Admin, auditAction, cluster, null, CancellationToken.None).ConfigureAwait(false);
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -540,7 +547,18 @@ public sealed class RestoreWizard(
                 return new WizardResult(false, session is null ? $"there is no restore of '{cluster}' in progress" : $"\"{action}\" is not possible at the {session.Step} step", session);
             }
 
-            var result = await body(session, now).ConfigureAwait(false);
+            WizardResult result;
+            try
+            {
+                result = await body(session, now).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                await audit.RecordAsync(who, auditAction, cluster, session?.SnapshotFile, AuditOutcome.Failed, ex.Message, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+
+            await audit.RecordAsync(who, auditAction, cluster, (result.Session ?? session)?.SnapshotFile, result.Ok ? AuditOutcome.Succeeded : AuditOutcome.Failed, result.Message, CancellationToken.None).ConfigureAwait(false);
             var saved = result.Session ?? session;
             if (result.Session is not null && result.Session.Id != 0)
             {
@@ -549,7 +567,7 @@ public sealed class RestoreWizard(
 
             if (saved is not null && saved.Id != 0)
             {
-                await sessions.AuditAsync(saved.Id, new RestoreAuditEntry(now, who, (session?.Step ?? RestoreStep.Choose).ToString(), action, result.Ok ? "ok" : "refused or failed", result.Message), CancellationToken.None).ConfigureAwait(false);
+                await sessions.AuditAsync(saved.Id, new RestoreAuditEntry(now, who.Label, (session?.Step ?? RestoreStep.Choose).ToString(), action, result.Ok ? "ok" : "refused or failed", result.Message), CancellationToken.None).ConfigureAwait(false);
                 Changed?.Invoke(saved);
             }
 

@@ -1,5 +1,7 @@
+using Console.Domain.Access;
 using Console.Domain.Backups;
 using Console.Domain.Clusters;
+using Console.Infrastructure.Access;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Persistence;
@@ -21,6 +23,7 @@ public sealed partial class BackupScheduler(
     ClusterCatalog catalog,
     BackupOverrideStore overrides,
     TimeProvider clock,
+    AccessGuard guard,
     ILogger<BackupScheduler> logger) : IDisposable
 {
     private readonly SemaphoreSlim _sync = new(1, 1);
@@ -118,18 +121,34 @@ public sealed partial class BackupScheduler(
         return trigger.NextFireTimeUtc;
     }
 
-    public Task PauseAsync(string cluster, string by, CancellationToken cancellationToken) =>
-        UpdateAsync(cluster, o => o with { Paused = true }, by, cancellationToken);
+    /// <summary>Pauses scheduled backups of the cluster (Operator), kept across restarts.</summary>
+    public Task PauseAsync(string cluster, Actor by, CancellationToken cancellationToken) =>
+        guard.AuditedAsync(by, Role.Operator, AuditActions.Pause, cluster, null, () => UpdateAsync(cluster, o => o with { Paused = true }, by.Label, cancellationToken), null, cancellationToken);
 
-    public Task ResumeAsync(string cluster, string by, CancellationToken cancellationToken) =>
-        UpdateAsync(cluster, o => o with { Paused = false }, by, cancellationToken);
+    public Task ResumeAsync(string cluster, Actor by, CancellationToken cancellationToken) =>
+        guard.AuditedAsync(by, Role.Operator, AuditActions.Resume, cluster, null, () => UpdateAsync(cluster, o => o with { Paused = false }, by.Label, cancellationToken), null, cancellationToken);
 
     /// <summary>
-    /// Validates an edit with the same rules as start-up; on any problem returns them all and changes nothing.
+    /// Validates an edit (Admin) with the same rules as start-up; on any problem returns them all and changes nothing.
     /// </summary>
-    public async Task<IReadOnlyList<string>> SaveAsync(string cluster, ScheduleEdit edit, string by, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> SaveAsync(string cluster, ScheduleEdit edit, Actor by, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(edit);
+        return guard.AuditedAsync(
+            by,
+            Role.Admin,
+            AuditActions.SettingsChange,
+            cluster,
+            null,
+            () => SaveCoreAsync(cluster, edit, by.Label, cancellationToken),
+            errors => errors.Count == 0
+                ? (AuditOutcome.Succeeded, $"interval {edit.Interval ?? "-"}, cron {edit.Cron ?? "-"}, keep {edit.RetentionCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, max age {edit.RetentionMaxAge ?? "-"}, paused {edit.Paused}")
+                : (AuditOutcome.Failed, string.Join("; ", errors)),
+            cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<string>> SaveCoreAsync(string cluster, ScheduleEdit edit, string by, CancellationToken cancellationToken)
+    {
         if (catalog.Find(cluster) is not { } spec)
         {
             return [$"there is no cluster named '{cluster}'"];

@@ -18,6 +18,6 @@ public sealed class ScheduledBackupJob(BackupRunner runner) : IJob
             return; // a restore is in progress; the schedule carries on afterwards
         }
 
-        await runner.RunAsync(cluster, BackupTrigger.Scheduled, "scheduler", cancellationToken).ConfigureAwait(false);
+        await runner.RunAsync(cluster, BackupTrigger.Scheduled, Console.Domain.Access.Actor.System("scheduler"), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -64,7 +64,7 @@ public sealed partial class SchedulerStartup(
             {
                 alreadyStarted.Add(name);
                 LogFirstBackup(logger, name);
-                await runner.StartAsync(name, BackupTrigger.Scheduled, "scheduler (first backup)", cancellationToken).ConfigureAwait(false);
+                await runner.StartAsync(name, BackupTrigger.Scheduled, Console.Domain.Access.Actor.System("scheduler (first backup)"), cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -1,5 +1,7 @@
+using Console.Domain.Access;
 using Console.Domain.Backups;
 using Console.Domain.Clusters;
+using Console.Infrastructure.Access;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Persistence;
 
@@ -15,7 +17,7 @@ public sealed record SnapshotEntry(SnapshotName Name, IReadOnlyList<SnapshotCopy
 }
 
 /// <summary>Browses, verifies, protects and downloads snapshots in every store, and rebuilds history from their manifests.</summary>
-public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger, BackupRecordStore records, TimeProvider clock)
+public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger, BackupRecordStore records, TimeProvider clock, AccessGuard guard)
 {
     public async Task<IReadOnlyList<SnapshotEntry>> ListAsync(ClusterName? cluster, CancellationToken cancellationToken)
     {
@@ -34,9 +36,23 @@ public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger
 
     /// <summary>
     /// Re-reads one copy end to end: the footer must match the content, and the content must match the manifest's
-    /// sha256 (a snapshot replaced by another valid one is caught too). The result is recorded.
+    /// sha256 (a snapshot replaced by another valid one is caught too). The result is recorded. Needs Operator.
     /// </summary>
-    public async Task<Verification> VerifyAsync(string target, SnapshotName name, string by, CancellationToken cancellationToken)
+    public Task<Verification> VerifyAsync(string target, SnapshotName name, Actor by, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(by);
+        return guard.AuditedAsync(
+            by,
+            Role.Operator,
+            AuditActions.Verify,
+            name.Cluster.Value,
+            $"{target}/{name.FileName}",
+            () => VerifyCoreAsync(target, name, by.Label, cancellationToken),
+            v => (v.Ok ? AuditOutcome.Succeeded : AuditOutcome.Failed, v.Detail),
+            cancellationToken);
+    }
+
+    private async Task<Verification> VerifyCoreAsync(string target, SnapshotName name, string by, CancellationToken cancellationToken)
     {
         var store = stores.Get(target);
         bool ok;
@@ -70,16 +86,29 @@ public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger
     public static Task<string> VerifyStreamAsync(Stream stream, CancellationToken cancellationToken) =>
         SnapshotVerifier.VerifyStreamAsync(stream, null, cancellationToken);
 
-    public Task ProtectAsync(SnapshotName name, string by, CancellationToken cancellationToken) =>
-        ledger.ProtectAsync(name.FileName, name.Cluster.Value, by, clock.GetUtcNow(), null, cancellationToken);
+    /// <summary>Keeps the snapshot out of retention until unprotected. Needs Operator.</summary>
+    public Task ProtectAsync(SnapshotName name, Actor by, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(by);
+        return guard.AuditedAsync(by, Role.Operator, AuditActions.Protect, name.Cluster.Value, name.FileName, () => ledger.ProtectAsync(name.FileName, name.Cluster.Value, by.Label, clock.GetUtcNow(), null, cancellationToken), null, cancellationToken);
+    }
 
-    public Task UnprotectAsync(SnapshotName name, CancellationToken cancellationToken) => ledger.UnprotectAsync(name.FileName, cancellationToken);
+    public Task UnprotectAsync(SnapshotName name, Actor by, CancellationToken cancellationToken)
+    {
+        return guard.AuditedAsync(by, Role.Operator, AuditActions.Unprotect, name.Cluster.Value, name.FileName, () => ledger.UnprotectAsync(name.FileName, cancellationToken), null, cancellationToken);
+    }
 
-    public Task<Stream> OpenAsync(string target, SnapshotName name, CancellationToken cancellationToken) =>
-        stores.Get(target).OpenReadAsync(name, cancellationToken);
+    /// <summary>Opens one copy for a download (Operator), audited; the caller streams and disposes it.</summary>
+    public Task<Stream> OpenForDownloadAsync(string target, SnapshotName name, Actor by, CancellationToken cancellationToken)
+    {
+        return guard.AuditedAsync(by, Role.Operator, AuditActions.Download, name.Cluster.Value, $"{target}/{name.FileName}", () => stores.Get(target).OpenReadAsync(name, cancellationToken), _ => (AuditOutcome.Succeeded, null), cancellationToken);
+    }
 
-    /// <summary>Adds a record for every snapshot with a manifest that the database does not know. Returns how many.</summary>
-    public async Task<int> RebuildHistoryAsync(CancellationToken cancellationToken)
+    /// <summary>Adds a record for every snapshot with a manifest that the database does not know (Operator). Returns how many.</summary>
+    public Task<int> RebuildHistoryAsync(Actor by, CancellationToken cancellationToken) =>
+        guard.AuditedAsync(by, Role.Operator, AuditActions.RebuildHistory, null, null, () => RebuildHistoryCoreAsync(cancellationToken), added => (AuditOutcome.Succeeded, $"{added} record(s) added"), cancellationToken);
+
+    private async Task<int> RebuildHistoryCoreAsync(CancellationToken cancellationToken)
     {
         var known = await records.KnownFileNamesAsync(cancellationToken).ConfigureAwait(false);
         var added = 0;

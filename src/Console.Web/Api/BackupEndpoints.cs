@@ -1,6 +1,7 @@
 using Console.Domain.Backups;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Persistence;
+using Console.Web.Access;
 
 namespace Console.Web.Api;
 
@@ -10,15 +11,15 @@ internal static class BackupEndpoints
     {
         var api = endpoints.MapGroup("/api");
 
-        api.MapPost("/clusters/{name}/backups", StartBackupAsync).RequireApiRole(ApiRole.Operator);
-        api.MapGet("/backups", ListBackupsAsync).RequireApiRole(ApiRole.Viewer);
-        api.MapGet("/backups/{id:long}", GetBackupAsync).RequireApiRole(ApiRole.Viewer);
+        api.MapPost("/clusters/{name}/backups", StartBackupAsync).RequireAuthorization(Policies.Operator);
+        api.MapGet("/backups", ListBackupsAsync).RequireAuthorization(Policies.Viewer);
+        api.MapGet("/backups/{id:long}", GetBackupAsync).RequireAuthorization(Policies.Viewer);
         return endpoints;
     }
 
     private static async Task<IResult> StartBackupAsync(string name, HttpContext context, BackupRunner runner, CancellationToken cancellationToken)
     {
-        var start = await runner.StartAsync(name, BackupTrigger.Api, $"api:{context.Caller().Name}", cancellationToken);
+        var start = await runner.StartAsync(name, BackupTrigger.Api, context.Actor(), cancellationToken);
         return start switch
         {
             BackupStart.Started s => Results.Accepted($"/api/backups/{s.Run.RecordId}", new { id = s.Run.RecordId, cluster = name, status = nameof(BackupStatus.Running) }),

@@ -1,6 +1,7 @@
 using Console.Domain.Clusters;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Scheduling;
+using Console.Web.Access;
 
 namespace Console.Web.Api;
 
@@ -8,7 +9,7 @@ internal static class ClusterEndpoints
 {
     public static IEndpointRouteBuilder MapClusterEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/api/clusters", ListAsync).RequireApiRole(ApiRole.Viewer);
+        endpoints.MapGet("/api/clusters", ListAsync).RequireAuthorization(Policies.Viewer);
         return endpoints;
     }
 

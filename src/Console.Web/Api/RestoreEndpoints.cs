@@ -1,4 +1,5 @@
 using Console.Infrastructure.Restore;
+using Console.Web.Access;
 
 namespace Console.Web.Api;
 
@@ -10,7 +11,8 @@ internal static class RestoreEndpoints
         // carries an antiforgery token, so no other site can post a snapshot of its choosing into a restore.
         endpoints.MapPost("/restore/{cluster}/upload", UploadAsync)
             .WithMetadata(new Microsoft.AspNetCore.Antiforgery.RequireAntiforgeryTokenAttribute(true))
-            .WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute());
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute())
+            .RequireAuthorization(Policies.Admin);
         return endpoints;
     }
 
@@ -33,7 +35,7 @@ internal static class RestoreEndpoints
         }
 
         await using var content = file.OpenReadStream();
-        var result = await wizard.UploadAsync(cluster, content, file.FileName, "console", cancellationToken);
+        var result = await wizard.UploadAsync(cluster, content, file.FileName, request.HttpContext.Actor(), cancellationToken);
         return Results.Redirect(result.Ok ? "/restore" : $"/restore?error={Uri.EscapeDataString(result.Message)}");
     }
 }

@@ -1,5 +1,6 @@
 using Console.Domain.Backups;
 using Console.Infrastructure.Storage;
+using Console.Web.Access;
 
 namespace Console.Web.Api;
 
@@ -7,21 +8,21 @@ internal static class SnapshotEndpoints
 {
     public static IEndpointRouteBuilder MapSnapshotEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/snapshots/download/{target}/{file}", DownloadAsync);
+        endpoints.MapGet("/snapshots/download/{target}/{file}", DownloadAsync).RequireAuthorization(Policies.Operator);
         return endpoints;
     }
 
-    /// <summary>Streams one copy of a snapshot to the browser, never holding it in memory.</summary>
-    private static async Task<IResult> DownloadAsync(string target, string file, SnapshotStores stores, CancellationToken cancellationToken)
+    /// <summary>Streams one copy of a snapshot to the browser (Operator), never holding it in memory; audited.</summary>
+    private static async Task<IResult> DownloadAsync(string target, string file, HttpContext context, SnapshotStores stores, SnapshotCatalog catalog, CancellationToken cancellationToken)
     {
-        if (!SnapshotName.TryParse(file, out var name) || stores.Find(target) is not { } store)
+        if (!SnapshotName.TryParse(file, out var name) || stores.Find(target) is null)
         {
             return Results.NotFound();
         }
 
         try
         {
-            var stream = await store.OpenReadAsync(name, cancellationToken);
+            var stream = await catalog.OpenForDownloadAsync(target, name, context.Actor(), cancellationToken);
             return Results.Stream(stream, "application/octet-stream", name.FileName);
         }
         catch (FileNotFoundException)

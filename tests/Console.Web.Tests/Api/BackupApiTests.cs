@@ -45,7 +45,7 @@ public sealed class BackupApiTests
         var record = await WaitForFinishAsync(client, id);
         Assert.Equal("Succeeded", record.GetProperty("status").GetString());
         Assert.Equal("Api", record.GetProperty("trigger").GetString());
-        Assert.Equal("api:ci", record.GetProperty("requestedBy").GetString());
+        Assert.Equal("token:ci", record.GetProperty("requestedBy").GetString());
         Assert.Matches("^[0-9a-f]{64}$", record.GetProperty("sha256").GetString());
         Assert.True(File.Exists(record.GetProperty("location").GetString()));
 

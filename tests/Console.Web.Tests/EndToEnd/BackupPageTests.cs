@@ -15,7 +15,7 @@ public sealed class BackupPageTests(Browser browser)
             ["Console:Sandbox:Enabled"] = "true",
             ["Console:Sandbox:Members"] = "3",
         });
-        await using var session = await browser.OpenAsync(new Uri(app.Address, "backups"));
+        await using var session = await browser.OpenAsync(app, "backups");
         var page = session.Page;
         var card = page.Locator("[data-testid=backup-now-card][data-cluster=sandbox]");
 
@@ -44,7 +44,7 @@ public sealed class BackupPageTests(Browser browser)
             ["Console:Clusters:0:Name"] = "offline",
             ["Console:Clusters:0:Endpoints:0"] = $"http://127.0.0.1:{port}",
         });
-        await using var session = await browser.OpenAsync(new Uri(app.Address, "backups"));
+        await using var session = await browser.OpenAsync(app, "backups");
         var page = session.Page;
 
         await page.Locator("[data-testid=backup-now-card][data-cluster=offline] [data-testid=backup-now]").ClickAsync();

@@ -27,14 +27,14 @@ public sealed class RestoreWizardTests(Browser browser)
             await client.PutAsync(spec.Endpoints[0], $"/keys-a/{i}", "A", CancellationToken.None);
         }
 
-        var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, "test", CancellationToken.None);
+        var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);
         Assert.Equal(BackupStatus.Succeeded, backup.Status);
         for (var i = 0; i < 10; i++)
         {
             await client.PutAsync(spec.Endpoints[0], $"/keys-b/{i}", "B", CancellationToken.None);
         }
 
-        await using var session = await browser.OpenAsync(new Uri(app.Address, "restore"));
+        await using var session = await browser.OpenAsync(app, "restore");
         var page = session.Page;
         var panel = page.Locator("[data-testid=restore-panel]");
         await page.Locator("[data-testid=begin]").ClickAsync();
@@ -95,7 +95,7 @@ public sealed class RestoreWizardTests(Browser browser)
         await using var app = ConsoleApp.Start(new Dictionary<string, string?> { ["Console:Sandbox:Enabled"] = "true", ["Console:Sandbox:Members"] = "1", ["Console:Sandbox:SeedKeys"] = "5" });
         var runner = app.Services.GetRequiredService<BackupRunner>();
         await app.WaitForFirstBackupAsync();
-        var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, "test", CancellationToken.None);
+        var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);
         using var files = new TestDirectory("upload");
         var good = files.Combine("from-another-console.db");
         var bad = files.Combine("damaged.db");
@@ -104,7 +104,7 @@ public sealed class RestoreWizardTests(Browser browser)
         bytes[bytes.Length / 2] ^= 0x20;
         await File.WriteAllBytesAsync(bad, bytes);
 
-        await using var session = await browser.OpenAsync(new Uri(app.Address, "restore"));
+        await using var session = await browser.OpenAsync(app, "restore");
         var page = session.Page;
         var panel = page.Locator("[data-testid=restore-panel]");
         await page.Locator("[data-testid=begin]").ClickAsync();

@@ -13,7 +13,7 @@ public sealed class SchedulePageTests(Browser browser)
     public async Task Pause_resume_and_schedule_edits_show_up_with_their_next_run_and_bad_input_changes_nothing()
     {
         await using var app = ConsoleApp.Start(new Dictionary<string, string?> { ["Console:Sandbox:Enabled"] = "true", ["Console:Sandbox:Members"] = "1" });
-        await using var session = await browser.OpenAsync(app.Address);
+        await using var session = await browser.OpenAsync(app);
         var page = session.Page;
         var row = page.Locator("[data-testid=backup-status-row][data-cluster=sandbox]");
 

@@ -31,7 +31,7 @@ public sealed class SnapshotsPageTests(Browser browser)
         // The cluster has backups enabled and none yet: the console takes one at start, to both targets.
         var records = app.Services.GetRequiredService<BackupRecordStore>();
         var record = (await Eventually.ValueAsync(() => records.QueryAsync(new BackupQuery("test"), CancellationToken.None), p => p.Items.Any(r => r.Status == BackupStatus.Succeeded), TimeSpan.FromSeconds(60))).Items[0];
-        await using var session = await browser.OpenAsync(new Uri(app.Address, "snapshots"));
+        await using var session = await browser.OpenAsync(app, "snapshots");
         var page = session.Page;
         var row = page.Locator($"[data-testid=snapshot-row][data-file='{record.FileName}']");
         await Expect(row.Locator("[data-testid=snapshot-copy]")).ToHaveCountAsync(2);

@@ -16,7 +16,7 @@ public sealed class StatusPageTests(Browser browser)
             ["Console:Sandbox:Members"] = "3",
             ["Console:Sandbox:SeedKeys"] = "200",
         });
-        await using var session = await browser.OpenAsync(app.Address);
+        await using var session = await browser.OpenAsync(app);
         var page = session.Page;
 
         var card = page.Locator("[data-testid=cluster-card][data-cluster=sandbox]");
@@ -42,7 +42,7 @@ public sealed class StatusPageTests(Browser browser)
             ["Console:Clusters:0:Endpoints:0"] = $"http://127.0.0.1:{port}",
             ["Console:Etcd:PollInterval"] = "00:00:01",
         });
-        await using var session = await browser.OpenAsync(app.Address);
+        await using var session = await browser.OpenAsync(app);
         var page = session.Page;
 
         var card = page.Locator("[data-testid=cluster-card][data-cluster=offline]");

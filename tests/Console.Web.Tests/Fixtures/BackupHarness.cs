@@ -1,5 +1,6 @@
 using Console.Domain.Clusters;
 using Console.Domain.Configuration;
+using Console.Infrastructure.Access;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Etcd;
@@ -36,8 +37,10 @@ public sealed class BackupHarness : IDisposable
         Ledger = new SnapshotLedger(Database);
         S3 = s3 is null ? null : new S3SnapshotStore(Settings);
         Stores = new SnapshotStores(S3 is null ? [Store] : [Store, S3]);
-        Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), NullLogger<BackupRunner>.Instance);
-        Snapshots = new SnapshotCatalog(Stores, Ledger, Records, TimeProvider.System);
+        Audit = new AuditLog(Database, TimeProvider.System);
+        Guard = new AccessGuard(new UserStore(Database), new ApiTokenStore(Database), Audit, NullLogger<AccessGuard>.Instance);
+        Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), Guard, NullLogger<BackupRunner>.Instance);
+        Snapshots = new SnapshotCatalog(Stores, Ledger, Records, TimeProvider.System, Guard);
     }
 
     public IOptions<ConsoleSettings> Settings { get; }
@@ -52,13 +55,15 @@ public sealed class BackupHarness : IDisposable
     public S3SnapshotStore? S3 { get; }
     public SnapshotStores Stores { get; }
     public SnapshotCatalog Snapshots { get; }
+    public AuditLog Audit { get; }
+    public AccessGuard Guard { get; }
 
     public UploadRetryService Retry() =>
         new(Stores, Ledger, Records, Runner, Settings, TimeProvider.System, NullLogger<UploadRetryService>.Instance);
     public string DataDir => _data.Path;
 
     public Task<Console.Domain.Backups.BackupRecord> BackupAsync() =>
-        Runner.RunAsync(Cluster.Name.Value, Console.Domain.Backups.BackupTrigger.Manual, "test", CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2));
+        Runner.RunAsync(Cluster.Name.Value, Console.Domain.Backups.BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2));
 
     /// <summary>Writes <paramref name="megabytes"/> MiB of values so a snapshot takes a while to stream.</summary>
     public async Task FillAsync(int megabytes)

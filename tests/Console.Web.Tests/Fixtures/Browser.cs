@@ -1,3 +1,4 @@
+using Console.Domain.Access;
 using Microsoft.Playwright;
 
 namespace Console.Web.Tests.Fixtures;
@@ -21,16 +22,32 @@ public sealed class Browser : IAsyncLifetime
     }
 
     /// <summary>
-    /// Opens <paramref name="address"/> in a fresh browser context and waits until the Blazor circuit is interactive.
+    /// Signs in to <paramref name="app"/> as a user of <paramref name="role"/> in a fresh browser context, opens
+    /// <paramref name="path"/> and waits until the Blazor circuit is interactive.
     /// Dispose the session before the app: an open circuit holds the server's shutdown.
     /// </summary>
-    public async Task<BrowserSession> OpenAsync(Uri address)
+    public async Task<BrowserSession> OpenAsync(ConsoleApp app, string path = "", Role role = Role.Admin)
+    {
+        var (name, password) = await app.UserAsync(role);
+        var session = await NewSessionAsync();
+        await SignInAsync(session.Page, app.Address, name, password, path);
+        await session.Page.Locator("[data-testid=interactive]").WaitForAsync(new() { Timeout = 30_000 });
+        return session;
+    }
+
+    public async Task<BrowserSession> NewSessionAsync()
     {
         var context = await Instance.NewContextAsync(new() { ViewportSize = new() { Width = 1400, Height = 900 } });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(address.ToString());
-        await page.Locator("[data-testid=interactive]").WaitForAsync(new() { Timeout = 30_000 });
-        return new BrowserSession(context, page);
+        return new BrowserSession(context, await context.NewPageAsync());
+    }
+
+    /// <summary>Fills and submits the sign-in form, asking to land on <paramref name="path"/>.</summary>
+    public static async Task SignInAsync(IPage page, Uri address, string name, string password, string path = "")
+    {
+        await page.GotoAsync(new Uri(address, "account/login?ReturnUrl=" + Uri.EscapeDataString("/" + path)).ToString());
+        await page.Locator("[data-testid=login-name]").FillAsync(name);
+        await page.Locator("[data-testid=login-password]").FillAsync(password);
+        await page.Locator("[data-testid=login-submit]").ClickAsync();
     }
 
     /// <summary>Saves a screenshot under artifacts/screenshots at the repository root.</summary>

@@ -1,6 +1,9 @@
+using Console.Domain.Access;
+using Console.Infrastructure.Access;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -11,6 +14,7 @@ public sealed class ConsoleApp : IAsyncDisposable
 {
     private readonly WebApplicationFactory<Program> _factory;
     private readonly TestDirectory? _ownedData;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Role, (string, string)> _users = new();
 
     private ConsoleApp(WebApplicationFactory<Program> factory, TestDirectory? ownedData, string dataDir, Uri address)
     {
@@ -80,6 +84,62 @@ public sealed class ConsoleApp : IAsyncDisposable
             done => done,
             TimeSpan.FromSeconds(60));
     }
+
+    /// <summary>
+    /// A user of <paramref name="role"/> ("test-viewer", "test-operator", "test-admin") with a random password and no
+    /// forced change, made once per app directly in its user store.
+    /// </summary>
+    public async Task<(string Name, string Password)> UserAsync(Role role)
+    {
+        var name = "test-" + role.ToString().ToLowerInvariant();
+        if (_users.TryGetValue(role, out var known))
+        {
+            return known;
+        }
+
+        var password = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+        var users = Services.GetRequiredService<UserStore>();
+        var hash = new PasswordHasher<LocalUser>().HashPassword(null!, password);
+        _ = await users.InsertAsync(name, role, hash, mustChangePassword: false, "test", DateTimeOffset.UtcNow, CancellationToken.None)
+            ?? throw new InvalidOperationException($"the user {name} exists already");
+        _users[role] = (name, password);
+        return (name, password);
+    }
+
+    /// <summary>An HTTP client signed in through the real sign-in form as a user of <paramref name="role"/>.</summary>
+    public async Task<HttpClient> SignedInClientAsync(Role role)
+    {
+        var (name, password) = await UserAsync(role);
+        var client = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = Address };
+        var response = await SignInAsync(client, name, password);
+        if (response.StatusCode != System.Net.HttpStatusCode.Redirect)
+        {
+            client.Dispose();
+            throw new InvalidOperationException($"signing in as {name} answered {(int)response.StatusCode}");
+        }
+
+        return client;
+    }
+
+    /// <summary>Posts the sign-in form (with the antiforgery token of a freshly loaded form) and returns the answer.</summary>
+    public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string name, string password)
+    {
+        var form = await client.GetStringAsync("/account/login");
+        using var content = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = AntiforgeryToken(form),
+            ["_handler"] = "login",
+            ["Input.Name"] = name,
+            ["Input.Password"] = password,
+        });
+        return await client.PostAsync("/account/login", content);
+    }
+
+    /// <summary>The antiforgery token of the first form in a rendered page.</summary>
+    public static string AntiforgeryToken(string html) =>
+        System.Text.RegularExpressions.Regex.Match(html, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"") is { Success: true } m
+            ? System.Net.WebUtility.HtmlDecode(m.Groups[1].Value)
+            : throw new InvalidOperationException("the page has no antiforgery token");
 
     public async ValueTask DisposeAsync()
     {

@@ -166,8 +166,8 @@ public sealed class SnapshotPipelineTests
         await harness.FillAsync(8);
 
         var starts = await Task.WhenAll(
-            Task.Run(() => harness.Runner.StartAsync("test", BackupTrigger.Manual, "alice", CancellationToken.None)),
-            Task.Run(() => harness.Runner.StartAsync("test", BackupTrigger.Api, "ci", CancellationToken.None)));
+            Task.Run(() => harness.Runner.StartAsync("test", BackupTrigger.Manual, TestActors.Of("alice"), CancellationToken.None)),
+            Task.Run(() => harness.Runner.StartAsync("test", BackupTrigger.Api, TestActors.Of("ci"), CancellationToken.None)));
 
         var started = Assert.Single(starts.OfType<BackupStart.Started>());
         var refused = Assert.Single(starts.OfType<BackupStart.AlreadyRunning>());

@@ -24,7 +24,7 @@ public sealed class RestoreWizardServiceTests
         var runner = app.Services.GetRequiredService<BackupRunner>();
         await app.WaitForFirstBackupAsync();
         await client.PutAsync(spec.Endpoints[0], "/state", "original", CancellationToken.None);
-        var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, "test", CancellationToken.None);
+        var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);
         return (app, app.Services.GetRequiredService<RestoreWizard>(), client, spec, backup);
     }
 
@@ -38,11 +38,11 @@ public sealed class RestoreWizardServiceTests
         bytes[bytes.Length / 2] ^= 0x10;
         await File.WriteAllBytesAsync(path, bytes);
 
-        await wizard.BeginAsync("sandbox", "test", CancellationToken.None);
-        await wizard.ChooseAsync("sandbox", "local", backup.FileName!, "test", CancellationToken.None);
-        var verify = await wizard.VerifyAsync("sandbox", "test", CancellationToken.None);
-        var skip = await wizard.ConfirmPlanAsync("sandbox", "test", CancellationToken.None);
-        var stop = await wizard.StopMembersAsync("sandbox", "sandbox", "test", CancellationToken.None);
+        await wizard.BeginAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
+        await wizard.ChooseAsync("sandbox", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
+        var verify = await wizard.VerifyAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
+        var skip = await wizard.ConfirmPlanAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
+        var stop = await wizard.StopMembersAsync("sandbox", "sandbox", TestActors.Of("test"), CancellationToken.None);
 
         Assert.False(verify.Ok);
         Assert.Contains("refused", verify.Message, StringComparison.Ordinal);
@@ -60,27 +60,27 @@ public sealed class RestoreWizardServiceTests
         var (app, wizard, client, spec, backup) = await SandboxAsync(3);
         await using var _ = app;
         await client.PutAsync(spec.Endpoints[0], "/state", "after the backup", CancellationToken.None);
-        await wizard.BeginAsync("sandbox", "test", CancellationToken.None);
-        await wizard.ChooseAsync("sandbox", "local", backup.FileName!, "test", CancellationToken.None);
-        Assert.True((await wizard.VerifyAsync("sandbox", "test", CancellationToken.None)).Ok);
-        await wizard.ConfirmPlanAsync("sandbox", "test", CancellationToken.None);
-        Assert.True((await wizard.SafetySnapshotAsync("sandbox", null, "test", CancellationToken.None)).Ok);
+        await wizard.BeginAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
+        await wizard.ChooseAsync("sandbox", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
+        Assert.True((await wizard.VerifyAsync("sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
+        await wizard.ConfirmPlanAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
+        Assert.True((await wizard.SafetySnapshotAsync("sandbox", null, TestActors.Of("test"), CancellationToken.None)).Ok);
 
-        var wrongStop = await wizard.StopMembersAsync("sandbox", "Sandbox", "test", CancellationToken.None);
+        var wrongStop = await wizard.StopMembersAsync("sandbox", "Sandbox", TestActors.Of("test"), CancellationToken.None);
         Assert.False(wrongStop.Ok);
         Assert.Equal("after the backup", await client.GetAsync(spec.Endpoints[0], "/state", CancellationToken.None));
-        Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", "test", CancellationToken.None)).Ok);
+        Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
         Assert.NotNull(app.Services.GetRequiredService<BackupRunner>().SuspendedBecause("sandbox"));
 
         var session = await wizard.CurrentAsync("sandbox", CancellationToken.None);
         var plan = wizard.PlanOf(session!)!;
-        var wrongRestore = await wizard.RestoreDataAsync("sandbox", "restore", "test", CancellationToken.None);
+        var wrongRestore = await wizard.RestoreDataAsync("sandbox", "restore", TestActors.Of("test"), CancellationToken.None);
         Assert.False(wrongRestore.Ok);
         Assert.All(plan.Members, m => Assert.False(Directory.Exists(m.AsideDir)));
 
         // Inject a failure: something already occupies the second member's restore directory.
         Directory.CreateDirectory(plan.Members[1].RestoreDir);
-        var failed = await wizard.RestoreDataAsync("sandbox", "restore sandbox", "test", CancellationToken.None);
+        var failed = await wizard.RestoreDataAsync("sandbox", "restore sandbox", TestActors.Of("test"), CancellationToken.None);
 
         Assert.False(failed.Ok);
         Assert.Equal(RestoreStep.Failed, failed.Session!.Step);
@@ -88,7 +88,7 @@ public sealed class RestoreWizardServiceTests
         Assert.StartsWith("failed", failed.Session.MemberStates["m2"], StringComparison.Ordinal);
         Assert.True(Directory.Exists(plan.Members[0].AsideDir), "m1's original data is kept aside");
 
-        var rolledBack = await wizard.RollBackAsync("sandbox", "test", CancellationToken.None);
+        var rolledBack = await wizard.RollBackAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
 
         Assert.True(rolledBack.Ok, rolledBack.Message);
         Assert.Equal(RestoreStep.RolledBack, rolledBack.Session!.Step);
@@ -121,15 +121,15 @@ public sealed class RestoreWizardServiceTests
             var firstSpec = first.Services.GetRequiredService<ClusterCatalog>().Find("sandbox")!;
             var firstClient = first.Services.GetRequiredService<EtcdClientFactory>().For(firstSpec);
             await firstClient.PutAsync(firstSpec.Endpoints[0], "/state", "in the backup", CancellationToken.None);
-            var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, "test", CancellationToken.None);
+            var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);
             await firstClient.PutAsync(firstSpec.Endpoints[0], "/state", "written after the backup", CancellationToken.None);
             var wizard = first.Services.GetRequiredService<RestoreWizard>();
-            await wizard.BeginAsync("sandbox", "test", CancellationToken.None);
-            await wizard.ChooseAsync("sandbox", "local", backup.FileName!, "test", CancellationToken.None);
-            await wizard.VerifyAsync("sandbox", "test", CancellationToken.None);
-            await wizard.ConfirmPlanAsync("sandbox", "test", CancellationToken.None);
-            await wizard.SafetySnapshotAsync("sandbox", null, "test", CancellationToken.None);
-            Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", "test", CancellationToken.None)).Ok);
+            await wizard.BeginAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
+            await wizard.ChooseAsync("sandbox", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
+            await wizard.VerifyAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
+            await wizard.ConfirmPlanAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
+            await wizard.SafetySnapshotAsync("sandbox", null, TestActors.Of("test"), CancellationToken.None);
+            Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
         }
 
         await using var second = ConsoleApp.Start(settings, data.Path);
@@ -137,16 +137,16 @@ public sealed class RestoreWizardServiceTests
 
         Assert.Equal(RestoreStep.RestoreData, resumed!.Step);
         Assert.Contains("a restore is in progress", second.Services.GetRequiredService<BackupRunner>().SuspendedBecause("sandbox"), StringComparison.Ordinal);
-        var start = await second.Services.GetRequiredService<BackupRunner>().StartAsync("sandbox", BackupTrigger.Manual, "test", CancellationToken.None);
+        var start = await second.Services.GetRequiredService<BackupRunner>().StartAsync("sandbox", BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);
         Assert.IsType<BackupStart.Suspended>(start);
 
         // The restarted console brought the sandbox's members up again; the restore must stop them before touching
         // their data, so that what is proven is really the snapshot's content.
         var wizard2 = second.Services.GetRequiredService<RestoreWizard>();
-        var restored = await wizard2.RestoreDataAsync("sandbox", "restore sandbox", "test", CancellationToken.None);
+        var restored = await wizard2.RestoreDataAsync("sandbox", "restore sandbox", TestActors.Of("test"), CancellationToken.None);
         Assert.True(restored.Ok, restored.Message);
-        Assert.True((await wizard2.StartMembersAsync("sandbox", "test", CancellationToken.None)).Ok);
-        var proof = await wizard2.ProveAsync("sandbox", "test", CancellationToken.None);
+        Assert.True((await wizard2.StartMembersAsync("sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
+        var proof = await wizard2.ProveAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
         Assert.True(proof.Ok, string.Join("; ", proof.Session!.Report.Select(r => $"{r.Check}: {r.Detail}")));
         var spec = second.Services.GetRequiredService<ClusterCatalog>().Find("sandbox")!;
         using var fresh = new EtcdClient(spec, TimeSpan.FromSeconds(5));
@@ -158,16 +158,16 @@ public sealed class RestoreWizardServiceTests
     {
         var (app, wizard, client, spec, backup) = await SandboxAsync(1);
         await using var _ = app;
-        await wizard.BeginAsync("sandbox", "test", CancellationToken.None);
-        await wizard.ChooseAsync("sandbox", "local", backup.FileName!, "test", CancellationToken.None);
-        await wizard.VerifyAsync("sandbox", "test", CancellationToken.None);
-        await wizard.ConfirmPlanAsync("sandbox", "test", CancellationToken.None);
-        var without = await wizard.SafetySnapshotAsync("sandbox", RestorePhrasesFor.NoSafety, "test", CancellationToken.None);
+        await wizard.BeginAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
+        await wizard.ChooseAsync("sandbox", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
+        await wizard.VerifyAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
+        await wizard.ConfirmPlanAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
+        var without = await wizard.SafetySnapshotAsync("sandbox", RestorePhrasesFor.NoSafety, TestActors.Of("test"), CancellationToken.None);
         Assert.False(without.Ok); // members answer: the phrase is not an option then
-        await wizard.SafetySnapshotAsync("sandbox", null, "test", CancellationToken.None);
-        Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", "test", CancellationToken.None)).Ok);
+        await wizard.SafetySnapshotAsync("sandbox", null, TestActors.Of("test"), CancellationToken.None);
+        Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
 
-        var abandoned = await wizard.AbandonAsync("sandbox", "test", CancellationToken.None);
+        var abandoned = await wizard.AbandonAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
 
         Assert.True(abandoned.Ok, abandoned.Message);
         Assert.Equal(RestoreStep.RolledBack, abandoned.Session!.Step);
@@ -192,29 +192,29 @@ public sealed class RestoreWizardServiceTests
             ["Console:Clusters:0:Members:0:Control"] = "Manual",
         });
         var runner = app.Services.GetRequiredService<BackupRunner>();
-        var backup = await runner.RunAsync("byhand", BackupTrigger.Manual, "test", CancellationToken.None);
+        var backup = await runner.RunAsync("byhand", BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);
         var wizard = app.Services.GetRequiredService<RestoreWizard>();
-        await wizard.BeginAsync("byhand", "test", CancellationToken.None);
-        await wizard.ChooseAsync("byhand", "local", backup.FileName!, "test", CancellationToken.None);
-        Assert.True((await wizard.VerifyAsync("byhand", "test", CancellationToken.None)).Ok);
-        await wizard.ConfirmPlanAsync("byhand", "test", CancellationToken.None);
-        await wizard.SafetySnapshotAsync("byhand", null, "test", CancellationToken.None);
+        await wizard.BeginAsync("byhand", TestActors.Of("test"), CancellationToken.None);
+        await wizard.ChooseAsync("byhand", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
+        Assert.True((await wizard.VerifyAsync("byhand", TestActors.Of("test"), CancellationToken.None)).Ok);
+        await wizard.ConfirmPlanAsync("byhand", TestActors.Of("test"), CancellationToken.None);
+        await wizard.SafetySnapshotAsync("byhand", null, TestActors.Of("test"), CancellationToken.None);
 
-        var stop = await wizard.StopMembersAsync("byhand", "byhand", "test", CancellationToken.None);
+        var stop = await wizard.StopMembersAsync("byhand", "byhand", TestActors.Of("test"), CancellationToken.None);
         Assert.StartsWith("waiting", stop.Session!.MemberStates["m1"], StringComparison.Ordinal);
-        var tooEarly = await wizard.MarkDoneAsync("byhand", "m1", "test", CancellationToken.None);
+        var tooEarly = await wizard.MarkDoneAsync("byhand", "m1", TestActors.Of("test"), CancellationToken.None);
         Assert.False(tooEarly.Ok);
         Assert.Contains("still answers", tooEarly.Message, StringComparison.Ordinal);
 
         await etcd.StopAllAsync();
-        var stopped = await wizard.MarkDoneAsync("byhand", "m1", "test", CancellationToken.None);
+        var stopped = await wizard.MarkDoneAsync("byhand", "m1", TestActors.Of("test"), CancellationToken.None);
         Assert.True(stopped.Ok, stopped.Message);
         Assert.Equal(RestoreStep.RestoreData, stopped.Session!.Step);
 
-        var restore = await wizard.RestoreDataAsync("byhand", "restore byhand", "test", CancellationToken.None);
+        var restore = await wizard.RestoreDataAsync("byhand", "restore byhand", TestActors.Of("test"), CancellationToken.None);
         Assert.StartsWith("waiting", restore.Session!.MemberStates["m1"], StringComparison.Ordinal);
         Assert.False(Directory.Exists(wizard.PlanOf(restore.Session)!.Members[0].AsideDir), "the console never touches a member it does not control");
-        var restored = await wizard.MarkDoneAsync("byhand", "m1", "test", CancellationToken.None);
+        var restored = await wizard.MarkDoneAsync("byhand", "m1", TestActors.Of("test"), CancellationToken.None);
         Assert.Equal(RestoreStep.StartMembers, restored.Session!.Step);
     }
 
@@ -251,22 +251,22 @@ public sealed class RestoreWizardServiceTests
             var etcdClient = app.Services.GetRequiredService<EtcdClientFactory>().For(spec);
             await Eventually.ValueAsync(async () => { try { return (await etcdClient.StatusAsync(layout.ClientUrl, CancellationToken.None)).Leader; } catch (EtcdException) { return 0UL; } }, l => l != 0, TimeSpan.FromSeconds(30));
             await etcdClient.PutAsync(layout.ClientUrl, "/a", "kept", CancellationToken.None);
-            var backup = await app.Services.GetRequiredService<BackupRunner>().RunAsync("cmd", BackupTrigger.Manual, "test", CancellationToken.None);
+            var backup = await app.Services.GetRequiredService<BackupRunner>().RunAsync("cmd", BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);
             await etcdClient.PutAsync(layout.ClientUrl, "/b", "gone after the restore", CancellationToken.None);
             var wizard = app.Services.GetRequiredService<RestoreWizard>();
-            await wizard.BeginAsync("cmd", "test", CancellationToken.None);
-            await wizard.ChooseAsync("cmd", "local", backup.FileName!, "test", CancellationToken.None);
-            Assert.True((await wizard.VerifyAsync("cmd", "test", CancellationToken.None)).Ok);
-            await wizard.ConfirmPlanAsync("cmd", "test", CancellationToken.None);
-            await wizard.SafetySnapshotAsync("cmd", null, "test", CancellationToken.None);
+            await wizard.BeginAsync("cmd", TestActors.Of("test"), CancellationToken.None);
+            await wizard.ChooseAsync("cmd", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
+            Assert.True((await wizard.VerifyAsync("cmd", TestActors.Of("test"), CancellationToken.None)).Ok);
+            await wizard.ConfirmPlanAsync("cmd", TestActors.Of("test"), CancellationToken.None);
+            await wizard.SafetySnapshotAsync("cmd", null, TestActors.Of("test"), CancellationToken.None);
 
-            var stop = await wizard.StopMembersAsync("cmd", "cmd", "test", CancellationToken.None);
+            var stop = await wizard.StopMembersAsync("cmd", "cmd", TestActors.Of("test"), CancellationToken.None);
             Assert.True(stop.Ok, stop.Message + " " + string.Join("; ", stop.Session!.MemberStates.Values));
             Assert.Contains("exited 0", stop.Session.MemberStates["m1"], StringComparison.Ordinal);
-            Assert.True((await wizard.RestoreDataAsync("cmd", "restore cmd", "test", CancellationToken.None)).Ok);
-            var start = await wizard.StartMembersAsync("cmd", "test", CancellationToken.None);
+            Assert.True((await wizard.RestoreDataAsync("cmd", "restore cmd", TestActors.Of("test"), CancellationToken.None)).Ok);
+            var start = await wizard.StartMembersAsync("cmd", TestActors.Of("test"), CancellationToken.None);
             Assert.True(start.Ok, start.Message);
-            var proof = await wizard.ProveAsync("cmd", "test", CancellationToken.None);
+            var proof = await wizard.ProveAsync("cmd", TestActors.Of("test"), CancellationToken.None);
 
             Assert.True(proof.Ok, string.Join("; ", proof.Session!.Report.Select(r => $"{r.Check}: {r.Detail}")));
             Assert.Equal("kept", await etcdClient.GetAsync(layout.ClientUrl, "/a", CancellationToken.None));

@@ -54,7 +54,7 @@ public sealed class QuartzSchedulingTests
         {
             var scheduler = first.Services.GetRequiredService<BackupScheduler>();
             hourlyNext = await Eventually.ValueAsync(() => scheduler.NextRunAsync("hourly", CancellationToken.None), n => n is not null, TimeSpan.FromSeconds(30));
-            await scheduler.PauseAsync("fast", "test", CancellationToken.None);
+            await scheduler.PauseAsync("fast", TestActors.Of("test"), CancellationToken.None);
             Assert.Null(await scheduler.NextRunAsync("fast", CancellationToken.None));
         }
 
@@ -68,7 +68,7 @@ public sealed class QuartzSchedulingTests
         Assert.True(second.Services.GetRequiredService<ClusterCatalog>().Find("fast")!.Backup.Paused);
         Assert.Null(await again.NextRunAsync("fast", CancellationToken.None));
 
-        await again.ResumeAsync("fast", "test", CancellationToken.None);
+        await again.ResumeAsync("fast", TestActors.Of("test"), CancellationToken.None);
         Assert.NotNull(await again.NextRunAsync("fast", CancellationToken.None));
     }
 
@@ -81,7 +81,7 @@ public sealed class QuartzSchedulingTests
         var catalog = app.Services.GetRequiredService<ClusterCatalog>();
         var before = await Eventually.ValueAsync(() => scheduler.NextRunAsync("hourly", CancellationToken.None), n => n is not null, TimeSpan.FromSeconds(30));
 
-        var errors = await scheduler.SaveAsync("hourly", new ScheduleEdit("10s", "0 0 * * *", -1, "soon", false), "test", CancellationToken.None);
+        var errors = await scheduler.SaveAsync("hourly", new ScheduleEdit("10s", "0 0 * * *", -1, "soon", false), TestActors.Of("test"), CancellationToken.None);
 
         Assert.Equal(4, errors.Count);
         Assert.Contains(errors, e => e.Contains("not both", StringComparison.Ordinal));
@@ -91,7 +91,7 @@ public sealed class QuartzSchedulingTests
         Assert.Equal(TimeSpan.FromHours(1), catalog.Find("hourly")!.Backup.Interval);
         Assert.Equal(before, await scheduler.NextRunAsync("hourly", CancellationToken.None));
 
-        var ok = await scheduler.SaveAsync("hourly", new ScheduleEdit("2h", null, 3, "7d", false), "test", CancellationToken.None);
+        var ok = await scheduler.SaveAsync("hourly", new ScheduleEdit("2h", null, 3, "7d", false), TestActors.Of("test"), CancellationToken.None);
 
         Assert.Empty(ok);
         Assert.Equal(TimeSpan.FromHours(2), catalog.Find("hourly")!.Backup.Interval);

@@ -140,12 +140,12 @@ public sealed class S3StoreTests
         var record = await harness.BackupAsync();
         Assert.True(SnapshotName.TryParse(record.FileName!, out var name));
 
-        var good = await harness.Snapshots.VerifyAsync("s3", name, "test", CancellationToken.None);
+        var good = await harness.Snapshots.VerifyAsync("s3", name, TestActors.Of("test"), CancellationToken.None);
         var bytes = await File.ReadAllBytesAsync(harness.Store.PathOf(name));
         bytes[bytes.Length / 3] ^= 0x40;
         await harness.S3!.PutSmallAsync(harness.S3.KeyOf(name), bytes, CancellationToken.None);
-        var corrupt = await harness.Snapshots.VerifyAsync("s3", name, "test", CancellationToken.None);
-        var local = await harness.Snapshots.VerifyAsync("local", name, "test", CancellationToken.None);
+        var corrupt = await harness.Snapshots.VerifyAsync("s3", name, TestActors.Of("test"), CancellationToken.None);
+        var local = await harness.Snapshots.VerifyAsync("local", name, TestActors.Of("test"), CancellationToken.None);
 
         Assert.True(good.Ok, good.Detail);
         Assert.False(corrupt.Ok);
@@ -160,7 +160,7 @@ public sealed class S3StoreTests
         var other = await harness.BackupAsync();
         Assert.NotEqual(record.Sha256, other.Sha256);
         File.Copy(harness.Store.PathOf(SnapshotName.TryParse(other.FileName!, out var otherName) ? otherName : default), harness.Store.PathOf(name), overwrite: true);
-        var replaced = await harness.Snapshots.VerifyAsync("local", name, "test", CancellationToken.None);
+        var replaced = await harness.Snapshots.VerifyAsync("local", name, TestActors.Of("test"), CancellationToken.None);
         Assert.False(replaced.Ok);
         Assert.Contains("differs from the manifest", replaced.Detail, StringComparison.Ordinal);
     }
@@ -178,8 +178,8 @@ public sealed class S3StoreTests
             await connection.ExecuteAsync("DELETE FROM backups");
         }
 
-        var added = await harness.Snapshots.RebuildHistoryAsync(CancellationToken.None);
-        var again = await harness.Snapshots.RebuildHistoryAsync(CancellationToken.None);
+        var added = await harness.Snapshots.RebuildHistoryAsync(TestActors.Of("test"), CancellationToken.None);
+        var again = await harness.Snapshots.RebuildHistoryAsync(TestActors.Of("test"), CancellationToken.None);
 
         Assert.Equal(2, added);
         Assert.Equal(0, again);

@@ -1,0 +1,325 @@
+using System.Security.Cryptography;
+using System.Text;
+using Console.Domain.Access;
+using Console.Domain.Configuration;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Console.Infrastructure.Access;
+
+public enum SignInStatus
+{
+    Succeeded,
+    Failed,
+    LockedOut,
+    Disabled,
+}
+
+public sealed record SignInResult(SignInStatus Status, LocalUser? User, string Message)
+{
+    public bool Succeeded => Status == SignInStatus.Succeeded;
+}
+
+/// <summary>A token made just now: the only moment its text exists outside the caller's hands.</summary>
+public sealed record NewApiToken(ApiTokenRecord Record, string Token);
+
+/// <summary>
+/// Local accounts and API tokens: sign-in with lockout, password changes, the first admin, and the admin's user and
+/// token management. Passwords are kept as the framework's PBKDF2 hashes; tokens as sha256 of 32 random bytes.
+/// </summary>
+public sealed partial class AccountService(
+    UserStore users,
+    ApiTokenStore tokens,
+    AuditLog audit,
+    AccessGuard guard,
+    IOptions<ConsoleSettings> settings,
+    TimeProvider clock,
+    ILogger<AccountService> logger)
+{
+    public const string FirstAdminName = "admin";
+    private const string TokenPrefix = "ebc_";
+    private static readonly Actor Unknown = new("(unknown user)", Role.Viewer, ActorKind.User);
+
+    private readonly PasswordHasher<LocalUser> _hasher = new();
+    private readonly LockoutPolicy _lockout = LockoutPolicy.Default;
+    private readonly IReadOnlyList<(byte[] Hash, Actor Actor)> _configTokens = [.. settings.Value.Auth.ApiTokens
+        .Select(t => (Convert.FromHexString(t.Sha256!), new Actor(t.Name!, Enum.Parse<Role>(t.Role!, ignoreCase: true), ActorKind.ApiToken)))];
+
+    private string? _dummyHash;
+
+    public static Actor ActorOf(LocalUser user, string? address = null)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return new Actor(user.Name, user.Role, ActorKind.User, user.Id) { Address = address };
+    }
+
+    /// <summary>
+    /// With no users at all, creates <c>admin</c> with a generated one-time password (which must be changed at the first
+    /// sign-in) and returns that password so start-up can print it once. Otherwise returns null.
+    /// </summary>
+    public async Task<string?> EnsureFirstAdminAsync(CancellationToken cancellationToken)
+    {
+        if (await users.CountAsync(cancellationToken).ConfigureAwait(false) > 0)
+        {
+            return null;
+        }
+
+        var password = RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20);
+        var created = await users.InsertAsync(FirstAdminName, Role.Admin, _hasher.HashPassword(null!, password), mustChangePassword: true, "system:first-run", clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (created is null)
+        {
+            return null;
+        }
+
+        await audit.RecordAsync(Actor.System("first-run"), AuditActions.UserAdd, null, created.Name, AuditOutcome.Succeeded, "first run: created admin with a one-time password", cancellationToken).ConfigureAwait(false);
+        return password;
+    }
+
+    public async Task<SignInResult> SignInAsync(string? name, string? password, string? address, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var user = string.IsNullOrWhiteSpace(name) ? null : await users.FindAsync(name.Trim(), cancellationToken).ConfigureAwait(false);
+        if (user is null)
+        {
+            // Spend the same time as for a real user, so timing does not tell which names exist.
+            _hasher.VerifyHashedPassword(null!, _dummyHash ??= _hasher.HashPassword(null!, Guid.NewGuid().ToString()), password ?? "");
+            await audit.RecordAsync(Unknown with { Address = address }, AuditActions.SignIn, null, null, AuditOutcome.Failed, "unknown user name", cancellationToken).ConfigureAwait(false);
+            return new SignInResult(SignInStatus.Failed, null, "The user name or password is wrong.");
+        }
+
+        var actor = ActorOf(user, address);
+        if (user.IsLocked(now))
+        {
+            await audit.RecordAsync(actor, AuditActions.SignIn, null, user.Name, AuditOutcome.Refused, $"locked until {user.LockedUntil:u}", cancellationToken).ConfigureAwait(false);
+            return new SignInResult(SignInStatus.LockedOut, null, LockedMessage(user.LockedUntil!.Value));
+        }
+
+        var verdict = _hasher.VerifyHashedPassword(user, user.PasswordHash, password ?? "");
+        if (verdict == PasswordVerificationResult.Failed)
+        {
+            var failures = user.FailedSignIns + 1;
+            var lockedUntil = _lockout.LockAfter(failures, now);
+            await users.RecordFailureAsync(user.Id, lockedUntil is null ? failures : 0, lockedUntil, cancellationToken).ConfigureAwait(false);
+            if (lockedUntil is { } until)
+            {
+                LogLockedOut(logger, user.Name, failures, until);
+                await audit.RecordAsync(actor, AuditActions.SignIn, null, user.Name, AuditOutcome.Failed, $"wrong password ({failures} in a row): locked until {until:u}", cancellationToken).ConfigureAwait(false);
+                return new SignInResult(SignInStatus.LockedOut, null, LockedMessage(until));
+            }
+
+            await audit.RecordAsync(actor, AuditActions.SignIn, null, user.Name, AuditOutcome.Failed, $"wrong password ({failures} in a row)", cancellationToken).ConfigureAwait(false);
+            return new SignInResult(SignInStatus.Failed, null, "The user name or password is wrong.");
+        }
+
+        if (user.Disabled)
+        {
+            await audit.RecordAsync(actor, AuditActions.SignIn, null, user.Name, AuditOutcome.Refused, "account disabled", cancellationToken).ConfigureAwait(false);
+            return new SignInResult(SignInStatus.Disabled, null, "This account is disabled. Ask an administrator.");
+        }
+
+        if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            await users.UpgradeHashAsync(user.Id, _hasher.HashPassword(user, password!), cancellationToken).ConfigureAwait(false);
+        }
+
+        await users.RecordSuccessAsync(user.Id, now, cancellationToken).ConfigureAwait(false);
+        await audit.RecordAsync(actor, AuditActions.SignIn, null, user.Name, AuditOutcome.Succeeded, user.MustChangePassword ? "must choose a new password" : null, cancellationToken).ConfigureAwait(false);
+        return new SignInResult(SignInStatus.Succeeded, user with { FailedSignIns = 0, LockedUntil = null, LastSignInAt = now }, "");
+    }
+
+    public Task RecordSignOutAsync(Actor actor, CancellationToken cancellationToken) =>
+        audit.RecordAsync(actor, AuditActions.SignOut, null, actor.Name, AuditOutcome.Succeeded, null, cancellationToken);
+
+    /// <summary>The signed-in user's own change. Returns every problem (and changes nothing), or the updated user.</summary>
+    public async Task<(IReadOnlyList<string> Errors, LocalUser? User)> ChangePasswordAsync(long userId, string? current, string? password, string? confirmation, string? address, CancellationToken cancellationToken)
+    {
+        var user = await users.GetAsync(userId, cancellationToken).ConfigureAwait(false);
+        if (user is null || user.Disabled)
+        {
+            return (["this account no longer exists or is disabled"], null);
+        }
+
+        var actor = ActorOf(user, address);
+        var errors = new List<string>();
+        if (_hasher.VerifyHashedPassword(user, user.PasswordHash, current ?? "") == PasswordVerificationResult.Failed)
+        {
+            errors.Add("the current password is wrong");
+        }
+
+        errors.AddRange(Credentials.PasswordErrors(password, user.Name, confirmation, current));
+        if (errors.Count > 0)
+        {
+            await audit.RecordAsync(actor, AuditActions.PasswordChange, null, user.Name, AuditOutcome.Failed, string.Join("; ", errors.Where(e => !e.Contains("password may not", StringComparison.Ordinal))), cancellationToken).ConfigureAwait(false);
+            return (errors, null);
+        }
+
+        await users.SetPasswordAsync(user.Id, _hasher.HashPassword(user, password!), mustChangePassword: false, cancellationToken).ConfigureAwait(false);
+        await audit.RecordAsync(actor, AuditActions.PasswordChange, null, user.Name, AuditOutcome.Succeeded, null, cancellationToken).ConfigureAwait(false);
+        return ([], await users.GetAsync(user.Id, cancellationToken).ConfigureAwait(false));
+    }
+
+    public Task<IReadOnlyList<LocalUser>> ListUsersAsync(Actor actor, CancellationToken cancellationToken) =>
+        ReadAsync(actor, () => users.ListAsync(cancellationToken), cancellationToken);
+
+    /// <summary>Adds a user with a temporary password they must change at their first sign-in.</summary>
+    public Task<IReadOnlyList<string>> AddUserAsync(Actor actor, string? name, Role role, string? password, CancellationToken cancellationToken) =>
+        AdminAsync(actor, AuditActions.UserAdd, name, $"role {role}", async () =>
+        {
+            var errors = new List<string>();
+            if (Credentials.UserNameError(name) is { } nameError)
+            {
+                errors.Add(nameError);
+            }
+
+            errors.AddRange(Credentials.PasswordErrors(password, name ?? ""));
+            if (errors.Count > 0)
+            {
+                return errors;
+            }
+
+            var created = await users.InsertAsync(name!, role, _hasher.HashPassword(null!, password!), mustChangePassword: true, actor.Label, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            return created is null ? [$"there is already a user named '{name}'"] : [];
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<string>> SetDisabledAsync(Actor actor, long userId, bool disabled, CancellationToken cancellationToken) =>
+        ChangeUserAsync(actor, userId, disabled ? AuditActions.UserDisable : AuditActions.UserEnable, null, async user =>
+        {
+            if (disabled && user.Id == actor.Id)
+            {
+                return ["you cannot disable yourself"];
+            }
+
+            if (disabled && user.Role == Role.Admin && !user.Disabled && await users.EnabledAdminsAsync(cancellationToken).ConfigureAwait(false) <= 1)
+            {
+                return ["this is the last enabled admin; make another admin first"];
+            }
+
+            await users.SetDisabledAsync(user.Id, disabled, cancellationToken).ConfigureAwait(false);
+            return [];
+        }, cancellationToken);
+
+    /// <summary>Sets a temporary password the user must change at the next sign-in; unlocks the account.</summary>
+    public Task<IReadOnlyList<string>> ResetPasswordAsync(Actor actor, long userId, string? password, CancellationToken cancellationToken) =>
+        ChangeUserAsync(actor, userId, AuditActions.UserResetPassword, "temporary password set; must change at next sign-in", async user =>
+        {
+            var errors = Credentials.PasswordErrors(password, user.Name);
+            if (errors.Count > 0)
+            {
+                return errors;
+            }
+
+            await users.SetPasswordAsync(user.Id, _hasher.HashPassword(user, password!), mustChangePassword: true, cancellationToken).ConfigureAwait(false);
+            return [];
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<string>> SetRoleAsync(Actor actor, long userId, Role role, CancellationToken cancellationToken) =>
+        ChangeUserAsync(actor, userId, AuditActions.UserRole, $"role {role}", async user =>
+        {
+            if (user.Role == role)
+            {
+                return [];
+            }
+
+            if (user.Role == Role.Admin && !user.Disabled && await users.EnabledAdminsAsync(cancellationToken).ConfigureAwait(false) <= 1)
+            {
+                return ["this is the last enabled admin; make another admin first"];
+            }
+
+            await users.SetRoleAsync(user.Id, role, cancellationToken).ConfigureAwait(false);
+            return [];
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<ApiTokenRecord>> ListTokensAsync(Actor actor, CancellationToken cancellationToken) =>
+        ReadAsync(actor, () => tokens.ListAsync(cancellationToken), cancellationToken);
+
+    /// <summary>Makes a token. Its text is returned once and never stored; only its sha256 is.</summary>
+    public async Task<(IReadOnlyList<string> Errors, NewApiToken? Token)> CreateTokenAsync(Actor actor, string? name, Role role, CancellationToken cancellationToken)
+    {
+        NewApiToken? made = null;
+        var errors = await AdminAsync(actor, AuditActions.TokenCreate, name, $"role {role}", async () =>
+        {
+            if (Credentials.UserNameError(name) is not null)
+            {
+                return ["a token name is 1-64 lower-case letters, digits, '.', '_' or '-'"];
+            }
+
+            if (_configTokens.Any(t => string.Equals(t.Actor.Name, name, StringComparison.OrdinalIgnoreCase)))
+            {
+                return [$"a token named '{name}' is in the configuration file"];
+            }
+
+            var text = TokenPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            var record = await tokens.InsertAsync(name!, role, Sha256Hex(text), actor.Label, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            if (record is null)
+            {
+                return [$"there is already a token named '{name}'"];
+            }
+
+            made = new NewApiToken(record, text);
+            return [];
+        }, cancellationToken).ConfigureAwait(false);
+        return (errors, made);
+    }
+
+    public async Task<IReadOnlyList<string>> RevokeTokenAsync(Actor actor, long tokenId, CancellationToken cancellationToken)
+    {
+        var token = await tokens.GetAsync(tokenId, cancellationToken).ConfigureAwait(false);
+        return await AdminAsync(actor, AuditActions.TokenRevoke, token?.Name ?? $"#{tokenId}", null, async () =>
+            token is null ? [$"there is no token {tokenId}"]
+            : await tokens.RevokeAsync(tokenId, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false) ? []
+            : ["the token was already revoked"], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The actor a bearer token stands for: a live token made in the console, or one from configuration.</summary>
+    public async Task<Actor?> AuthenticateTokenAsync(string? presented, string? address, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(presented))
+        {
+            return null;
+        }
+
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented.Trim()));
+        if (await tokens.FindLiveAsync(Convert.ToHexStringLower(hash), cancellationToken).ConfigureAwait(false) is { } record)
+        {
+            await tokens.TouchAsync(record.Id, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            return new Actor(record.Name, record.Role, ActorKind.ApiToken, record.Id) { Address = address };
+        }
+
+        Actor? match = null;
+        foreach (var (expected, actor) in _configTokens)
+        {
+            // Compare against every configured token in constant time, so timing says nothing about which came close.
+            if (CryptographicOperations.FixedTimeEquals(expected, hash))
+            {
+                match = actor with { Address = address };
+            }
+        }
+
+        return match;
+    }
+
+    private static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    private static string LockedMessage(DateTimeOffset until) =>
+        $"Too many wrong passwords: this account is locked until {until:yyyy-MM-dd HH:mm:ss} UTC. An administrator can unlock it by setting a new password.";
+
+    private async Task<T> ReadAsync<T>(Actor actor, Func<Task<T>> read, CancellationToken cancellationToken)
+    {
+        // Reading the user list is an admin's business, but not an action worth a line in the audit log each time.
+        await guard.DemandAsync(actor, Role.Admin, "users.read", null, null, cancellationToken).ConfigureAwait(false);
+        return await read().ConfigureAwait(false);
+    }
+
+    private Task<IReadOnlyList<string>> AdminAsync(Actor actor, string action, string? subject, string? detail, Func<Task<IReadOnlyList<string>>> body, CancellationToken cancellationToken) =>
+        guard.AuditedAsync(actor, Role.Admin, action, null, subject, body, errors => errors.Count == 0 ? (AuditOutcome.Succeeded, detail) : (AuditOutcome.Failed, string.Join("; ", errors)), cancellationToken);
+
+    private async Task<IReadOnlyList<string>> ChangeUserAsync(Actor actor, long userId, string action, string? detail, Func<LocalUser, Task<IReadOnlyList<string>>> change, CancellationToken cancellationToken)
+    {
+        var user = await users.GetAsync(userId, cancellationToken).ConfigureAwait(false);
+        return await AdminAsync(actor, action, user?.Name ?? $"#{userId}", detail, () => user is null ? Task.FromResult<IReadOnlyList<string>>([$"there is no user {userId}"]) : change(user), cancellationToken).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The user {User} is locked until {Until:u} after {Failures} wrong passwords in a row")]
+    private static partial void LogLockedOut(ILogger logger, string user, int failures, DateTimeOffset until);
+}

@@ -1,0 +1,122 @@
+using Console.Domain.Access;
+using Console.Infrastructure.Persistence;
+using Dapper;
+
+namespace Console.Infrastructure.Access;
+
+public sealed record AuditQuery(
+    string? Actor = null,
+    string? Action = null,
+    string? Cluster = null,
+    AuditOutcome? Outcome = null,
+    DateTimeOffset? From = null,
+    DateTimeOffset? To = null,
+    int Skip = 0,
+    int Take = 50);
+
+public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, int Total);
+
+/// <summary>Every mutating action, append-only. Details are written by our code and never carry a secret.</summary>
+public sealed class AuditLog(ConsoleDatabase database, TimeProvider clock)
+{
+    public event Action? Changed;
+
+    public async Task<long> RecordAsync(Actor actor, string action, string? cluster, string? subject, AuditOutcome outcome, string? detail, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        long id;
+        await using (connection.ConfigureAwait(false))
+        {
+            id = await connection.ExecuteScalarAsync<long>(
+                """
+                INSERT INTO audit_log (at, actor, action, cluster, subject, outcome, detail, address)
+                VALUES (@at, @actor, @action, @cluster, @subject, @outcome, @detail, @address)
+                RETURNING id
+                """,
+                new { at = SqlTime.Text(clock.GetUtcNow()), actor = actor.Label, action, cluster, subject, outcome = outcome.ToString(), detail, address = actor.Address }).ConfigureAwait(false);
+        }
+
+        Changed?.Invoke();
+        return id;
+    }
+
+    public async Task<AuditPage> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var where = new List<string>();
+        var parameters = new DynamicParameters();
+        if (!string.IsNullOrWhiteSpace(query.Actor))
+        {
+            where.Add("actor = @actor");
+            parameters.Add("actor", query.Actor.Trim());
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Action))
+        {
+            // "restore." matches every restore step.
+            where.Add("(action = @action OR (substr(@action, -1) = '.' AND action LIKE @action || '%'))");
+            parameters.Add("action", query.Action.Trim());
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Cluster))
+        {
+            where.Add("cluster = @cluster");
+            parameters.Add("cluster", query.Cluster.Trim());
+        }
+
+        if (query.Outcome is { } outcome)
+        {
+            where.Add("outcome = @outcome");
+            parameters.Add("outcome", outcome.ToString());
+        }
+
+        if (query.From is { } from)
+        {
+            where.Add("at >= @from");
+            parameters.Add("from", SqlTime.Text(from));
+        }
+
+        if (query.To is { } to)
+        {
+            where.Add("at < @to");
+            parameters.Add("to", SqlTime.Text(to));
+        }
+
+        var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
+        parameters.Add("skip", Math.Max(0, query.Skip));
+        parameters.Add("take", Math.Clamp(query.Take, 1, 1000));
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var total = await connection.ExecuteScalarAsync<int>($"SELECT COUNT(*) FROM audit_log {filter}", parameters).ConfigureAwait(false);
+            var rows = await connection.QueryAsync<Row>(
+                $"SELECT id AS Id, at AS At, actor AS Actor, action AS Action, cluster AS Cluster, subject AS Subject, outcome AS Outcome, detail AS Detail, address AS Address FROM audit_log {filter} ORDER BY id DESC LIMIT @take OFFSET @skip",
+                parameters).ConfigureAwait(false);
+            return new AuditPage([.. rows.Select(r => new AuditEntry(r.Id, SqlTime.Parse(r.At), r.Actor, r.Action, r.Cluster, r.Subject, Enum.Parse<AuditOutcome>(r.Outcome), r.Detail, r.Address))], total);
+        }
+    }
+
+    /// <summary>The distinct action names recorded so far, for the page's filter.</summary>
+    public async Task<IReadOnlyList<string>> ActionsAsync(CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return [.. await connection.QueryAsync<string>("SELECT DISTINCT action FROM audit_log ORDER BY action").ConfigureAwait(false)];
+        }
+    }
+
+    private sealed class Row
+    {
+        public long Id { get; set; }
+        public string At { get; set; } = "";
+        public string Actor { get; set; } = "";
+        public string Action { get; set; } = "";
+        public string? Cluster { get; set; }
+        public string? Subject { get; set; }
+        public string Outcome { get; set; } = "";
+        public string? Detail { get; set; }
+        public string? Address { get; set; }
+    }
+}

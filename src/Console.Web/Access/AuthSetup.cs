@@ -1,0 +1,118 @@
+using Console.Domain.Access;
+using Console.Infrastructure.Access;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Authorization;
+
+namespace Console.Web.Access;
+
+/// <summary>Policy names: one per role, each admitting that role and the roles above it.</summary>
+public static class Policies
+{
+    public const string Viewer = nameof(Role.Viewer);
+    public const string Operator = nameof(Role.Operator);
+    public const string Admin = nameof(Role.Admin);
+}
+
+/// <summary>
+/// Sign-in for people (a cookie) and for automation (bearer tokens), one scheme chosen per request; every endpoint
+/// needs a signed-in caller unless it says otherwise (the fallback policy), and pages, endpoints and services demand
+/// their role on top.
+/// </summary>
+internal static class AuthSetup
+{
+    public const string LoginPath = "/account/login";
+    public const string ChangePasswordPath = "/account/change-password";
+    private const string Selector = "console";
+
+    public static IServiceCollection AddConsoleAuth(this IServiceCollection services)
+    {
+        services.AddAuthentication(Selector)
+            .AddPolicyScheme(Selector, null, o => o.ForwardDefaultSelector = context =>
+                ApiTokenHandler.HasBearer(context.Request) ? ApiTokenHandler.SchemeName : CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(o =>
+            {
+                o.Cookie.Name = "etcd-console.auth";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Strict;
+
+                // Secure whenever the console is served over HTTPS; plain HTTP is for the loopback sandbox only.
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.ExpireTimeSpan = TimeSpan.FromHours(8);
+                o.SlidingExpiration = true;
+                o.LoginPath = LoginPath;
+                o.AccessDeniedPath = "/account/denied";
+                o.Events.OnValidatePrincipal = async context =>
+                {
+                    var users = context.HttpContext.RequestServices.GetRequiredService<UserStore>();
+                    if (context.Principal is null || !await UserRevalidation.IsCurrentAsync(users, context.Principal, context.HttpContext.RequestAborted))
+                    {
+                        context.RejectPrincipal();
+                        await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+                    }
+                };
+
+                // The API and the Blazor hub answer with status codes; only pages redirect to the sign-in form.
+                o.Events.OnRedirectToLogin = context => IsPage(context.Request) ? Redirect(context) : Problems.UnauthorizedAsync(context.HttpContext);
+                o.Events.OnRedirectToAccessDenied = context => IsPage(context.Request) ? Redirect(context) : Problems.ForbiddenAsync(context.HttpContext);
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenHandler>(ApiTokenHandler.SchemeName, null);
+
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(Policies.Viewer, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.RoleOf() >= Role.Viewer))
+            .AddPolicy(Policies.Operator, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.RoleOf() >= Role.Operator))
+            .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.RoleOf() >= Role.Admin));
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, UserRevalidation>();
+        services.AddScoped<CurrentActor>();
+        return services;
+    }
+
+    /// <summary>Authentication, the forced password change, then authorization.</summary>
+    public static WebApplication UseConsoleAuth(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.Use(async (context, next) =>
+        {
+            // A user with a one-time password reaches nothing but the password change (and static files) until done.
+            if (context.User.MustChangePassword() && !MayPassBeforePasswordChange(context.Request.Path))
+            {
+                if (IsPage(context.Request))
+                {
+                    context.Response.Redirect(ChangePasswordPath);
+                }
+                else
+                {
+                    context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                }
+
+                return;
+            }
+
+            await next(context);
+        });
+        app.UseAuthorization();
+        return app;
+    }
+
+    private static bool MayPassBeforePasswordChange(PathString path) =>
+        path.StartsWithSegments("/account", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/_framework", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/_content", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/css", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/healthz", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsPage(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method)
+        && !request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+        && !request.Path.StartsWithSegments("/_blazor", StringComparison.OrdinalIgnoreCase)
+        && !request.Path.StartsWithSegments("/snapshots/download", StringComparison.OrdinalIgnoreCase);
+
+    private static Task Redirect(RedirectContext<CookieAuthenticationOptions> context)
+    {
+        context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
+    }
+}
