@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Console.Web.Tests.Fixtures;
 
@@ -31,7 +32,8 @@ public sealed class ConsoleApp : IAsyncDisposable
     public IServiceProvider Services => _factory.Services;
 
     /// <param name="dataDir">An existing data dir to start on (a "restart"); by default a fresh one, deleted on dispose.</param>
-    public static ConsoleApp Start(IReadOnlyDictionary<string, string?>? settings = null, string? dataDir = null)
+    /// <param name="logs">Receives every log line at every level (secrets tests, the first-run password).</param>
+    public static ConsoleApp Start(IReadOnlyDictionary<string, string?>? settings = null, string? dataDir = null, LogSink? logs = null)
     {
         var owned = dataDir is null ? new TestDirectory("console") : null;
         var dataPath = dataDir ?? owned!.Path;
@@ -45,6 +47,11 @@ public sealed class ConsoleApp : IAsyncDisposable
             builder.UseSetting(WebHostDefaults.ServerUrlsKey, $"http://127.0.0.1:{port}");
             builder.UseSetting("Console:DataDir", dataPath);
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            if (logs is not null)
+            {
+                builder.ConfigureLogging(l => l.AddProvider(logs).AddFilter<LogSink>(null, Microsoft.Extensions.Logging.LogLevel.Trace));
+            }
+
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {
                 builder.UseSetting(key, value);
@@ -104,6 +111,14 @@ public sealed class ConsoleApp : IAsyncDisposable
             ?? throw new InvalidOperationException($"the user {name} exists already");
         _users[role] = (name, password);
         return (name, password);
+    }
+
+    /// <summary>The actor of <see cref="UserAsync"/>'s user, as a signed-in page would call the services with.</summary>
+    public async Task<Actor> ActorAsync(Role role)
+    {
+        var (name, _) = await UserAsync(role);
+        var user = await Services.GetRequiredService<UserStore>().FindAsync(name, CancellationToken.None);
+        return AccountService.ActorOf(user!);
     }
 
     /// <summary>An HTTP client signed in through the real sign-in form as a user of <paramref name="role"/>.</summary>

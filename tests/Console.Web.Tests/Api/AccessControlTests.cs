@@ -1,0 +1,187 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
+using Console.Domain.Access;
+using Console.Domain.Backups;
+using Console.Infrastructure.Access;
+using Console.Infrastructure.Backups;
+using Console.Infrastructure.Persistence;
+using Console.Infrastructure.Restore;
+using Console.Web.Tests.Fixtures;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Console.Web.Tests.Api;
+
+public sealed partial class AccessControlTests
+{
+    [Fact]
+    public async Task Every_page_and_endpoint_refuses_an_anonymous_caller()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        await using var app = ConsoleApp.Start(TestTokens.Cluster(etcd));
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = app.Address };
+
+        // Every endpoint the app maps, so a page or endpoint added later is checked without anyone listing it here.
+        var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        var open = new List<string>();
+        var refused = new List<string>();
+        foreach (var endpoint in endpoints)
+        {
+            var pattern = "/" + (endpoint.RoutePattern.RawText ?? "").TrimStart('/');
+            if (endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+            {
+                open.Add(pattern);
+                continue;
+            }
+
+            foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"])
+            {
+                var url = Sample(endpoint.RoutePattern);
+                using var request = new HttpRequestMessage(new HttpMethod(method), url);
+                if (method is "POST" or "PUT" or "PATCH")
+                {
+                    request.Content = new StringContent("");
+                }
+
+                using var response = await http.SendAsync(request);
+                var toLogin = response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.ToString().Contains("/account/login", StringComparison.Ordinal) == true;
+                Assert.True(response.StatusCode == HttpStatusCode.Unauthorized || toLogin, $"{method} {url} answered {(int)response.StatusCode} to an anonymous caller");
+                refused.Add($"{method} {pattern}");
+            }
+        }
+
+        // Open on purpose: liveness, the sign-in form, and styles and scripts (static files carry no data).
+        Assert.All(open, p => Assert.True(p is "/healthz" or "/account/login" || IsStaticFile(p), $"{p} admits anonymous callers"));
+        Assert.Contains("/healthz", open);
+        Assert.Contains("/account/login", open);
+        foreach (var expected in new[]
+        {
+            "GET /", "GET /backups", "GET /backups/{Id:long}", "GET /snapshots", "GET /restore", "GET /settings", "GET /users", "GET /audit",
+            "GET /account/change-password", "GET /api/clusters", "POST /api/clusters/{name}/backups", "GET /api/backups", "GET /api/backups/{id:long}",
+            "GET /snapshots/download/{target}/{file}", "POST /restore/{cluster}/upload", "POST /account/logout", "GET /_blazor", "GET /_blazor/negotiate", "POST /restore",
+        })
+        {
+            Assert.Contains(expected, refused);
+        }
+    }
+
+    [Fact]
+    public async Task A_viewer_cannot_start_a_backup_through_the_api_or_a_direct_call_and_nothing_runs()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        await using var app = ConsoleApp.Start(TestTokens.Settings().Concat(TestTokens.Cluster(etcd)).ToDictionary());
+        var runner = app.Services.GetRequiredService<BackupRunner>();
+        var records = app.Services.GetRequiredService<BackupRecordStore>();
+        var accounts = app.Services.GetRequiredService<AccountService>();
+        var admin = await app.ActorAsync(Role.Admin);
+        var viewer = await app.ActorAsync(Role.Viewer);
+
+        // The API: a configured viewer token, a viewer token made on the Users page, and a signed-in viewer's cookie.
+        var (_, made) = await accounts.CreateTokenAsync(admin, "dashboard-2", Role.Viewer, CancellationToken.None);
+        foreach (var token in new[] { TestTokens.Viewer, made!.Token })
+        {
+            using var client = new HttpClient { BaseAddress = app.Address };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsync("/api/clusters/test/backups", null)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/backups")).StatusCode);
+        }
+
+        using (var cookie = await app.SignedInClientAsync(Role.Viewer))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, (await cookie.PostAsync("/api/clusters/test/backups", null)).StatusCode);
+        }
+
+        // The service behind the button: refused, also when the caller claims a role the database does not give it.
+        await Assert.ThrowsAsync<AccessDeniedException>(() => runner.StartAsync("test", BackupTrigger.Manual, viewer, CancellationToken.None));
+        await Assert.ThrowsAsync<AccessDeniedException>(() => runner.StartAsync("test", BackupTrigger.Manual, viewer with { Role = Role.Admin }, CancellationToken.None));
+
+        Assert.Null(runner.RunningFor("test"));
+        Assert.Equal(0, (await records.QueryAsync(new BackupQuery("test"), CancellationToken.None)).Total);
+        var refusals = await app.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery(Actor: "test-viewer", Action: AuditActions.BackupNow), CancellationToken.None);
+        Assert.Equal(2, refusals.Items.Count(e => e.Outcome == AuditOutcome.Refused && e.Cluster == "test"));
+
+        // The same call by an operator starts a backup: the refusals above were about the role, nothing else.
+        var started = Assert.IsType<BackupStart.Started>(await runner.StartAsync("test", BackupTrigger.Manual, await app.ActorAsync(Role.Operator), CancellationToken.None));
+        Assert.Equal("test-operator", (await records.GetAsync(started.Run.RecordId, CancellationToken.None))!.RequestedBy);
+    }
+
+    [Fact]
+    public async Task An_operator_cannot_restore_and_a_demoted_admin_loses_the_right_at_once()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        await using var app = ConsoleApp.Start(TestTokens.Cluster(etcd));
+        var wizard = app.Services.GetRequiredService<RestoreWizard>();
+        var accounts = app.Services.GetRequiredService<AccountService>();
+        var op = await app.ActorAsync(Role.Operator);
+
+        await Assert.ThrowsAsync<AccessDeniedException>(() => wizard.BeginAsync("test", op, CancellationToken.None));
+        Assert.Null(await wizard.CurrentAsync("test", CancellationToken.None));
+        using (var cookie = await app.SignedInClientAsync(Role.Operator))
+        {
+            var page = await cookie.GetAsync("/restore");
+            Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
+            Assert.StartsWith("/account/denied", page.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+        }
+
+        // An admin made Operator by another admin: the open session's claim says Admin, the database does not.
+        var first = await app.ActorAsync(Role.Admin);
+        Assert.Empty(await accounts.AddUserAsync(first, "bob", Role.Admin, "bob-temporary-password", CancellationToken.None));
+        var bobUser = await app.Services.GetRequiredService<UserStore>().FindAsync("bob", CancellationToken.None);
+        Assert.Empty(await accounts.SetRoleAsync(first, bobUser!.Id, Role.Operator, CancellationToken.None));
+        var bobAsHeWas = AccountService.ActorOf(bobUser);
+        Assert.Equal(Role.Admin, bobAsHeWas.Role);
+        await Assert.ThrowsAsync<AccessDeniedException>(() => wizard.BeginAsync("test", bobAsHeWas, CancellationToken.None));
+        Assert.Null(await wizard.CurrentAsync("test", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Five_wrong_passwords_lock_the_account_even_against_the_right_one_until_an_admin_resets_it()
+    {
+        await using var app = ConsoleApp.Start();
+        var accounts = app.Services.GetRequiredService<AccountService>();
+        var (name, password) = await app.UserAsync(Role.Operator);
+
+        for (var attempt = 1; attempt < LockoutPolicy.Default.MaxFailures; attempt++)
+        {
+            Assert.Equal(SignInStatus.Failed, (await accounts.SignInAsync(name, "wrong-password-" + attempt, "127.0.0.1", CancellationToken.None)).Status);
+        }
+
+        Assert.Equal(SignInStatus.LockedOut, (await accounts.SignInAsync(name, "wrong-password-5", "127.0.0.1", CancellationToken.None)).Status);
+        var locked = await accounts.SignInAsync(name, password, "127.0.0.1", CancellationToken.None);
+        Assert.Equal(SignInStatus.LockedOut, locked.Status);
+        Assert.Contains("locked until", locked.Message, StringComparison.Ordinal);
+
+        // Through the sign-in form as well: no cookie, and the page says why.
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = app.Address };
+        var form = await ConsoleApp.SignInAsync(http, name, password);
+        Assert.Equal(HttpStatusCode.OK, form.StatusCode);
+        Assert.Contains("locked until", await form.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, (await http.GetAsync("/")).StatusCode);
+
+        var audit = await app.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery(Actor: name, Action: AuditActions.SignIn), CancellationToken.None);
+        Assert.Equal(5, audit.Items.Count(e => e.Outcome == AuditOutcome.Failed));
+        Assert.Equal(2, audit.Items.Count(e => e.Outcome == AuditOutcome.Refused));
+
+        // An admin sets a temporary password: unlocked, and the user must choose a new one.
+        var user = await app.Services.GetRequiredService<UserStore>().FindAsync(name, CancellationToken.None);
+        Assert.Empty(await accounts.ResetPasswordAsync(await app.ActorAsync(Role.Admin), user!.Id, "temporary-password-1", CancellationToken.None));
+        var after = await accounts.SignInAsync(name, "temporary-password-1", "127.0.0.1", CancellationToken.None);
+        Assert.Equal(SignInStatus.Succeeded, after.Status);
+        Assert.True(after.User!.MustChangePassword);
+    }
+
+    private static string Sample(RoutePattern pattern) =>
+        "/" + ParameterPattern().Replace((pattern.RawText ?? "").TrimStart('/'), m => m.Value.Contains(":int", StringComparison.Ordinal) || m.Value.Contains(":long", StringComparison.Ordinal) ? "1" : "test");
+
+    private static bool IsStaticFile(string pattern) => StaticFilePattern().IsMatch(pattern);
+
+    [GeneratedRegex(@"\{[^}]+\}")]
+    private static partial Regex ParameterPattern();
+
+    [GeneratedRegex(@"\.(css|js|mjs|map|woff2?|ttf|svg|png|ico|json|gz|br|txt)$")]
+    private static partial Regex StaticFilePattern();
+}
