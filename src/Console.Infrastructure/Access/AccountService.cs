@@ -66,7 +66,7 @@ public sealed partial class AccountService(
         }
 
         var password = RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20);
-        var created = await users.InsertAsync(FirstAdminName, Role.Admin, _hasher.HashPassword(null!, password), mustChangePassword: true, "system:first-run", clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var created = await users.InsertAsync(FirstAdminName, Role.Admin, _hasher.HashPassword(null!, password), mustChangePassword: true, "first-run", clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (created is null)
         {
             return null;

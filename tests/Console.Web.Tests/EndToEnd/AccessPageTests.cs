@@ -1,0 +1,112 @@
+using System.Text.RegularExpressions;
+using Console.Domain.Access;
+using Console.Web.Tests.Fixtures;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Console.Web.Tests.EndToEnd;
+
+[Collection(BrowserCollection.Name)]
+public sealed partial class AccessPageTests(Browser browser)
+{
+    private static readonly Dictionary<string, string?> Sandbox = new() { ["Console:Sandbox:Enabled"] = "true", ["Console:Sandbox:Members"] = "1" };
+
+    [Fact]
+    public async Task First_admin_creates_an_operator_who_signs_in_and_sees_no_restore_entry()
+    {
+        var logs = new LogSink();
+        await using var app = ConsoleApp.Start(Sandbox, logs: logs);
+        var oneTime = OneTimePassword().Match(logs.Text) is { Success: true } m ? m.Groups[1].Value : throw new InvalidOperationException("no one-time password in the log");
+        await using var session = await browser.NewSessionAsync();
+        var page = session.Page;
+
+        // The first admin signs in with the printed password and must choose a new one before anything else.
+        await Browser.SignInAsync(page, app.Address, "admin", oneTime);
+        await Expect(page.Locator("[data-testid=must-change]")).ToBeVisibleAsync();
+        await page.GotoAsync(new Uri(app.Address, "restore").ToString());
+        await Expect(page.Locator("[data-testid=must-change]")).ToBeVisibleAsync();
+        await ChangePasswordAsync(page, oneTime, "admin-chose-this-one");
+        await page.Locator("[data-testid=interactive]").WaitForAsync(new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=signed-in-as]")).ToHaveAttributeAsync("data-role", "Admin");
+        await Expect(page.Locator("a[href='/restore']")).ToHaveCountAsync(1);
+
+        // Users page: add an operator with a temporary password.
+        await page.GotoAsync(new Uri(app.Address, "users").ToString());
+        await page.Locator("[data-testid=interactive]").WaitForAsync(new() { Timeout = 30_000 });
+        await page.Locator("[data-testid=new-user-name]").FillAsync("olivia");
+        await page.Locator("[data-testid=new-user-role]").ClickAsync();
+        await page.Locator(".rz-popup:visible .rz-dropdown-item", new() { HasText = "Operator" }).First.ClickAsync();
+        await page.Locator("[data-testid=new-user-password]").FillAsync("olivia-temporary-1");
+        await page.Locator("[data-testid=add-user]").ClickAsync();
+        await Expect(page.Locator("[data-testid=user-row][data-user=olivia]")).ToHaveAttributeAsync("data-role", "Operator");
+        await Browser.ScreenshotAsync(page, "users-page");
+
+        // Sign out; the operator signs in, chooses a password, and gets no restore entry anywhere.
+        await page.Locator("[data-testid=sign-out]").ClickAsync();
+        await Expect(page.Locator("[data-testid=login-form]")).ToBeVisibleAsync();
+        await Browser.SignInAsync(page, app.Address, "olivia", "olivia-temporary-1");
+        await ChangePasswordAsync(page, "olivia-temporary-1", "olivia-chose-this-one");
+        await page.Locator("[data-testid=interactive]").WaitForAsync(new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=signed-in-as]")).ToHaveAttributeAsync("data-role", "Operator");
+        await Expect(page.Locator("a[href='/backups']")).ToHaveCountAsync(1);
+        await Expect(page.Locator("a[href='/restore']")).ToHaveCountAsync(0);
+        await Expect(page.Locator("a[href='/users']")).ToHaveCountAsync(0);
+        await Browser.ScreenshotAsync(page, "operator-navigation");
+
+        // Typing the address does not help: the page is refused on the server.
+        await page.GotoAsync(new Uri(app.Address, "restore").ToString());
+        await Expect(page.Locator("[data-testid=not-allowed]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=begin]")).ToHaveCountAsync(0);
+
+        // What an operator may do is there.
+        await page.GotoAsync(new Uri(app.Address, "backups").ToString());
+        await page.Locator("[data-testid=interactive]").WaitForAsync(new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=backup-now]")).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task A_viewer_sees_no_button_for_what_only_operators_and_admins_may_do()
+    {
+        await using var app = ConsoleApp.Start(Sandbox);
+        await app.WaitForFirstBackupAsync();
+        await using var session = await browser.OpenAsync(app, "backups", Role.Viewer);
+        var page = session.Page;
+        await Expect(page.Locator("[data-testid=backup-now-card]")).ToHaveCountAsync(1);
+        await Expect(page.Locator("[data-testid=backup-now]")).ToHaveCountAsync(0);
+
+        await page.GotoAsync(new Uri(app.Address, "").ToString());
+        await Expect(page.Locator("[data-testid=backup-status-row][data-cluster=sandbox]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=toggle-pause]")).ToHaveCountAsync(0);
+
+        await page.GotoAsync(new Uri(app.Address, "snapshots").ToString());
+        await Expect(page.Locator("[data-testid=snapshot-row]").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=verify]")).ToHaveCountAsync(0);
+        await Expect(page.Locator("[data-testid=download]")).ToHaveCountAsync(0);
+        await Expect(page.Locator("[data-testid=protect]")).ToHaveCountAsync(0);
+
+        await page.GotoAsync(new Uri(app.Address, "settings").ToString());
+        await Expect(page.Locator("[data-testid=settings-card]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=save-settings]")).ToHaveCountAsync(0);
+        await Expect(page.Locator("a[href='/restore']")).ToHaveCountAsync(0);
+
+        // The audit log is readable by everyone and shows the viewer's own sign-in.
+        await page.GotoAsync(new Uri(app.Address, "audit").ToString());
+        await Expect(page.Locator("[data-testid=audit-actor]", new() { HasText = "test-viewer" }).First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Browser.ScreenshotAsync(page, "audit-page");
+
+        // The same pages for an operator do show the buttons: their absence above is the role, not the page.
+        await using var operatorSession = await browser.OpenAsync(app, "backups", Role.Operator);
+        await Expect(operatorSession.Page.Locator("[data-testid=backup-now]")).ToHaveCountAsync(1);
+    }
+
+    private static async Task ChangePasswordAsync(IPage page, string current, string chosen)
+    {
+        await page.Locator("[data-testid=current-password]").FillAsync(current);
+        await page.Locator("[data-testid=new-password]").FillAsync(chosen);
+        await page.Locator("[data-testid=confirm-password]").FillAsync(chosen);
+        await page.Locator("[data-testid=change-password]").ClickAsync();
+    }
+
+    [GeneratedRegex("one-time password  (\\S+)")]
+    private static partial Regex OneTimePassword();
+}
