@@ -25,6 +25,6 @@ echo
 echo "  etcd Backup Console: http://127.0.0.1:${port}"
 echo "  sandbox etcd data:   ${Console__DataDir}/sandbox   (Ctrl+C stops the console and the sandbox)"
 echo "  sign in:             on the first start the log below prints the user 'admin' and a one-time password;"
-echo "                       you choose your own at the first sign-in. (Lost it? Stop, delete ${Console__DataDir}/console.db's users — see README.)"
+echo "                       you choose your own at the first sign-in. (Locked out? README: \"Sign-in, roles and audit\".)"
 echo
 exec dotnet src/Console.Web/bin/Release/net10.0/Console.Web.dll --urls "http://127.0.0.1:${port}" --contentRoot "$root/src/Console.Web"

@@ -11,7 +11,7 @@ public static partial class Credentials
     private static partial Regex UserNamePattern();
 
     /// <summary>Names the console itself uses in records and the audit log.</summary>
-    public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.Ordinal) { "scheduler", "system", "console", "first-run", "restore" };
+    public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.Ordinal) { "scheduler", "system", "console", "first-run", "reset-admin", "restore" };
 
     /// <summary>Lower-case letters, digits, '.', '_' and '-', up to 64, starting with a letter or digit.</summary>
     public static string? UserNameError(string? name) =>

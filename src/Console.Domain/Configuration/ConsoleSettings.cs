@@ -171,6 +171,12 @@ public sealed record S3StorageSettings
 public sealed record ApiAuthSettings
 {
     public IReadOnlyList<ApiTokenSettings> ApiTokens { get; init; } = [];
+
+    /// <summary>
+    /// Recovery when every admin is locked out or forgotten: at start, give 'admin' (made again if gone) the Admin
+    /// role and a new one-time password, printed once. Set it for one start, then remove it.
+    /// </summary>
+    public bool ResetAdminPassword { get; init; }
 }
 
 public sealed record ApiTokenSettings

@@ -76,6 +76,27 @@ public sealed partial class AccountService(
         return password;
     }
 
+    /// <summary>
+    /// Recovery (<c>Console:Auth:ResetAdminPassword</c>): <c>admin</c>, made again if gone, enabled, Admin, with a new
+    /// one-time password that must be changed at the next sign-in. Returns that password for start-up to print once.
+    /// </summary>
+    public async Task<string> ResetFirstAdminAsync(CancellationToken cancellationToken)
+    {
+        var password = RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20);
+        var hash = _hasher.HashPassword(null!, password);
+        var user = await users.FindAsync(FirstAdminName, cancellationToken).ConfigureAwait(false)
+            ?? await users.InsertAsync(FirstAdminName, Role.Admin, hash, mustChangePassword: true, "reset-admin", clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await users.SetPasswordAsync(user!.Id, hash, mustChangePassword: true, cancellationToken).ConfigureAwait(false);
+        await users.SetRoleAsync(user.Id, Role.Admin, cancellationToken).ConfigureAwait(false);
+        if (user.Disabled)
+        {
+            await users.SetDisabledAsync(user.Id, false, cancellationToken).ConfigureAwait(false);
+        }
+
+        await audit.RecordAsync(Actor.System("reset-admin"), AuditActions.UserResetPassword, null, FirstAdminName, AuditOutcome.Succeeded, "Console:Auth:ResetAdminPassword at start: Admin, enabled, one-time password", cancellationToken).ConfigureAwait(false);
+        return password;
+    }
+
     public async Task<SignInResult> SignInAsync(string? name, string? password, string? address, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();

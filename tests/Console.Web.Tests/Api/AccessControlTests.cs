@@ -174,6 +174,35 @@ public sealed partial class AccessControlTests
         Assert.True(after.User!.MustChangePassword);
     }
 
+    [Fact]
+    public async Task A_locked_out_admin_is_recovered_by_the_reset_setting_for_one_start()
+    {
+        using var data = new TestDirectory("reset-admin");
+        var firstLogs = new LogSink();
+        await using (var first = ConsoleApp.Start(dataDir: data.Path, logs: firstLogs))
+        {
+            var accounts = first.Services.GetRequiredService<AccountService>();
+            for (var attempt = 0; attempt < LockoutPolicy.Default.MaxFailures; attempt++)
+            {
+                await accounts.SignInAsync("admin", "not-the-password", null, CancellationToken.None);
+            }
+
+            Assert.Equal(SignInStatus.LockedOut, (await accounts.SignInAsync("admin", OneTime(firstLogs), null, CancellationToken.None)).Status);
+        }
+
+        var logs = new LogSink();
+        await using var app = ConsoleApp.Start(new Dictionary<string, string?> { ["Console:Auth:ResetAdminPassword"] = "true" }, data.Path, logs);
+        var reset = OneTime(logs);
+        Assert.NotEqual(OneTime(firstLogs), reset);
+        var signIn = await app.Services.GetRequiredService<AccountService>().SignInAsync("admin", reset, null, CancellationToken.None);
+        Assert.Equal(SignInStatus.Succeeded, signIn.Status);
+        Assert.True(signIn.User!.MustChangePassword);
+        Assert.Equal(Role.Admin, signIn.User.Role);
+    }
+
+    private static string OneTime(LogSink logs) =>
+        Regex.Match(logs.Text, "one-time password  (\\S+)") is { Success: true } m ? m.Groups[1].Value : throw new InvalidOperationException("no one-time password in the log");
+
     private static string Sample(RoutePattern pattern) =>
         "/" + ParameterPattern().Replace((pattern.RawText ?? "").TrimStart('/'), m => m.Value.Contains(":int", StringComparison.Ordinal) || m.Value.Contains(":long", StringComparison.Ordinal) ? "1" : "test");
 
