@@ -56,6 +56,7 @@ public static class DependencyInjection
 
         // First hosted service: the schema is migrated and a crashed run's leftovers are settled before anything else.
         services.AddHostedService<BackupStartup>();
+        services.AddSingleton<ConsoleStateStore>();
         services.AddSingleton<Access.UserStore>();
         services.AddSingleton<Access.ApiTokenStore>();
         services.AddSingleton<Access.AuditLog>();

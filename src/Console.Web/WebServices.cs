@@ -8,11 +8,11 @@ namespace Console.Web;
 internal static class WebServices
 {
     /// <summary>The UI: Blazor Server with interactive server rendering, and Radzen's services (dialogs, notifications).</summary>
-    public static IServiceCollection AddWebServices(this IServiceCollection services)
+    public static IServiceCollection AddWebServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddRadzenComponents();
-        services.AddConsoleAuth();
+        services.AddConsoleAuth(configuration);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return services;
     }

@@ -63,7 +63,4 @@ public static partial class Credentials
 public sealed record LockoutPolicy(int MaxFailures, TimeSpan Duration)
 {
     public static readonly LockoutPolicy Default = new(5, TimeSpan.FromMinutes(15));
-
-    /// <summary>After a failure that brings the count to <paramref name="failures"/>: when the account unlocks, if it locks.</summary>
-    public DateTimeOffset? LockAfter(int failures, DateTimeOffset now) => failures >= MaxFailures ? now + Duration : null;
 }

@@ -177,6 +177,9 @@ public sealed record ApiAuthSettings
     /// role and a new one-time password, printed once. Set it for one start, then remove it.
     /// </summary>
     public bool ResetAdminPassword { get; init; }
+
+    /// <summary>Mark the sign-in cookie Secure even when the request looks like plain HTTP (TLS ends at a remote proxy).</summary>
+    public bool SecureCookies { get; init; }
 }
 
 public sealed record ApiTokenSettings

@@ -35,7 +35,7 @@ public sealed partial class AccountService(
     AccessGuard guard,
     IOptions<ConsoleSettings> settings,
     TimeProvider clock,
-    ILogger<AccountService> logger)
+    ILogger<AccountService> logger) : IDisposable
 {
     public const string FirstAdminName = "admin";
     private const string TokenPrefix = "ebc_";
@@ -46,6 +46,7 @@ public sealed partial class AccountService(
     private readonly IReadOnlyList<(byte[] Hash, Actor Actor)> _configTokens = [.. settings.Value.Auth.ApiTokens
         .Select(t => (Convert.FromHexString(t.Sha256!), new Actor(t.Name!, Enum.Parse<Role>(t.Role!, ignoreCase: true), ActorKind.ApiToken)))];
 
+    private readonly SemaphoreSlim _userChanges = new(1, 1);
     private string? _dummyHash;
 
     public static Actor ActorOf(LocalUser user, string? address = null)
@@ -119,18 +120,10 @@ public sealed partial class AccountService(
         var verdict = _hasher.VerifyHashedPassword(user, user.PasswordHash, password ?? "");
         if (verdict == PasswordVerificationResult.Failed)
         {
-            var failures = user.FailedSignIns + 1;
-            var lockedUntil = _lockout.LockAfter(failures, now);
-            await users.RecordFailureAsync(user.Id, lockedUntil is null ? failures : 0, lockedUntil, cancellationToken).ConfigureAwait(false);
-            if (lockedUntil is { } until)
-            {
-                LogLockedOut(logger, user.Name, failures, until);
-                await audit.RecordAsync(actor, AuditActions.SignIn, null, user.Name, AuditOutcome.Failed, $"wrong password ({failures} in a row): locked until {until:u}", cancellationToken).ConfigureAwait(false);
-                return new SignInResult(SignInStatus.LockedOut, null, LockedMessage(until));
-            }
-
-            await audit.RecordAsync(actor, AuditActions.SignIn, null, user.Name, AuditOutcome.Failed, $"wrong password ({failures} in a row)", cancellationToken).ConfigureAwait(false);
-            return new SignInResult(SignInStatus.Failed, null, "The user name or password is wrong.");
+            var (failures, lockedUntil) = await CountFailureAsync(user, actor, AuditActions.SignIn, now, cancellationToken).ConfigureAwait(false);
+            return lockedUntil is { } until
+                ? new SignInResult(SignInStatus.LockedOut, null, LockedMessage(until))
+                : new SignInResult(SignInStatus.Failed, null, "The user name or password is wrong.");
         }
 
         if (user.Disabled)
@@ -144,13 +137,43 @@ public sealed partial class AccountService(
             await users.UpgradeHashAsync(user.Id, _hasher.HashPassword(user, password!), cancellationToken).ConfigureAwait(false);
         }
 
-        await users.RecordSuccessAsync(user.Id, now, cancellationToken).ConfigureAwait(false);
+        if (!await users.RecordSuccessAsync(user.Id, now, cancellationToken).ConfigureAwait(false))
+        {
+            // Guesses running in parallel locked the account while this one was being checked.
+            await audit.RecordAsync(actor, AuditActions.SignIn, null, user.Name, AuditOutcome.Refused, "locked meanwhile", cancellationToken).ConfigureAwait(false);
+            return new SignInResult(SignInStatus.LockedOut, null, LockedMessage(now + _lockout.Duration));
+        }
+
         await audit.RecordAsync(actor, AuditActions.SignIn, null, user.Name, AuditOutcome.Succeeded, user.MustChangePassword ? "must choose a new password" : null, cancellationToken).ConfigureAwait(false);
         return new SignInResult(SignInStatus.Succeeded, user with { FailedSignIns = 0, LockedUntil = null, LastSignInAt = now }, "");
     }
 
-    public Task RecordSignOutAsync(Actor actor, CancellationToken cancellationToken) =>
-        audit.RecordAsync(actor, AuditActions.SignOut, null, actor.Name, AuditOutcome.Succeeded, null, cancellationToken);
+    /// <summary>Signs the user out everywhere: a copied cookie or another open page stops working too.</summary>
+    public async Task SignOutAsync(Actor actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (actor is { Kind: ActorKind.User, Id: { } id })
+        {
+            await users.RotateStampAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+
+        await audit.RecordAsync(actor, AuditActions.SignOut, null, actor.Name, AuditOutcome.Succeeded, "every session of the user ended", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One wrong password (at sign-in or as the current password of a change), counted atomically; audited.</summary>
+    private async Task<(int Failures, DateTimeOffset? LockedUntil)> CountFailureAsync(LocalUser user, Actor actor, string action, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var (failures, lockedUntil) = await users.RecordFailureAsync(user.Id, _lockout.MaxFailures, now, now + _lockout.Duration, cancellationToken).ConfigureAwait(false);
+        if (lockedUntil is { } until && until > now)
+        {
+            LogLockedOut(logger, user.Name, _lockout.MaxFailures, until);
+            await audit.RecordAsync(actor, action, null, user.Name, AuditOutcome.Failed, $"wrong password: locked until {until:u} ({_lockout.MaxFailures} in a row)", cancellationToken).ConfigureAwait(false);
+            return (failures, until);
+        }
+
+        await audit.RecordAsync(actor, action, null, user.Name, AuditOutcome.Failed, $"wrong password ({failures} in a row)", cancellationToken).ConfigureAwait(false);
+        return (failures, null);
+    }
 
     /// <summary>The signed-in user's own change. Returns every problem (and changes nothing), or the updated user.</summary>
     public async Task<(IReadOnlyList<string> Errors, LocalUser? User)> ChangePasswordAsync(long userId, string? current, string? password, string? confirmation, string? address, CancellationToken cancellationToken)
@@ -162,11 +185,20 @@ public sealed partial class AccountService(
         }
 
         var actor = ActorOf(user, address);
-        var errors = new List<string>();
+        var now = clock.GetUtcNow();
+        if (user.IsLocked(now))
+        {
+            return ([LockedMessage(user.LockedUntil!.Value)], null);
+        }
+
+        // A wrong current password counts towards lockout, so a stolen session cannot guess the real password.
         if (_hasher.VerifyHashedPassword(user, user.PasswordHash, current ?? "") == PasswordVerificationResult.Failed)
         {
-            errors.Add("the current password is wrong");
+            var (_, lockedUntil) = await CountFailureAsync(user, actor, AuditActions.PasswordChange, now, cancellationToken).ConfigureAwait(false);
+            return ([lockedUntil is { } until ? LockedMessage(until) : "the current password is wrong"], null);
         }
+
+        var errors = new List<string>();
 
         errors.AddRange(Credentials.PasswordErrors(password, user.Name, confirmation, current));
         if (errors.Count > 0)
@@ -332,14 +364,44 @@ public sealed partial class AccountService(
         return await read().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// An admin's change, audited. Changes run one at a time, so two admins demoting each other at once cannot leave
+    /// no admin behind.
+    /// </summary>
     private Task<IReadOnlyList<string>> AdminAsync(Actor actor, string action, string? subject, string? detail, Func<Task<IReadOnlyList<string>>> body, CancellationToken cancellationToken) =>
-        guard.AuditedAsync(actor, Role.Admin, action, null, subject, body, errors => errors.Count == 0 ? (AuditOutcome.Succeeded, detail) : (AuditOutcome.Failed, string.Join("; ", errors)), cancellationToken);
+        guard.AuditedAsync(
+            actor,
+            Role.Admin,
+            action,
+            null,
+            subject,
+            async () =>
+            {
+                await _userChanges.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return await body().ConfigureAwait(false);
+                }
+                finally
+                {
+                    _userChanges.Release();
+                }
+            },
+            errors => errors.Count == 0 ? (AuditOutcome.Succeeded, detail) : (AuditOutcome.Failed, string.Join("; ", errors)),
+            cancellationToken);
 
     private async Task<IReadOnlyList<string>> ChangeUserAsync(Actor actor, long userId, string action, string? detail, Func<LocalUser, Task<IReadOnlyList<string>>> change, CancellationToken cancellationToken)
     {
-        var user = await users.GetAsync(userId, cancellationToken).ConfigureAwait(false);
-        return await AdminAsync(actor, action, user?.Name ?? $"#{userId}", detail, () => user is null ? Task.FromResult<IReadOnlyList<string>>([$"there is no user {userId}"]) : change(user), cancellationToken).ConfigureAwait(false);
+        var subject = (await users.GetAsync(userId, cancellationToken).ConfigureAwait(false))?.Name ?? $"#{userId}";
+        return await AdminAsync(actor, action, subject, detail, async () =>
+        {
+            // Read again under the lock: the checks (last admin, self) must see the state the change applies to.
+            var user = await users.GetAsync(userId, cancellationToken).ConfigureAwait(false);
+            return user is null ? [$"there is no user {userId}"] : await change(user).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
+
+    public void Dispose() => _userChanges.Dispose();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The user {User} is locked until {Until:u} after {Failures} wrong passwords in a row")]
     private static partial void LogLockedOut(ILogger logger, string user, int failures, DateTimeOffset until);

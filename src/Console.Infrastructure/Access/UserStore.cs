@@ -94,14 +94,44 @@ public sealed class UserStore(ConsoleDatabase database)
     public Task SetRoleAsync(long id, Role role, CancellationToken cancellationToken) =>
         ExecuteAsync("UPDATE users SET role = @role, security_stamp = @stamp WHERE id = @id", new { id, role = role.ToString(), stamp = NewStamp() }, cancellationToken);
 
-    public Task RecordFailureAsync(long id, int failures, DateTimeOffset? lockedUntil, CancellationToken cancellationToken) =>
-        ExecuteAsync(
-            "UPDATE users SET failed_sign_ins = @failures, locked_until = @lockedUntil WHERE id = @id",
-            new { id, failures, lockedUntil = lockedUntil is { } until ? SqlTime.Text(until) : null },
-            cancellationToken);
+    /// <summary>
+    /// Counts one wrong password in a single statement (so parallel guesses cannot share a count) and locks the account
+    /// when the count reaches <paramref name="maxFailures"/>; an account already locked (by a guess that finished first)
+    /// stays as it is. Returns the count, and the lock's end when the account is locked.
+    /// </summary>
+    public async Task<(int Failures, DateTimeOffset? LockedUntil)> RecordFailureAsync(long id, int maxFailures, DateTimeOffset now, DateTimeOffset lockUntil, CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var row = await connection.QuerySingleAsync<(long Failures, string? LockedUntil)>(
+                """
+                UPDATE users SET
+                    failed_sign_ins = CASE WHEN locked_until > @now THEN failed_sign_ins WHEN failed_sign_ins + 1 >= @maxFailures THEN 0 ELSE failed_sign_ins + 1 END,
+                    locked_until = CASE WHEN locked_until > @now THEN locked_until WHEN failed_sign_ins + 1 >= @maxFailures THEN @lockUntil ELSE locked_until END
+                WHERE id = @id
+                RETURNING failed_sign_ins, locked_until
+                """,
+                new { id, maxFailures, now = SqlTime.Text(now), lockUntil = SqlTime.Text(lockUntil) }).ConfigureAwait(false);
+            return ((int)row.Failures, row.LockedUntil is null ? null : SqlTime.Parse(row.LockedUntil));
+        }
+    }
 
-    public Task RecordSuccessAsync(long id, DateTimeOffset now, CancellationToken cancellationToken) =>
-        ExecuteAsync("UPDATE users SET failed_sign_ins = 0, locked_until = NULL, last_sign_in_at = @now WHERE id = @id", new { id, now = SqlTime.Text(now) }, cancellationToken);
+    /// <summary>Ends every session of the user (cookies and open pages check the stamp).</summary>
+    public Task RotateStampAsync(long id, CancellationToken cancellationToken) =>
+        ExecuteAsync("UPDATE users SET security_stamp = @stamp WHERE id = @id", new { id, stamp = NewStamp() }, cancellationToken);
+
+    /// <summary>Records a sign-in unless the account was locked meanwhile (by guesses in parallel); false then.</summary>
+    public async Task<bool> RecordSuccessAsync(long id, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await connection.ExecuteAsync(
+                "UPDATE users SET failed_sign_ins = 0, locked_until = NULL, last_sign_in_at = @now WHERE id = @id AND (locked_until IS NULL OR locked_until <= @now)",
+                new { id, now = SqlTime.Text(now) }).ConfigureAwait(false) == 1;
+        }
+    }
 
     /// <summary>How many enabled admins there are, so the last one cannot lock everybody out.</summary>
     public async Task<int> EnabledAdminsAsync(CancellationToken cancellationToken)

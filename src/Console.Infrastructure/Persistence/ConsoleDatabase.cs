@@ -154,6 +154,15 @@ public sealed class ConsoleDatabase
         CREATE INDEX ix_audit_actor ON audit_log (actor, at DESC);
         CREATE INDEX ix_audit_action ON audit_log (action, at DESC);
         """,
+
+        // 6: small facts the console keeps about itself (e.g. that an admin reset was done for the current setting).
+        """
+        CREATE TABLE console_state (
+            key         TEXT PRIMARY KEY,
+            value       TEXT NOT NULL,
+            updated_at  TEXT NOT NULL
+        );
+        """,
     ];
 
     private static int _initialized;

@@ -544,7 +544,9 @@ public sealed class RestoreWizard(
             var session = await sessions.ActiveAsync(cluster, CancellationToken.None).ConfigureAwait(false);
             if (allowed is not null && (session is null || !allowed.Contains(session.Step)))
             {
-                return new WizardResult(false, session is null ? $"there is no restore of '{cluster}' in progress" : $"\"{action}\" is not possible at the {session.Step} step", session);
+                var refused = new WizardResult(false, session is null ? $"there is no restore of '{cluster}' in progress" : $"\"{action}\" is not possible at the {session.Step} step", session);
+                await audit.RecordAsync(who, auditAction, cluster, session?.SnapshotFile, AuditOutcome.Failed, refused.Message, CancellationToken.None).ConfigureAwait(false);
+                return refused;
             }
 
             WizardResult result;
@@ -558,13 +560,14 @@ public sealed class RestoreWizard(
                 throw;
             }
 
-            await audit.RecordAsync(who, auditAction, cluster, (result.Session ?? session)?.SnapshotFile, result.Ok ? AuditOutcome.Succeeded : AuditOutcome.Failed, result.Message, CancellationToken.None).ConfigureAwait(false);
             var saved = result.Session ?? session;
             if (result.Session is not null && result.Session.Id != 0)
             {
                 await sessions.SaveAsync(result.Session, clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
             }
 
+            // Audited once the session is saved, so the log never claims a step the database does not have.
+            await audit.RecordAsync(who, auditAction, cluster, saved?.SnapshotFile, result.Ok ? AuditOutcome.Succeeded : AuditOutcome.Failed, result.Message, CancellationToken.None).ConfigureAwait(false);
             if (saved is not null && saved.Id != 0)
             {
                 await sessions.AuditAsync(saved.Id, new RestoreAuditEntry(now, who.Label, (session?.Step ?? RestoreStep.Choose).ToString(), action, result.Ok ? "ok" : "refused or failed", result.Message), CancellationToken.None).ConfigureAwait(false);

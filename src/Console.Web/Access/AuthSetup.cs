@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.HttpOverrides;
 
 namespace Console.Web.Access;
 
@@ -26,19 +27,24 @@ internal static class AuthSetup
     public const string ChangePasswordPath = "/account/change-password";
     private const string Selector = "console";
 
-    public static IServiceCollection AddConsoleAuth(this IServiceCollection services)
+    public static IServiceCollection AddConsoleAuth(this IServiceCollection services, IConfiguration configuration)
     {
+        var alwaysSecure = configuration.GetValue<bool>("Console:Auth:SecureCookies");
         services.AddAuthentication(Selector)
+            // The API takes bearer tokens only: a browser's cookie there would let any page on the same site post to it.
             .AddPolicyScheme(Selector, null, o => o.ForwardDefaultSelector = context =>
-                ApiTokenHandler.HasBearer(context.Request) ? ApiTokenHandler.SchemeName : CookieAuthenticationDefaults.AuthenticationScheme)
+                ApiTokenHandler.HasBearer(context.Request) || context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+                    ? ApiTokenHandler.SchemeName
+                    : CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>
             {
                 o.Cookie.Name = "etcd-console.auth";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
 
-                // Secure whenever the console is served over HTTPS; plain HTTP is for the loopback sandbox only.
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                // Secure whenever the console is served over HTTPS (directly, or behind a proxy on this host that says so
+                // in X-Forwarded-Proto), and always with Console:Auth:SecureCookies. Plain HTTP is for the loopback sandbox.
+                o.Cookie.SecurePolicy = alwaysSecure ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
                 o.ExpireTimeSpan = TimeSpan.FromHours(8);
                 o.SlidingExpiration = true;
                 o.LoginPath = LoginPath;
@@ -67,12 +73,16 @@ internal static class AuthSetup
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, UserRevalidation>();
         services.AddScoped<CurrentActor>();
+        services.AddHttpContextAccessor();
+        services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
         return services;
     }
 
     /// <summary>Authentication, the forced password change, then authorization.</summary>
     public static WebApplication UseConsoleAuth(this WebApplication app)
     {
+        // Only proxies on loopback are believed (the framework's default), so nobody else can claim HTTPS or an address.
+        app.UseForwardedHeaders();
         app.UseAuthentication();
         app.Use(async (context, next) =>
         {
@@ -94,6 +104,20 @@ internal static class AuthSetup
             await next(context);
         });
         app.UseAuthorization();
+        app.Use(async (context, next) =>
+        {
+            // A service refused although the endpoint admitted the caller (a role changed meanwhile): 403, not 500.
+            try
+            {
+                await next(context);
+            }
+            catch (AccessDeniedException ex) when (!context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await context.Response.WriteAsJsonAsync(new { title = "Not allowed", status = 403, detail = ex.Message }, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
+            }
+        });
         return app;
     }
 

@@ -31,12 +31,14 @@ internal sealed class UserRevalidation(ILoggerFactory loggerFactory, UserStore u
 }
 
 /// <summary>The signed-in actor of the current circuit, for service calls from components.</summary>
-public sealed class CurrentActor(AuthenticationStateProvider authentication)
+public sealed class CurrentActor(AuthenticationStateProvider authentication, IHttpContextAccessor http)
 {
     public async Task<Console.Domain.Access.Actor> GetAsync()
     {
         var state = await authentication.GetAuthenticationStateAsync();
-        return state.User.ToActor(null) ?? throw new Console.Domain.Access.AccessDeniedException("you are not signed in");
+
+        // In a circuit the accessor holds the connection's request (or nothing): only its remote address is used.
+        return state.User.ToActor(http.HttpContext?.Connection.RemoteIpAddress?.ToString()) ?? throw new Console.Domain.Access.AccessDeniedException("you are not signed in");
     }
 
     /// <summary>Whether to show controls for <paramref name="role"/>; the services decide for themselves.</summary>

@@ -24,7 +24,7 @@ internal static class AccountEndpoints
 
         if (context.User.ToActor(context.Connection.RemoteIpAddress?.ToString()) is { } actor)
         {
-            await accounts.RecordSignOutAsync(actor, cancellationToken);
+            await accounts.SignOutAsync(actor, cancellationToken);
         }
 
         await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);

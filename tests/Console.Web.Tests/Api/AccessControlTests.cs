@@ -90,9 +90,15 @@ public sealed partial class AccessControlTests
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/backups")).StatusCode);
         }
 
+        // A signed-in browser's cookie is not accepted by the API at all (tokens only), so no page can post there for it.
         using (var cookie = await app.SignedInClientAsync(Role.Viewer))
         {
-            Assert.Equal(HttpStatusCode.Forbidden, (await cookie.PostAsync("/api/clusters/test/backups", null)).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await cookie.PostAsync("/api/clusters/test/backups", null)).StatusCode);
+        }
+
+        using (var cookie = await app.SignedInClientAsync(Role.Operator))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await cookie.PostAsync("/api/clusters/test/backups", null)).StatusCode);
         }
 
         // The service behind the button: refused, also when the caller claims a role the database does not give it.
@@ -198,6 +204,48 @@ public sealed partial class AccessControlTests
         Assert.Equal(SignInStatus.Succeeded, signIn.Status);
         Assert.True(signIn.User!.MustChangePassword);
         Assert.Equal(Role.Admin, signIn.User.Role);
+        await app.DisposeAsync();
+
+        // Left in place, the setting does not reset again at the next start (that would undo the new password).
+        var thirdLogs = new LogSink();
+        await using var third = ConsoleApp.Start(new Dictionary<string, string?> { ["Console:Auth:ResetAdminPassword"] = "true" }, data.Path, thirdLogs);
+        Assert.DoesNotContain("one-time password", thirdLogs.Text, StringComparison.Ordinal);
+        Assert.Contains("is still set", thirdLogs.Text, StringComparison.Ordinal);
+        Assert.Equal(SignInStatus.Succeeded, (await third.Services.GetRequiredService<AccountService>().SignInAsync("admin", reset, null, CancellationToken.None)).Status);
+    }
+
+    [Fact]
+    public async Task Wrong_passwords_sent_in_parallel_cannot_share_a_count_and_get_past_the_lockout()
+    {
+        await using var app = ConsoleApp.Start();
+        var accounts = app.Services.GetRequiredService<AccountService>();
+        var (name, password) = await app.UserAsync(Role.Operator);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(() => accounts.SignInAsync(name, "wrong-password-" + i, null, CancellationToken.None))));
+
+        Assert.Equal(LockoutPolicy.Default.MaxFailures - 1, results.Count(r => r.Status == SignInStatus.Failed));
+        Assert.Equal(12 - (LockoutPolicy.Default.MaxFailures - 1), results.Count(r => r.Status == SignInStatus.LockedOut));
+        Assert.Equal(SignInStatus.LockedOut, (await accounts.SignInAsync(name, password, null, CancellationToken.None)).Status);
+    }
+
+    [Fact]
+    public async Task A_wrong_current_password_on_the_change_form_counts_towards_lockout()
+    {
+        await using var app = ConsoleApp.Start();
+        var accounts = app.Services.GetRequiredService<AccountService>();
+        var (name, password) = await app.UserAsync(Role.Viewer);
+        var user = await app.Services.GetRequiredService<UserStore>().FindAsync(name, CancellationToken.None);
+
+        for (var attempt = 0; attempt < LockoutPolicy.Default.MaxFailures; attempt++)
+        {
+            var (errors, changed) = await accounts.ChangePasswordAsync(user!.Id, "guess-" + attempt, "a-new-password-123", "a-new-password-123", null, CancellationToken.None);
+            Assert.Null(changed);
+            Assert.NotEmpty(errors);
+        }
+
+        Assert.Equal(SignInStatus.LockedOut, (await accounts.SignInAsync(name, password, null, CancellationToken.None)).Status);
+        var (stillLocked, _) = await accounts.ChangePasswordAsync(user!.Id, password, "a-new-password-123", "a-new-password-123", null, CancellationToken.None);
+        Assert.Contains("locked until", Assert.Single(stillLocked), StringComparison.Ordinal);
     }
 
     private static string OneTime(LogSink logs) =>
