@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using Console.Domain.Access;
 using Console.Infrastructure.Access;
 using Microsoft.AspNetCore.Authentication;
@@ -25,6 +26,7 @@ internal static class AuthSetup
 {
     public const string LoginPath = "/account/login";
     public const string ChangePasswordPath = "/account/change-password";
+    public const string SignInRateLimit = "sign-in";
     private const string Selector = "console";
 
     public static IServiceCollection AddConsoleAuth(this IServiceCollection services, IConfiguration configuration)
@@ -74,6 +76,23 @@ internal static class AuthSetup
         services.AddScoped<AuthenticationStateProvider, UserRevalidation>();
         services.AddScoped<CurrentActor>();
         services.AddHttpContextAccessor();
+
+        // Sign-in posts per remote address: 20 a minute, on top of the per-user lockout, so nobody can flood the
+        // form (and the audit log) with guesses across many names.
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(SignInRateLimit, context => HttpMethods.IsPost(context.Request.Method)
+                ? RateLimitPartition.GetSlidingWindowLimiter(
+                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new SlidingWindowRateLimiterOptions { PermitLimit = 20, Window = TimeSpan.FromMinutes(1), SegmentsPerWindow = 6, QueueLimit = 0 })
+                : RateLimitPartition.GetNoLimiter("read"));
+            o.OnRejected = (context, _) =>
+            {
+                context.HttpContext.Response.ContentType = "text/plain";
+                return new ValueTask(context.HttpContext.Response.WriteAsync("Too many sign-in attempts from this address; wait a minute.", context.HttpContext.RequestAborted));
+            };
+        });
         services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
         return services;
     }
@@ -83,6 +102,7 @@ internal static class AuthSetup
     {
         // Only proxies on loopback are believed (the framework's default), so nobody else can claim HTTPS or an address.
         app.UseForwardedHeaders();
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.Use(async (context, next) =>
         {

@@ -215,6 +215,25 @@ public sealed partial class AccessControlTests
     }
 
     [Fact]
+    public async Task One_address_gets_twenty_sign_in_posts_a_minute_and_then_429()
+    {
+        await using var app = ConsoleApp.Start();
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = app.Address };
+
+        var answers = new List<HttpStatusCode>();
+        for (var attempt = 0; attempt < 22; attempt++)
+        {
+            answers.Add((await ConsoleApp.SignInAsync(http, "nobody-" + attempt, "not-a-password")).StatusCode);
+        }
+
+        Assert.All(answers.Take(20), a => Assert.Equal(HttpStatusCode.OK, a));
+        Assert.All(answers.Skip(20), a => Assert.Equal(HttpStatusCode.TooManyRequests, a));
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/account/login")).StatusCode);
+        var failures = await app.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery(Action: AuditActions.SignIn), CancellationToken.None);
+        Assert.Equal(20, failures.Total);
+    }
+
+    [Fact]
     public async Task Wrong_passwords_sent_in_parallel_cannot_share_a_count_and_get_past_the_lockout()
     {
         await using var app = ConsoleApp.Start();
