@@ -23,6 +23,7 @@ public sealed partial class AccessPageTests(Browser browser)
         // The first admin signs in with the printed password and must choose a new one before anything else.
         await Browser.SignInAsync(page, app.Address, "admin", oneTime);
         await Expect(page.Locator("[data-testid=must-change]")).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "must-change-password");
         await page.GotoAsync(new Uri(app.Address, "restore").ToString());
         await Expect(page.Locator("[data-testid=must-change]")).ToBeVisibleAsync();
         await ChangePasswordAsync(page, oneTime, "admin-chose-this-one");
