@@ -66,7 +66,7 @@ public sealed partial class AccountService(
             return null;
         }
 
-        var password = RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20);
+        var password = NewOneTimePassword();
         var created = await users.InsertAsync(FirstAdminName, Role.Admin, _hasher.HashPassword(null!, password), mustChangePassword: true, "first-run", clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (created is null)
         {
@@ -83,7 +83,7 @@ public sealed partial class AccountService(
     /// </summary>
     public async Task<string> ResetFirstAdminAsync(CancellationToken cancellationToken)
     {
-        var password = RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20);
+        var password = NewOneTimePassword();
         var hash = _hasher.HashPassword(null!, password);
         var user = await users.FindAsync(FirstAdminName, cancellationToken).ConfigureAwait(false)
             ?? await users.InsertAsync(FirstAdminName, Role.Admin, hash, mustChangePassword: true, "reset-admin", clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
@@ -351,6 +351,9 @@ public sealed partial class AccountService(
 
         return match;
     }
+
+    /// <summary>20 characters without look-alikes (no 0/O, 1/l/I), about 117 bits.</summary>
+    private static string NewOneTimePassword() => RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20);
 
     private static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 

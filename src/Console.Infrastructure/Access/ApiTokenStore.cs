@@ -56,12 +56,15 @@ public sealed class ApiTokenStore(ConsoleDatabase database)
         }
     }
 
+    /// <summary>Notes the token's use; written at most once a minute, so automation polling the API causes no write per call.</summary>
     public async Task TouchAsync(long id, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await connection.ExecuteAsync("UPDATE api_tokens SET last_used_at = @now WHERE id = @id", new { id, now = SqlTime.Text(now) }).ConfigureAwait(false);
+            await connection.ExecuteAsync(
+                "UPDATE api_tokens SET last_used_at = @now WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @staleBefore)",
+                new { id, now = SqlTime.Text(now), staleBefore = SqlTime.Text(now.AddMinutes(-1)) }).ConfigureAwait(false);
         }
     }
 

@@ -193,13 +193,13 @@ public sealed partial class AccessControlTests
                 await accounts.SignInAsync("admin", "not-the-password", null, CancellationToken.None);
             }
 
-            Assert.Equal(SignInStatus.LockedOut, (await accounts.SignInAsync("admin", OneTime(firstLogs), null, CancellationToken.None)).Status);
+            Assert.Equal(SignInStatus.LockedOut, (await accounts.SignInAsync("admin", firstLogs.OneTimePassword(), null, CancellationToken.None)).Status);
         }
 
         var logs = new LogSink();
         await using var app = ConsoleApp.Start(new Dictionary<string, string?> { ["Console:Auth:ResetAdminPassword"] = "true" }, data.Path, logs);
-        var reset = OneTime(logs);
-        Assert.NotEqual(OneTime(firstLogs), reset);
+        var reset = logs.OneTimePassword();
+        Assert.NotEqual(firstLogs.OneTimePassword(), reset);
         var signIn = await app.Services.GetRequiredService<AccountService>().SignInAsync("admin", reset, null, CancellationToken.None);
         Assert.Equal(SignInStatus.Succeeded, signIn.Status);
         Assert.True(signIn.User!.MustChangePassword);
@@ -266,9 +266,6 @@ public sealed partial class AccessControlTests
         var (stillLocked, _) = await accounts.ChangePasswordAsync(user!.Id, password, "a-new-password-123", "a-new-password-123", null, CancellationToken.None);
         Assert.Contains("locked until", Assert.Single(stillLocked), StringComparison.Ordinal);
     }
-
-    private static string OneTime(LogSink logs) =>
-        Regex.Match(logs.Text, "one-time password  (\\S+)") is { Success: true } m ? m.Groups[1].Value : throw new InvalidOperationException("no one-time password in the log");
 
     private static string Sample(RoutePattern pattern) =>
         "/" + ParameterPattern().Replace((pattern.RawText ?? "").TrimStart('/'), m => m.Value.Contains(":int", StringComparison.Ordinal) || m.Value.Contains(":long", StringComparison.Ordinal) ? "1" : "test");

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Console.Domain.Access;
 using Console.Web.Tests.Fixtures;
 using Microsoft.Playwright;
@@ -7,7 +6,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Console.Web.Tests.EndToEnd;
 
 [Collection(BrowserCollection.Name)]
-public sealed partial class AccessPageTests(Browser browser)
+public sealed class AccessPageTests(Browser browser)
 {
     private static readonly Dictionary<string, string?> Sandbox = new() { ["Console:Sandbox:Enabled"] = "true", ["Console:Sandbox:Members"] = "1" };
 
@@ -16,7 +15,7 @@ public sealed partial class AccessPageTests(Browser browser)
     {
         var logs = new LogSink();
         await using var app = ConsoleApp.Start(Sandbox, logs: logs);
-        var oneTime = OneTimePassword().Match(logs.Text) is { Success: true } m ? m.Groups[1].Value : throw new InvalidOperationException("no one-time password in the log");
+        var oneTime = logs.OneTimePassword();
         await using var session = await browser.NewSessionAsync();
         var page = session.Page;
 
@@ -107,7 +106,4 @@ public sealed partial class AccessPageTests(Browser browser)
         await page.Locator("[data-testid=confirm-password]").FillAsync(chosen);
         await page.Locator("[data-testid=change-password]").ClickAsync();
     }
-
-    [GeneratedRegex("one-time password  (\\S+)")]
-    private static partial Regex OneTimePassword();
 }

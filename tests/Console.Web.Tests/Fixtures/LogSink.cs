@@ -12,6 +12,12 @@ public sealed class LogSink : ILoggerProvider
 
     public string Text => string.Join('\n', _lines);
 
+    /// <summary>The one-time password the console printed at start (first run or admin reset).</summary>
+    public string OneTimePassword() =>
+        System.Text.RegularExpressions.Regex.Match(Text, "one-time password  (\\S+)") is { Success: true } m
+            ? m.Groups[1].Value
+            : throw new InvalidOperationException("no one-time password in the log");
+
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
 
     public void Dispose()
