@@ -16,9 +16,24 @@ public sealed record AuditQuery(
 
 public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, int Total);
 
-/// <summary>Every mutating action, append-only. Details are written by our code and never carry a secret.</summary>
+/// <summary>
+/// Every mutating action, append-only. Details are written by our code and never carry a secret. Every field is
+/// bounded here, whatever the caller passes: names, subjects and details can come from a URL or a form, and an entry
+/// must stay readable (and the table small) when someone sends a 5,000-character cluster name.
+/// </summary>
 public sealed class AuditLog(ConsoleDatabase database, TimeProvider clock)
 {
+    /// <summary>Actor, action and cluster.</summary>
+    public const int NameLimit = 200;
+
+    /// <summary>What the action was about: a snapshot file with its target, a user, a request path.</summary>
+    public const int SubjectLimit = 1_000;
+
+    public const int DetailLimit = 4_000;
+
+    /// <summary>An IPv6 address with a zone fits easily.</summary>
+    public const int AddressLimit = 100;
+
     public event Action? Changed;
 
     public async Task<long> RecordAsync(Actor actor, string action, string? cluster, string? subject, AuditOutcome outcome, string? detail, CancellationToken cancellationToken)
@@ -34,7 +49,17 @@ public sealed class AuditLog(ConsoleDatabase database, TimeProvider clock)
                 VALUES (@at, @actor, @action, @cluster, @subject, @outcome, @detail, @address)
                 RETURNING id
                 """,
-                new { at = SqlTime.Text(clock.GetUtcNow()), actor = actor.Label, action, cluster, subject, outcome = outcome.ToString(), detail, address = actor.Address }).ConfigureAwait(false);
+                new
+                {
+                    at = SqlTime.Text(clock.GetUtcNow()),
+                    actor = Bounded(actor.Label, NameLimit),
+                    action = Bounded(action, NameLimit),
+                    cluster = Bounded(cluster, NameLimit),
+                    subject = Bounded(subject, SubjectLimit),
+                    outcome = outcome.ToString(),
+                    detail = Bounded(detail, DetailLimit),
+                    address = Bounded(actor.Address, AddressLimit),
+                }).ConfigureAwait(false);
         }
 
         Changed?.Invoke();
@@ -95,6 +120,29 @@ public sealed class AuditLog(ConsoleDatabase database, TimeProvider clock)
                 parameters).ConfigureAwait(false);
             return new AuditPage([.. rows.Select(r => new AuditEntry(r.Id, SqlTime.Parse(r.At), r.Actor, r.Action, r.Cluster, r.Subject, Enum.Parse<AuditOutcome>(r.Outcome), r.Detail, r.Address))], total);
         }
+    }
+
+    /// <summary>
+    /// The text as it is when it fits; otherwise its start and a marker saying how much was cut, <paramref name="limit"/>
+    /// characters in all, so a reader sees that the value was longer.
+    /// </summary>
+    public static string? Bounded(string? text, int limit)
+    {
+        if (text is null || text.Length <= limit)
+        {
+            return text;
+        }
+
+        var marker = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"…[truncated, {text.Length} characters]");
+        var keep = limit - marker.Length;
+
+        // Never cut a surrogate pair in half.
+        if (keep > 0 && char.IsHighSurrogate(text[keep - 1]))
+        {
+            keep--;
+        }
+
+        return text[..Math.Max(0, keep)] + marker;
     }
 
     /// <summary>The distinct action names recorded so far, for the page's filter.</summary>
