@@ -180,6 +180,12 @@ public sealed record ApiAuthSettings
 
     /// <summary>Mark the sign-in cookie Secure even when the request looks like plain HTTP (TLS ends at a remote proxy).</summary>
     public bool SecureCookies { get; init; }
+
+    /// <summary>
+    /// Reverse proxies (IP addresses or CIDR networks) whose X-Forwarded-For and X-Forwarded-Proto are believed. None by
+    /// default: a forwarded header from anyone else is ignored, so nobody can claim another address or HTTPS.
+    /// </summary>
+    public IReadOnlyList<string> KnownProxies { get; init; } = [];
 }
 
 public sealed record ApiTokenSettings

@@ -59,6 +59,7 @@ public static class ConsoleSettingsValidator
         ValidateStorage(settings, errors);
         ValidateScheduler(settings.Scheduler, errors);
         ValidateApiTokens(settings.Auth, errors);
+        ValidateKnownProxies(settings.Auth, errors);
         return errors;
     }
 
@@ -287,6 +288,18 @@ public static class ConsoleSettingsValidator
             if (token.Role is null || !KnownRoles.Contains(token.Role))
             {
                 errors.Add($"{tokenPath}:Role: '{token.Role}' is not one of Viewer, Operator, Admin.");
+            }
+        }
+    }
+
+    // Forwarded headers are believed from these only (the web layer reads them with the same parser).
+    private static void ValidateKnownProxies(ApiAuthSettings auth, List<string> errors)
+    {
+        for (var p = 0; p < auth.KnownProxies.Count; p++)
+        {
+            if (!Access.KnownProxy.TryParse(auth.KnownProxies[p], out _, out var error))
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Console:Auth:KnownProxies:{p}: {error}."));
             }
         }
     }
