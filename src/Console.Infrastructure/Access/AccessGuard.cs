@@ -22,9 +22,19 @@ public sealed partial class AccessGuard(UserStore users, ApiTokenStore tokens, A
         }
 
         var message = reason ?? $"{actor.Label} has the role {current?.Role}; {action} needs {required}";
-        await audit.RecordAsync(actor, action, cluster, subject, AuditOutcome.Refused, message, CancellationToken.None).ConfigureAwait(false);
-        LogRefused(logger, actor.Label, action, message);
+        await RecordRefusalAsync(actor, action, cluster, subject, message).ConfigureAwait(false);
         throw new AccessDeniedException(message);
+    }
+
+    /// <summary>
+    /// Audits (as Refused) and logs a refusal decided before any service was called: an endpoint's or a page's
+    /// authorization policy turned the caller away.
+    /// </summary>
+    public async Task RecordRefusalAsync(Actor actor, string action, string? cluster, string? subject, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await audit.RecordAsync(actor, action, cluster, subject, AuditOutcome.Refused, reason, CancellationToken.None).ConfigureAwait(false);
+        LogRefused(logger, actor.Label, AuditLog.Bounded(action, AuditLog.NameLimit)!, AuditLog.Bounded(reason, AuditLog.DetailLimit)!);
     }
 
     /// <summary>

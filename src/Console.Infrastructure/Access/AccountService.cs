@@ -41,6 +41,13 @@ public sealed partial class AccountService(
     private const string TokenPrefix = "ebc_";
     private static readonly Actor Unknown = new("(unknown user)", Role.Viewer, ActorKind.User);
 
+    /// <summary>
+    /// The one answer to a sign-in that did not succeed: the same for an unknown name, a wrong password and a locked
+    /// account, so the form does not tell anyone which names exist. The audit log keeps the real reason.
+    /// </summary>
+    public const string NotSignedInMessage =
+        "The user name or password is wrong, or the account is locked after too many wrong passwords (an administrator can unlock it).";
+
     private readonly PasswordHasher<LocalUser> _hasher = new();
     private readonly LockoutPolicy _lockout = LockoutPolicy.Default;
     private readonly IReadOnlyList<(byte[] Hash, Actor Actor)> _configTokens = [.. settings.Value.Auth.ApiTokens
@@ -107,23 +114,22 @@ public sealed partial class AccountService(
             // Spend the same time as for a real user, so timing does not tell which names exist.
             _hasher.VerifyHashedPassword(null!, _dummyHash ??= _hasher.HashPassword(null!, Guid.NewGuid().ToString()), password ?? "");
             await audit.RecordAsync(Unknown with { Address = address }, AuditActions.SignIn, null, null, AuditOutcome.Failed, "unknown user name", cancellationToken).ConfigureAwait(false);
-            return new SignInResult(SignInStatus.Failed, null, "The user name or password is wrong.");
+            return new SignInResult(SignInStatus.Failed, null, NotSignedInMessage);
         }
 
+        // The password is checked even for a locked account, so a locked name takes as long to answer as any other.
         var actor = ActorOf(user, address);
+        var verdict = _hasher.VerifyHashedPassword(user, user.PasswordHash, password ?? "");
         if (user.IsLocked(now))
         {
             await audit.RecordAsync(actor, AuditActions.SignIn, null, user.Name, AuditOutcome.Refused, $"locked until {user.LockedUntil:u}", cancellationToken).ConfigureAwait(false);
-            return new SignInResult(SignInStatus.LockedOut, null, LockedMessage(user.LockedUntil!.Value));
+            return new SignInResult(SignInStatus.LockedOut, null, NotSignedInMessage);
         }
 
-        var verdict = _hasher.VerifyHashedPassword(user, user.PasswordHash, password ?? "");
         if (verdict == PasswordVerificationResult.Failed)
         {
-            var (failures, lockedUntil) = await CountFailureAsync(user, actor, AuditActions.SignIn, now, cancellationToken).ConfigureAwait(false);
-            return lockedUntil is { } until
-                ? new SignInResult(SignInStatus.LockedOut, null, LockedMessage(until))
-                : new SignInResult(SignInStatus.Failed, null, "The user name or password is wrong.");
+            var (_, lockedUntil) = await CountFailureAsync(user, actor, AuditActions.SignIn, now, cancellationToken).ConfigureAwait(false);
+            return new SignInResult(lockedUntil is null ? SignInStatus.Failed : SignInStatus.LockedOut, null, NotSignedInMessage);
         }
 
         if (user.Disabled)
@@ -141,7 +147,7 @@ public sealed partial class AccountService(
         {
             // Guesses running in parallel locked the account while this one was being checked.
             await audit.RecordAsync(actor, AuditActions.SignIn, null, user.Name, AuditOutcome.Refused, "locked meanwhile", cancellationToken).ConfigureAwait(false);
-            return new SignInResult(SignInStatus.LockedOut, null, LockedMessage(now + _lockout.Duration));
+            return new SignInResult(SignInStatus.LockedOut, null, NotSignedInMessage);
         }
 
         await audit.RecordAsync(actor, AuditActions.SignIn, null, user.Name, AuditOutcome.Succeeded, user.MustChangePassword ? "must choose a new password" : null, cancellationToken).ConfigureAwait(false);

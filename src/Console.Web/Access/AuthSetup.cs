@@ -1,11 +1,13 @@
 using System.Threading.RateLimiting;
 using Console.Domain.Access;
+using Console.Domain.Configuration;
 using Console.Infrastructure.Access;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 
 namespace Console.Web.Access;
 
@@ -27,25 +29,22 @@ internal static class AuthSetup
     public const string LoginPath = "/account/login";
     public const string ChangePasswordPath = "/account/change-password";
     public const string SignInRateLimit = "sign-in";
+    public const string DownloadPath = "/snapshots/download";
     private const string Selector = "console";
 
     public static IServiceCollection AddConsoleAuth(this IServiceCollection services, IConfiguration configuration)
     {
         var alwaysSecure = configuration.GetValue<bool>("Console:Auth:SecureCookies");
         services.AddAuthentication(Selector)
-            // The API takes bearer tokens only: a browser's cookie there would let any page on the same site post to it.
-            .AddPolicyScheme(Selector, null, o => o.ForwardDefaultSelector = context =>
-                ApiTokenHandler.HasBearer(context.Request) || context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
-                    ? ApiTokenHandler.SchemeName
-                    : CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddPolicyScheme(Selector, null, o => o.ForwardDefaultSelector = context => SchemeFor(context.Request))
             .AddCookie(o =>
             {
                 o.Cookie.Name = "etcd-console.auth";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
 
-                // Secure whenever the console is served over HTTPS (directly, or behind a proxy on this host that says so
-                // in X-Forwarded-Proto), and always with Console:Auth:SecureCookies. Plain HTTP is for the loopback sandbox.
+                // Secure whenever the console is served over HTTPS (directly, or behind a known proxy that says so in
+                // X-Forwarded-Proto), and always with Console:Auth:SecureCookies. Plain HTTP is for the loopback sandbox.
                 o.Cookie.SecurePolicy = alwaysSecure ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
                 o.ExpireTimeSpan = TimeSpan.FromHours(8);
                 o.SlidingExpiration = true;
@@ -93,14 +92,52 @@ internal static class AuthSetup
                 return new ValueTask(context.HttpContext.Response.WriteAsync("Too many sign-in attempts from this address; wait a minute.", context.HttpContext.RequestAborted));
             };
         });
-        services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, RefusalAudit>();
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ConsoleSettings>>((o, settings) => TrustOnly(o, settings.Value.Auth.KnownProxies));
         return services;
+    }
+
+    /// <summary>
+    /// The API takes bearer tokens only: a browser's cookie there would let any page on the same site post to it. Pages,
+    /// the Blazor hub, forms and everything else take the sign-in cookie only: a token is for automation, not for a
+    /// browser session. The snapshot download takes either (the README documents it for both), a token first.
+    /// </summary>
+    private static string SchemeFor(HttpRequest request) =>
+        request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+        || (request.Path.StartsWithSegments(DownloadPath, StringComparison.OrdinalIgnoreCase) && ApiTokenHandler.HasBearer(request))
+            ? ApiTokenHandler.SchemeName
+            : CookieAuthenticationDefaults.AuthenticationScheme;
+
+    /// <summary>
+    /// X-Forwarded-For and X-Forwarded-Proto are believed only from Console:Auth:KnownProxies (none by default, and not
+    /// even loopback, the framework's default): otherwise anyone could claim a new address per request (and so escape the
+    /// sign-in limit and write a forged address into the audit log) or claim HTTPS. Entries were checked at start.
+    /// </summary>
+    private static void TrustOnly(ForwardedHeadersOptions options, IReadOnlyList<string> knownProxies)
+    {
+        options.KnownProxies.Clear();
+        options.KnownIPNetworks.Clear();
+
+        // The obsolete list is still consulted and holds loopback by default: it is emptied too.
+#pragma warning disable ASPDEPR005
+        options.KnownNetworks.Clear();
+#pragma warning restore ASPDEPR005
+        foreach (var entry in knownProxies)
+        {
+            if (KnownProxy.TryParse(entry, out var network, out _))
+            {
+                options.KnownIPNetworks.Add(network);
+            }
+        }
+
+        // With no known proxy at all the middleware would believe everyone, so it is told to read nothing instead.
+        options.ForwardedHeaders = options.KnownIPNetworks.Count == 0 ? ForwardedHeaders.None : ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
     }
 
     /// <summary>Authentication, the forced password change, then authorization.</summary>
     public static WebApplication UseConsoleAuth(this WebApplication app)
     {
-        // Only proxies on loopback are believed (the framework's default), so nobody else can claim HTTPS or an address.
+        // Only Console:Auth:KnownProxies are believed (see TrustOnly); before the rate limiter, which counts per address.
         app.UseForwardedHeaders();
         app.UseRateLimiter();
         app.UseAuthentication();
@@ -152,7 +189,7 @@ internal static class AuthSetup
         HttpMethods.IsGet(request.Method)
         && !request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
         && !request.Path.StartsWithSegments("/_blazor", StringComparison.OrdinalIgnoreCase)
-        && !request.Path.StartsWithSegments("/snapshots/download", StringComparison.OrdinalIgnoreCase);
+        && !request.Path.StartsWithSegments(DownloadPath, StringComparison.OrdinalIgnoreCase);
 
     private static Task Redirect(RedirectContext<CookieAuthenticationOptions> context)
     {

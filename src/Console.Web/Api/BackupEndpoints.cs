@@ -1,4 +1,6 @@
+using Console.Domain.Access;
 using Console.Domain.Backups;
+using Console.Domain.Clusters;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Persistence;
 using Console.Web.Access;
@@ -11,7 +13,9 @@ internal static class BackupEndpoints
     {
         var api = endpoints.MapGroup("/api");
 
-        api.MapPost("/clusters/{name}/backups", StartBackupAsync).RequireAuthorization(Policies.Operator);
+        api.MapPost("/clusters/{name}/backups", StartBackupAsync)
+            .RequireAuthorization(Policies.Operator)
+            .WithMetadata(new AuditedEndpoint(AuditActions.BackupNow, route => (route["name"]?.ToString(), null)));
         api.MapGet("/backups", ListBackupsAsync).RequireAuthorization(Policies.Viewer);
         api.MapGet("/backups/{id:long}", GetBackupAsync).RequireAuthorization(Policies.Viewer);
         return endpoints;
@@ -19,6 +23,12 @@ internal static class BackupEndpoints
 
     private static async Task<IResult> StartBackupAsync(string name, HttpContext context, BackupRunner runner, CancellationToken cancellationToken)
     {
+        // Not even a possible cluster name: no cluster has it, and it is not worth an audit entry or an echo.
+        if (!ClusterName.TryParse(name, out _, out _))
+        {
+            return Results.NotFound(new { error = $"there is no cluster by that name (a cluster name is at most {ClusterName.MaxLength} lower-case letters, digits and '-')" });
+        }
+
         var start = await runner.StartAsync(name, BackupTrigger.Api, context.Actor(), cancellationToken);
         return start switch
         {

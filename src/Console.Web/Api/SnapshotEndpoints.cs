@@ -1,3 +1,4 @@
+using Console.Domain.Access;
 using Console.Domain.Backups;
 using Console.Infrastructure.Storage;
 using Console.Web.Access;
@@ -8,7 +9,14 @@ internal static class SnapshotEndpoints
 {
     public static IEndpointRouteBuilder MapSnapshotEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/snapshots/download/{target}/{file}", DownloadAsync).RequireAuthorization(Policies.Operator);
+        endpoints.MapGet(AuthSetup.DownloadPath + "/{target}/{file}", DownloadAsync)
+            .RequireAuthorization(Policies.Operator)
+            .WithMetadata(new AuditedEndpoint(AuditActions.Download, route =>
+            {
+                // The same cluster and subject as the catalog's own entry for a download.
+                var file = route["file"]?.ToString();
+                return (SnapshotName.TryParse(file ?? "", out var name) ? name.Cluster.Value : null, $"{route["target"]}/{file}");
+            }));
         return endpoints;
     }
 

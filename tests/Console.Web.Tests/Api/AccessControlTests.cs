@@ -159,18 +159,16 @@ public sealed partial class AccessControlTests
         Assert.Equal(SignInStatus.LockedOut, (await accounts.SignInAsync(name, "wrong-password-5", "127.0.0.1", CancellationToken.None)).Status);
         var locked = await accounts.SignInAsync(name, password, "127.0.0.1", CancellationToken.None);
         Assert.Equal(SignInStatus.LockedOut, locked.Status);
-        Assert.Contains("locked until", locked.Message, StringComparison.Ordinal);
 
-        // Through the sign-in form as well: no cookie, and the page says why.
+        // Through the sign-in form as well: no cookie (the page's answer is the same as for a wrong password).
         using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = app.Address };
         var form = await ConsoleApp.SignInAsync(http, name, password);
         Assert.Equal(HttpStatusCode.OK, form.StatusCode);
-        Assert.Contains("locked until", await form.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Redirect, (await http.GetAsync("/")).StatusCode);
 
         var audit = await app.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery(Actor: name, Action: AuditActions.SignIn), CancellationToken.None);
         Assert.Equal(5, audit.Items.Count(e => e.Outcome == AuditOutcome.Failed));
-        Assert.Equal(2, audit.Items.Count(e => e.Outcome == AuditOutcome.Refused));
+        Assert.Equal(2, audit.Items.Count(e => e.Outcome == AuditOutcome.Refused && e.Detail!.StartsWith("locked until", StringComparison.Ordinal)));
 
         // An admin sets a temporary password: unlocked, and the user must choose a new one.
         var user = await app.Services.GetRequiredService<UserStore>().FindAsync(name, CancellationToken.None);
@@ -266,6 +264,173 @@ public sealed partial class AccessControlTests
         var (stillLocked, _) = await accounts.ChangePasswordAsync(user!.Id, password, "a-new-password-123", "a-new-password-123", null, CancellationToken.None);
         Assert.Contains("locked until", Assert.Single(stillLocked), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_locked_account_answers_the_sign_in_form_exactly_like_an_unknown_name_or_a_wrong_password()
+    {
+        await using var app = ConsoleApp.Start();
+        var accounts = app.Services.GetRequiredService<AccountService>();
+        var (name, password) = await app.UserAsync(Role.Operator);
+        var (other, _) = await app.UserAsync(Role.Viewer);
+        for (var attempt = 0; attempt < LockoutPolicy.Default.MaxFailures; attempt++)
+        {
+            await accounts.SignInAsync(name, "wrong-password-" + attempt, "127.0.0.1", CancellationToken.None);
+        }
+
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = app.Address };
+        var locked = LoginError(await (await ConsoleApp.SignInAsync(http, name, password)).Content.ReadAsStringAsync());
+        var unknown = LoginError(await (await ConsoleApp.SignInAsync(http, "nobody-by-this-name", password)).Content.ReadAsStringAsync());
+        var wrong = LoginError(await (await ConsoleApp.SignInAsync(http, other, "not-the-password")).Content.ReadAsStringAsync());
+
+        Assert.Equal(unknown, locked);
+        Assert.Equal(unknown, wrong);
+        Assert.Equal(HttpStatusCode.Redirect, (await http.GetAsync("/")).StatusCode);
+
+        // The audit log still knows the real reason.
+        var audit = await app.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery(Actor: name, Action: AuditActions.SignIn, Outcome: AuditOutcome.Refused), CancellationToken.None);
+        Assert.Contains(audit.Items, e => e.Detail!.StartsWith("locked until", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_endpoint_refusing_an_authenticated_caller_leaves_a_refused_audit_entry()
+    {
+        await using var app = ConsoleApp.Start(TestTokens.Settings());
+        const string file = "prod_20260101T000000.000Z.db";
+        using var viewerToken = new HttpClient { BaseAddress = app.Address };
+        viewerToken.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Viewer);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewerToken.PostAsync("/api/clusters/prod/backups", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewerToken.GetAsync($"/snapshots/download/local/{file}")).StatusCode);
+        using (var viewerCookie = await app.SignedInClientAsync(Role.Viewer))
+        {
+            var page = await viewerCookie.GetAsync("/users");
+            Assert.StartsWith("/account/denied", page.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+        }
+
+        var refused = (await app.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery(Outcome: AuditOutcome.Refused), CancellationToken.None)).Items;
+        Assert.Contains(refused, e => e is { Actor: "token:dashboard", Action: AuditActions.BackupNow, Cluster: "prod", Address: "127.0.0.1" });
+        Assert.Contains(refused, e => e is { Actor: "token:dashboard", Action: AuditActions.Download, Cluster: "prod", Subject: "local/" + file, Address: "127.0.0.1" });
+        Assert.Contains(refused, e => e is { Actor: "test-viewer", Action: "GET /users", Cluster: null, Address: "127.0.0.1" });
+        Assert.Equal(3, refused.Count);
+    }
+
+    [Fact]
+    public async Task A_bearer_token_opens_the_api_and_the_download_but_no_page_hub_or_form()
+    {
+        await using var app = ConsoleApp.Start();
+        var (_, made) = await app.Services.GetRequiredService<AccountService>().CreateTokenAsync(await app.ActorAsync(Role.Admin), "all-powerful", Role.Admin, CancellationToken.None);
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = app.Address };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", made!.Token);
+
+        var admitted = new List<string>();
+        foreach (var (method, pattern, url) in GuardedRequests(app))
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), url);
+            if (method is "POST" or "PUT" or "PATCH")
+            {
+                request.Content = new StringContent("");
+            }
+
+            using var response = await http.SendAsync(request);
+            var refused = response.StatusCode == HttpStatusCode.Unauthorized
+                || (response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.ToString().Contains("/account/login", StringComparison.Ordinal) == true);
+            var forTokens = pattern.StartsWith("/api/", StringComparison.Ordinal) || pattern.StartsWith("/snapshots/download/", StringComparison.Ordinal);
+            Assert.True(forTokens != refused, $"{method} {url} answered {(int)response.StatusCode} to an admin's bearer token");
+            if (!refused)
+            {
+                admitted.Add($"{method} {pattern}");
+            }
+        }
+
+        Assert.Contains("GET /api/clusters", admitted);
+        Assert.Contains("GET /snapshots/download/{target}/{file}", admitted);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("10.0.0.0/8")]
+    public async Task A_forged_forwarded_address_neither_escapes_the_sign_in_limit_nor_reaches_the_audit_log(string? knownProxy)
+    {
+        await using var app = ConsoleApp.Start(knownProxy is null ? null : new Dictionary<string, string?> { ["Console:Auth:KnownProxies:0"] = knownProxy });
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = app.Address };
+
+        var answers = new List<HttpStatusCode>();
+        for (var attempt = 0; attempt < 25; attempt++)
+        {
+            http.DefaultRequestHeaders.Remove("X-Forwarded-For");
+            http.DefaultRequestHeaders.Add("X-Forwarded-For", $"203.0.113.{attempt + 1}");
+            answers.Add((await ConsoleApp.SignInAsync(http, "nobody-" + attempt, "not-a-password")).StatusCode);
+        }
+
+        Assert.All(answers.Take(20), a => Assert.Equal(HttpStatusCode.OK, a));
+        Assert.All(answers.Skip(20), a => Assert.Equal(HttpStatusCode.TooManyRequests, a));
+        var entries = (await app.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery(Action: AuditActions.SignIn), CancellationToken.None)).Items;
+        Assert.Equal(20, entries.Count);
+        Assert.All(entries, e => Assert.Equal("127.0.0.1", e.Address));
+    }
+
+    [Fact]
+    public async Task A_configured_proxy_forwards_the_callers_address_to_the_limit_and_the_audit_log()
+    {
+        await using var app = ConsoleApp.Start(new Dictionary<string, string?> { ["Console:Auth:KnownProxies:0"] = "10.0.0.0/8", ["Console:Auth:KnownProxies:1"] = "127.0.0.1" });
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = app.Address };
+
+        var sent = new List<string>();
+        for (var attempt = 0; attempt < 25; attempt++)
+        {
+            var address = $"203.0.113.{attempt + 1}";
+            sent.Add(address);
+            http.DefaultRequestHeaders.Remove("X-Forwarded-For");
+            http.DefaultRequestHeaders.Add("X-Forwarded-For", address);
+            Assert.Equal(HttpStatusCode.OK, (await ConsoleApp.SignInAsync(http, "nobody-" + attempt, "not-a-password")).StatusCode);
+        }
+
+        var entries = (await app.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery(Action: AuditActions.SignIn), CancellationToken.None)).Items;
+        Assert.Equal(sent.Order(), entries.Select(e => e.Address!).Order());
+    }
+
+    [Fact]
+    public async Task A_five_thousand_character_cluster_name_gets_404_and_every_audit_entry_stays_bounded()
+    {
+        await using var app = ConsoleApp.Start(TestTokens.Settings());
+        var huge = new string('a', 5_000);
+        using var operatorToken = new HttpClient { BaseAddress = app.Address };
+        operatorToken.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Operator);
+        using var viewerToken = new HttpClient { BaseAddress = app.Address };
+        viewerToken.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Viewer);
+
+        var notFound = await operatorToken.PostAsync($"/api/clusters/{huge}/backups", null);
+        Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
+        Assert.True((await notFound.Content.ReadAsStringAsync()).Length < 1_000, "the 404 echoes the whole name back");
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewerToken.PostAsync($"/api/clusters/{huge}/backups", null)).StatusCode);
+
+        var entries = (await app.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery(), CancellationToken.None)).Items;
+        Assert.Contains(entries, e => e is { Actor: "token:dashboard", Outcome: AuditOutcome.Refused } && e.Cluster!.Contains("[truncated", StringComparison.Ordinal));
+        Assert.All(entries, e => Assert.True((e.Cluster?.Length ?? 0) <= AuditLog.NameLimit && (e.Subject?.Length ?? 0) <= AuditLog.SubjectLimit && (e.Detail?.Length ?? 0) <= AuditLog.DetailLimit, $"unbounded audit entry: {e.Action} {e.Cluster?.Length} {e.Subject?.Length} {e.Detail?.Length}"));
+    }
+
+    /// <summary>Every route the app maps that is not open to anonymous callers, with a sample URL, per HTTP method.</summary>
+    private static IEnumerable<(string Method, string Pattern, string Url)> GuardedRequests(ConsoleApp app)
+    {
+        foreach (var endpoint in app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        {
+            if (endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+            {
+                continue;
+            }
+
+            foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"])
+            {
+                yield return (method, "/" + (endpoint.RoutePattern.RawText ?? "").TrimStart('/'), Sample(endpoint.RoutePattern));
+            }
+        }
+    }
+
+    private static string LoginError(string html) =>
+        LoginErrorPattern().Match(html) is { Success: true } m ? WebUtility.HtmlDecode(m.Groups[1].Value) : throw new InvalidOperationException("the sign-in page shows no error");
+
+    [GeneratedRegex("data-testid=\"login-error\">([^<]*)<")]
+    private static partial Regex LoginErrorPattern();
 
     private static string Sample(RoutePattern pattern) =>
         "/" + ParameterPattern().Replace((pattern.RawText ?? "").TrimStart('/'), m => m.Value.Contains(":int", StringComparison.Ordinal) || m.Value.Contains(":long", StringComparison.Ordinal) ? "1" : "test");
