@@ -19,11 +19,7 @@ internal static class WebServices
 
     public static WebApplication UseConsolePipeline(this WebApplication app)
     {
-        if (!app.Environment.IsDevelopment())
-        {
-            app.UseExceptionHandler("/error", createScopeForErrors: true);
-        }
-
+        app.UseConsoleErrors();
         app.UseConsoleAuth();
         app.UseAntiforgery();
 

@@ -144,8 +144,18 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
 
     public async Task<Stream> OpenReadAsync(SnapshotName name, CancellationToken cancellationToken)
     {
-        var response = await Client.GetObjectAsync(Bucket, KeyOf(name), cancellationToken).ConfigureAwait(false);
-        return new ResponseStream(response);
+        try
+        {
+            var response = await Client.GetObjectAsync(Bucket, KeyOf(name), cancellationToken).ConfigureAwait(false);
+            return new ResponseStream(response);
+        }
+        catch (Exception ex) when (ex is AmazonServiceException or HttpRequestException or TimeoutException
+            && ex is not AmazonS3Exception { StatusCode: System.Net.HttpStatusCode.NotFound }
+            && !cancellationToken.IsCancellationRequested)
+        {
+            // Which copy could not be read and why, in words (a missing object stays the SDK's 404 for the caller).
+            throw new IOException($"reading {LocationOf(name)} failed: {Describe(ex)}", ex);
+        }
     }
 
     public async Task<SnapshotManifest?> ReadManifestAsync(SnapshotName name, CancellationToken cancellationToken)
