@@ -144,7 +144,7 @@ public sealed class LocalSnapshotStore : ISnapshotStore
     {
         if (RegularFile.KindOf(PathOf(name)) == RegularFile.FileKind.Other)
         {
-            throw new IOException($"{PathOf(name)} is not a regular file (a link, fifo, device or directory); it is left alone");
+            throw new IOException($"{PathOf(name)} is not a regular file (a symbolic link, fifo, device or directory); it is left alone");
         }
 
         RegularFile.Delete(Path.Combine(Directory, name.ManifestFileName));

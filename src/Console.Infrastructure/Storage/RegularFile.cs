@@ -110,7 +110,7 @@ internal static unsafe partial class RegularFile
             case FileKind.Missing:
                 return;
             case FileKind.Other:
-                throw new IOException($"{path} is not a regular file (a link, fifo, device or directory); it is left alone");
+                throw new IOException($"{path} is not a regular file (a symbolic link, fifo, device or directory); it is left alone");
             default:
                 File.Delete(path);
                 return;

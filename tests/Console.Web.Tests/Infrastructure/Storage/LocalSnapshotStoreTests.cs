@@ -82,21 +82,24 @@ public sealed class LocalSnapshotStoreTests
         var databaseBefore = new FileInfo(harness.Database.FilePath).Length;
         var planted = new[] { toShadow, toDatabase, fifo };
 
+        Assert.Empty(store.List());
+        Assert.Empty(await harness.Snapshots.ListAsync(null, CancellationToken.None));
+        foreach (var name in planted)
+        {
+            var why = name == fifo ? "not a regular file" : "symbolic link";
+            var download = await Assert.ThrowsAsync<IOException>(() => harness.Snapshots.OpenForDownloadAsync("local", name, TestActors.Of("test"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Contains(why, download.Message, StringComparison.Ordinal);
+            var verify = await harness.Snapshots.VerifyAsync("local", name, TestActors.Of("test"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.False(verify.Ok);
+            Assert.Contains(why, verify.Detail, StringComparison.Ordinal);
+            Assert.Contains("not a regular file", Assert.Throws<IOException>(() => store.Delete(name)).Message, StringComparison.Ordinal);
+        }
+
         var first = await harness.BackupAsync();
         var second = await harness.BackupAsync();
 
         Assert.Equal(BackupStatus.Succeeded, second.Status);
         Assert.Equal([second.FileName], store.List().Select(s => s.Name.FileName));
-        Assert.DoesNotContain(await harness.Snapshots.ListAsync(null, CancellationToken.None), e => planted.Contains(e.Name));
-        foreach (var name in planted)
-        {
-            var download = await Assert.ThrowsAsync<IOException>(() => harness.Snapshots.OpenForDownloadAsync("local", name, TestActors.Of("test"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
-            Assert.Contains(name == fifo ? "not a regular file" : "symbolic link", download.Message, StringComparison.Ordinal);
-            var verify = await harness.Snapshots.VerifyAsync("local", name, TestActors.Of("test"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-            Assert.False(verify.Ok);
-            Assert.Contains(name == fifo ? "not a regular file" : "symbolic link", verify.Detail, StringComparison.Ordinal);
-            Assert.Throws<IOException>(() => store.Delete(name));
-        }
 
         // Retention ran twice with "keep newest 1": the first real snapshot went, every planted entry stayed.
         Assert.False(File.Exists(first.Location));
