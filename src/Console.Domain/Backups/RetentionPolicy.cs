@@ -14,32 +14,41 @@ public sealed record RetentionPolicy(int? Count, TimeSpan? MaxAge)
     };
 }
 
-/// <summary>What retention keeps and deletes, and why.</summary>
-public sealed record RetentionPlan(IReadOnlyList<SnapshotName> Keep, IReadOnlyList<(SnapshotName Name, string Reason)> Delete);
+/// <summary>
+/// What retention keeps and deletes, and why; <see cref="Foreign"/> are files named like our snapshots that the console
+/// cannot vouch for (no manifest of ours, unknown to the ledger): they are neither counted nor deleted.
+/// </summary>
+public sealed record RetentionPlan(IReadOnlyList<SnapshotName> Keep, IReadOnlyList<(SnapshotName Name, string Reason)> Delete, IReadOnlyList<SnapshotName> Foreign);
 
 public static class RetentionPlanner
 {
     /// <summary>
-    /// Plans pruning of one cluster's snapshots. Only names that parse as ours and belong to <paramref name="cluster"/>
-    /// are considered; the newest snapshot is always kept, whatever the policy (a backup system that deletes its last
-    /// good copy is worse than none); protected names are never deleted.
+    /// Plans pruning of one cluster's snapshots. Only names that parse as ours, belong to <paramref name="cluster"/> and
+    /// are in <paramref name="known"/> (the console wrote a manifest for them or has them in its ledger) are counted: a
+    /// look-alike dated in the future would otherwise push real snapshots out of the count. The newest known snapshot is
+    /// always kept, whatever the policy (a backup system that deletes its last good copy is worse than none); protected
+    /// names are never deleted.
     /// </summary>
     public static RetentionPlan Plan(
         IEnumerable<string> fileNames,
         Clusters.ClusterName cluster,
         RetentionPolicy policy,
         DateTimeOffset now,
+        IReadOnlySet<string> known,
         IReadOnlySet<string>? protectedNames = null)
     {
         ArgumentNullException.ThrowIfNull(fileNames);
         ArgumentNullException.ThrowIfNull(policy);
-        var ours = fileNames
+        ArgumentNullException.ThrowIfNull(known);
+        var named = fileNames
             .Select(f => SnapshotName.TryParse(f, out var name) ? name : (SnapshotName?)null)
             .OfType<SnapshotName>()
             .Where(n => n.Cluster == cluster)
             .Distinct()
             .OrderByDescending(n => n.TakenAt)
             .ToList();
+        var ours = named.Where(n => known.Contains(n.FileName)).ToList();
+        var foreign = named.Where(n => !known.Contains(n.FileName)).ToList();
 
         var keep = new List<SnapshotName>();
         var delete = new List<(SnapshotName, string)>();
@@ -66,6 +75,6 @@ public static class RetentionPlanner
             }
         }
 
-        return new RetentionPlan(keep, delete);
+        return new RetentionPlan(keep, delete, foreign);
     }
 }

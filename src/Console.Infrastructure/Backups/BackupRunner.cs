@@ -31,8 +31,10 @@ public sealed partial class BackupRunner(
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
     AccessGuard guard,
+    StorageHealthMonitor storageHealth,
     ILogger<BackupRunner> logger)
 {
+    private static readonly TimeSpan StorageCheckTimeout = TimeSpan.FromSeconds(30);
     private static readonly string ConsoleVersion = typeof(BackupRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(150);
     private readonly ConcurrentDictionary<string, BackupRun> _running = new(StringComparer.Ordinal);
@@ -167,6 +169,8 @@ public sealed partial class BackupRunner(
             LogFailed(logger, run.Cluster, run.RecordId, record.Error);
         }
 
+        await CheckStorageAsync(spec, run, record).ConfigureAwait(false);
+
         // A record left Running would read as "in flight" until the next restart: try a few times.
         for (var attempt = 1; ; attempt++)
         {
@@ -192,6 +196,23 @@ public sealed partial class BackupRunner(
         run.Complete(record);
         Publish(run);
         AnnounceCompleted(record);
+    }
+
+    /// <summary>
+    /// Re-checks the run's targets before its outcome is announced, so the status table shows a disk the run filled up
+    /// (or a snapshot that no longer fits) with the failed record, not a minute later. Never fails the run.
+    /// </summary>
+    private async Task CheckStorageAsync(ClusterSpec spec, BackupRun run, BackupRecord record)
+    {
+        using var timeout = new CancellationTokenSource(StorageCheckTimeout);
+        try
+        {
+            await storageHealth.CheckAfterBackupAsync(run.Cluster, spec.Backup.Targets, record.SizeBytes ?? run.TotalBytes, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogStorageCheckFailed(logger, run.Cluster, ex);
+        }
     }
 
     private async Task<BackupRecord> SnapshotAsync(ClusterSpec spec, BackupRun run, BackupRecord record, CancellationToken cancellationToken)
@@ -391,16 +412,28 @@ public sealed partial class BackupRunner(
     {
         try
         {
-            var existing = await store.ListAsync(spec.Name, withManifests: false, CancellationToken.None).ConfigureAwait(false);
-            var plan = RetentionPlanner.Plan(existing.Select(s => s.Name.FileName), spec.Name, spec.Backup.Retention, clock.GetUtcNow(), keep);
+            // Only copies the console can vouch for are counted: a manifest of ours beside it, or a record in the ledger.
+            // A look-alike (a random file named like a snapshot, dated in the future) would otherwise push real ones out.
+            var existing = await store.ListAsync(spec.Name, withManifests: true, CancellationToken.None).ConfigureAwait(false);
+            var known = await ledger.KnownFileNamesAsync(spec.Name.Value, CancellationToken.None).ConfigureAwait(false);
+            known.UnionWith(existing.Where(s => s.Manifest is { } m && m.FileName == s.Name.FileName && m.Cluster == spec.Name.Value).Select(s => s.Name.FileName));
+            var plan = RetentionPlanner.Plan(existing.Select(s => s.Name.FileName), spec.Name, spec.Backup.Retention, clock.GetUtcNow(), known, keep);
             foreach (var (name, _) in plan.Delete)
             {
                 await store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
             }
 
-            return plan.Delete.Count == 0
+            var note = plan.Delete.Count == 0
                 ? $"{store.Target} retention ({spec.Backup.Retention}): nothing to delete, {plan.Keep.Count} kept"
                 : $"{store.Target} retention ({spec.Backup.Retention}): deleted {string.Join(", ", plan.Delete.Select(d => $"{d.Name.FileName} ({d.Reason})"))}; {plan.Keep.Count} kept";
+            if (plan.Foreign.Count > 0)
+            {
+                var names = string.Join(", ", plan.Foreign.Select(f => f.FileName));
+                LogForeignSetAside(logger, spec.Name.Value, store.Target, plan.Foreign.Count, names);
+                note += $"; set aside {plan.Foreign.Count} file(s) named like snapshots but without a manifest of ours, neither counted nor deleted: {names}";
+            }
+
+            return note;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
         {
@@ -474,6 +507,12 @@ public sealed partial class BackupRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention for {Cluster} failed; the backup itself succeeded")]
     private static partial void LogPruneFailed(ILogger logger, string cluster, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention for {Cluster} in {Target} set aside {Count} file(s) named like snapshots but without a manifest of ours (not counted, not deleted): {Names}")]
+    private static partial void LogForeignSetAside(ILogger logger, string cluster, string target, int count, string names);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Re-checking storage after a backup of {Cluster} failed")]
+    private static partial void LogStorageCheckFailed(ILogger logger, string cluster, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A backup progress subscriber failed")]
     private static partial void LogSubscriberFailed(ILogger logger, Exception exception);

@@ -62,6 +62,25 @@ public sealed class SnapshotLedger(ConsoleDatabase database)
         }
     }
 
+    /// <summary>
+    /// Snapshot files of the cluster that the console itself took or recorded (any record naming the file, or a protection).
+    /// Retention counts these, and files with a manifest of ours; a look-alike that is neither is set aside.
+    /// </summary>
+    public async Task<HashSet<string>> KnownFileNamesAsync(string cluster, CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var names = await connection.QueryAsync<string>(
+                """
+                SELECT file_name FROM backups WHERE cluster = @cluster AND file_name IS NOT NULL
+                UNION SELECT file_name FROM protected_snapshots WHERE cluster = @cluster
+                """,
+                new { cluster }).ConfigureAwait(false);
+            return new HashSet<string>(names, StringComparer.Ordinal);
+        }
+    }
+
     /// <summary>Snapshot files protected from retention (by an operator, or a pre-restore snapshot until its date).</summary>
     public async Task<IReadOnlySet<string>> ProtectedAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -12,7 +12,8 @@ public sealed record StoredSnapshot(string Target, SnapshotName Name, long SizeB
 /// <summary>
 /// Snapshots in a local directory. A snapshot is written to <c>NAME.part</c>, fsynced, renamed to its final name and
 /// the directory fsynced, so no truncated file ever sits at a final name; its manifest follows the same path. Only
-/// files whose names parse as ours are ever listed, opened or deleted.
+/// regular files whose names parse as ours are ever listed, opened or deleted: symbolic links, fifos and other special
+/// files are skipped, refused when opened, and never deleted (decision record 0009).
 /// </summary>
 public sealed class LocalSnapshotStore : ISnapshotStore
 {
@@ -47,22 +48,48 @@ public sealed class LocalSnapshotStore : ISnapshotStore
         return Task.CompletedTask;
     }
 
-    /// <summary>Writes, fsyncs and deletes a small file in the snapshot directory, and reads the free space there.</summary>
+    /// <summary>
+    /// Writes, fsyncs and deletes a small file in the snapshot directory, and reads the free space there. The probe is
+    /// removed however the write ends: on a full disk the file is created and then its write fails.
+    /// </summary>
     public async Task<StorageHealth> CheckHealthAsync(CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow;
+        var probe = Path.Combine(Directory, $".health-{Guid.NewGuid():N}");
         try
         {
             System.IO.Directory.CreateDirectory(Directory);
-            var probe = Path.Combine(Directory, $".health-{Guid.NewGuid():N}");
-            await File.WriteAllTextAsync(probe, "ok", cancellationToken).ConfigureAwait(false);
-            File.Delete(probe);
-            var free = new DriveInfo(Directory).AvailableFreeSpace;
-            return new StorageHealth(Target, true, $"{Directory} is writable", free, now);
+            try
+            {
+                var stream = new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+                await using (stream.ConfigureAwait(false))
+                {
+                    await stream.WriteAsync("ok"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+                    stream.Flush(flushToDisk: true);
+                }
+            }
+            finally
+            {
+                File.Delete(probe);
+            }
+
+            return new StorageHealth(Target, true, $"{Directory} is writable", FreeBytes(), now);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return new StorageHealth(Target, false, $"{Directory} is not writable: {ex.Message}", null, now);
+            return new StorageHealth(Target, false, $"{Directory} is not writable: {ex.Message}", FreeBytes(), now);
+        }
+    }
+
+    private long? FreeBytes()
+    {
+        try
+        {
+            return new DriveInfo(Directory).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
         }
     }
 
@@ -81,24 +108,47 @@ public sealed class LocalSnapshotStore : ISnapshotStore
 
         return [.. new DirectoryInfo(Directory).EnumerateFiles("*" + SnapshotName.Extension)
             .Select(f => SnapshotName.TryParse(f.Name, out var name) ? (File: f, Name: name) : default)
-            .Where(x => x.File is not null && (cluster is null || x.Name.Cluster == cluster))
+            .Where(x => x.File is not null && (cluster is null || x.Name.Cluster == cluster) && RegularFile.Is(x.File.FullName))
             .OrderByDescending(x => x.Name.TakenAt)
             .Select(x => new StoredSnapshot(Target, x.Name, x.File.Length, x.File.FullName, x.File.LastWriteTimeUtc, withManifests ? ReadManifest(x.Name) : null))];
     }
 
+    /// <summary>The manifest beside a snapshot; null when there is none, it does not parse, or it is not a regular file.</summary>
     public SnapshotManifest? ReadManifest(SnapshotName name)
     {
         var path = Path.Combine(Directory, name.ManifestFileName);
-        return File.Exists(path) ? SnapshotManifest.Parse(File.ReadAllBytes(path)) : null;
+        if (!RegularFile.Is(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var stream = RegularFile.OpenRead(path, 1 << 12);
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            return SnapshotManifest.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        }
+        catch (IOException)
+        {
+            // Swapped for a link or removed since the check: as good as no manifest.
+            return null;
+        }
     }
 
-    public Stream Open(SnapshotName name) =>
-        new FileStream(PathOf(name), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+    /// <summary>Opens a snapshot for reading (download, verify, restore, upload retry): a regular file only, never through a link.</summary>
+    public Stream Open(SnapshotName name) => RegularFile.OpenRead(PathOf(name));
 
+    /// <summary>Deletes a snapshot and its manifest; a link or special file at either name is refused and left in place.</summary>
     public void Delete(SnapshotName name)
     {
-        File.Delete(Path.Combine(Directory, name.ManifestFileName));
-        File.Delete(PathOf(name));
+        if (RegularFile.KindOf(PathOf(name)) == RegularFile.FileKind.Other)
+        {
+            throw new IOException($"{PathOf(name)} is not a regular file (a symbolic link, fifo, device or directory); it is left alone");
+        }
+
+        RegularFile.Delete(Path.Combine(Directory, name.ManifestFileName));
+        RegularFile.Delete(PathOf(name));
     }
 
     /// <summary>Removes <c>*.part</c> files of ours left by a run that never finished (console killed, disk full).</summary>
@@ -112,7 +162,8 @@ public sealed class LocalSnapshotStore : ISnapshotStore
         var removed = new List<string>();
         foreach (var file in new DirectoryInfo(Directory).EnumerateFiles("*" + SnapshotName.PartialExtension))
         {
-            if (SnapshotName.IsPartial(file.Name) || SnapshotName.IsPartial(file.Name.Replace(SnapshotName.ManifestExtension + SnapshotName.PartialExtension, SnapshotName.PartialExtension, StringComparison.Ordinal)))
+            var ours = SnapshotName.IsPartial(file.Name) || SnapshotName.IsPartial(file.Name.Replace(SnapshotName.ManifestExtension + SnapshotName.PartialExtension, SnapshotName.PartialExtension, StringComparison.Ordinal));
+            if (ours && RegularFile.Is(file.FullName))
             {
                 file.Delete();
                 removed.Add(file.Name);
@@ -125,14 +176,27 @@ public sealed class LocalSnapshotStore : ISnapshotStore
     internal static async Task WriteAtomicallyAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         var part = path + SnapshotName.PartialExtension;
-        var stream = new FileStream(part, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
-        await using (stream.ConfigureAwait(false))
+
+        // A leftover (or a planted link) at the .part name is removed, not written through: CreateNew never follows one.
+        File.Delete(part);
+        try
         {
-            await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
-            stream.Flush(flushToDisk: true);
+            var stream = new FileStream(part, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+            await using (stream.ConfigureAwait(false))
+            {
+                await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(part, path, overwrite: true);
+        }
+        catch
+        {
+            // A full disk fails the write (or the close): leave no .part behind.
+            File.Delete(part);
+            throw;
         }
 
-        File.Move(part, path, overwrite: true);
         Fsync.DirectoryOf(path);
     }
 }
@@ -141,8 +205,10 @@ public sealed class LocalSnapshotStore : ISnapshotStore
 public sealed class LocalSnapshotWriter : ISnapshotWriter, IDisposable
 {
     private readonly LocalSnapshotStore _store;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _handle;
     private readonly FileStream _file;
     private bool _completed;
+    private bool _disposed;
 
     internal LocalSnapshotWriter(LocalSnapshotStore store, SnapshotName name)
     {
@@ -150,7 +216,9 @@ public sealed class LocalSnapshotWriter : ISnapshotWriter, IDisposable
         Name = name;
         PartialPath = Path.Combine(store.Directory, name.PartialFileName);
         FinalPath = store.PathOf(name);
-        _file = new FileStream(PartialPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 20, FileOptions.Asynchronous);
+        // The handle is kept apart from the stream so it can be closed even when the stream's own close fails.
+        _handle = File.OpenHandle(PartialPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, FileOptions.Asynchronous);
+        _file = new FileStream(_handle, FileAccess.Write, 1 << 20, isAsync: true);
     }
 
     public SnapshotName Name { get; }
@@ -176,11 +244,22 @@ public sealed class LocalSnapshotWriter : ISnapshotWriter, IDisposable
         }
 
         File.Move(PartialPath, FinalPath);
-        Fsync.DirectoryOf(FinalPath);
-        _completed = true;
+        try
+        {
+            Fsync.DirectoryOf(FinalPath);
 
-        // The verified snapshot is in place: its manifest is written even if the console is stopping meanwhile.
-        await LocalSnapshotStore.WriteAtomicallyAsync(Path.Combine(_store.Directory, Name.ManifestFileName), manifest.ToUtf8(), CancellationToken.None).ConfigureAwait(false);
+            // The verified snapshot is in place: its manifest is written even if the console is stopping meanwhile.
+            await LocalSnapshotStore.WriteAtomicallyAsync(Path.Combine(_store.Directory, Name.ManifestFileName), manifest.ToUtf8(), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch
+        {
+            // No manifest (the disk filled up after the snapshot): the copy is not complete, so nothing stays at its final
+            // name; retention would never count or delete a snapshot without a manifest.
+            File.Delete(FinalPath);
+            throw;
+        }
+
+        _completed = true;
     }
 
     public ValueTask DisposeAsync()
@@ -189,13 +268,33 @@ public sealed class LocalSnapshotWriter : ISnapshotWriter, IDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Aborts an unfinished write: the partial file is removed; a completed snapshot is left alone.</summary>
+    /// <summary>
+    /// Aborts an unfinished write: the partial file is removed; a completed snapshot is left alone. On a full disk the
+    /// stream's close fails while flushing its buffer; the file is removed all the same, which frees the space.
+    /// </summary>
     public void Dispose()
     {
-        _file.Dispose();
-        if (!_completed)
+        if (_disposed)
         {
-            File.Delete(PartialPath);
+            return;
+        }
+
+        _disposed = true;
+        try
+        {
+            _file.Dispose();
+        }
+        catch (IOException) when (!_completed)
+        {
+            // The buffered tail of a write being abandoned could not be flushed: nothing to keep.
+        }
+        finally
+        {
+            _handle.Dispose();
+            if (!_completed)
+            {
+                File.Delete(PartialPath);
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Storage;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -17,9 +18,11 @@ public sealed class BackupHarness : IDisposable
 {
     private readonly TestDirectory _data = new("backups");
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ILoggerFactory _logs;
 
     public BackupHarness(ClusterSpec cluster, Func<EtcdSettings, EtcdSettings>? etcd = null, S3rver? s3 = null)
     {
+        _logs = LoggerFactory.Create(b => b.AddProvider(Log));
         Settings = Options.Create(new ConsoleSettings
         {
             DataDir = _data.Path,
@@ -39,7 +42,8 @@ public sealed class BackupHarness : IDisposable
         Stores = new SnapshotStores(S3 is null ? [Store] : [Store, S3]);
         Audit = new AuditLog(Database, TimeProvider.System);
         Guard = new AccessGuard(new UserStore(Database), new ApiTokenStore(Database), Audit, NullLogger<AccessGuard>.Instance);
-        Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), Guard, NullLogger<BackupRunner>.Instance);
+        StorageHealth = new StorageHealthMonitor(Stores, Settings, TimeProvider.System);
+        Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), Guard, StorageHealth, new Logger<BackupRunner>(_logs));
         Snapshots = new SnapshotCatalog(Stores, Ledger, Records, TimeProvider.System, Guard);
     }
 
@@ -55,6 +59,10 @@ public sealed class BackupHarness : IDisposable
     public S3SnapshotStore? S3 { get; }
     public SnapshotStores Stores { get; }
     public SnapshotCatalog Snapshots { get; }
+    public StorageHealthMonitor StorageHealth { get; }
+
+    /// <summary>What the runner logged (warnings included).</summary>
+    public LogSink Log { get; } = new();
     public AuditLog Audit { get; }
     public AccessGuard Guard { get; }
 
@@ -78,6 +86,7 @@ public sealed class BackupHarness : IDisposable
     {
         _stopping.Cancel();
         _stopping.Dispose();
+        _logs.Dispose();
         Clients.Dispose();
         S3?.Dispose();
         _data.Dispose();

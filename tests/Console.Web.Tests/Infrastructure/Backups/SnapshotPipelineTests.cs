@@ -222,6 +222,74 @@ public sealed class SnapshotPipelineTests
     }
 
     [Fact]
+    public async Task Look_alikes_without_a_manifest_are_set_aside_with_a_warning_and_never_displace_real_snapshots()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        var spec = etcd.Spec() with { Backup = Console.Domain.Clusters.BackupPolicy.Default with { Retention = new RetentionPolicy(2, null) } };
+        using var harness = new BackupHarness(spec);
+        Directory.CreateDirectory(harness.Store.Directory);
+        var junk = new[] { "test_20990101T000000.000Z.db", "test_20990102T000000.000Z.db", "test_20990103T000000.000Z.db" };
+        foreach (var file in junk)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(harness.Store.Directory, file), System.Security.Cryptography.RandomNumberGenerator.GetBytes(4096));
+        }
+
+        var records = new List<BackupRecord>();
+        for (var i = 0; i < 3; i++)
+        {
+            records.Add(await harness.BackupAsync());
+        }
+
+        var remaining = Directory.GetFiles(harness.Store.Directory).Select(Path.GetFileName).ToHashSet();
+        Assert.All(records, r => Assert.Equal(BackupStatus.Succeeded, r.Status));
+        Assert.DoesNotContain(records[0].FileName, remaining);
+        Assert.Contains(records[1].FileName, remaining);
+        Assert.Contains(records[2].FileName, remaining);
+        Assert.All(junk, f => Assert.Contains(f, remaining));
+        Assert.Contains($"deleted {records[0].FileName} (beyond the newest 2); 2 kept", records[2].RetentionNote, StringComparison.Ordinal);
+        Assert.Contains("set aside 3 file(s) named like snapshots but without a manifest of ours", records[2].RetentionNote, StringComparison.Ordinal);
+        Assert.Contains(harness.Log.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("set aside 3 file(s)", StringComparison.Ordinal) && l.Contains(junk[0], StringComparison.Ordinal));
+
+        // The Snapshots page still lists them, without a manifest (so unverified), and rebuilding history skips them.
+        var listed = await harness.Snapshots.ListAsync(null, CancellationToken.None);
+        Assert.All(junk, f => Assert.Null(Assert.Single(listed, e => e.Name.FileName == f).Manifest));
+        Assert.Equal(0, await harness.Snapshots.RebuildHistoryAsync(TestActors.Of("test"), CancellationToken.None));
+    }
+
+    [TmpfsFact]
+    public async Task A_full_disk_fails_the_run_leaves_no_file_behind_and_the_storage_health_says_so_at_once()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        using var harness = new BackupHarness(etcd.Spec());
+        using var disk = Tmpfs.Mount(harness.Store.Directory, 8);
+        await harness.FillAsync(12);
+        await harness.StorageHealth.CheckNowAsync(CancellationToken.None);
+        Assert.True(harness.StorageHealth.Current["local"].Ok, harness.StorageHealth.Current["local"].Detail);
+        var freeBefore = disk.FreeBytes;
+
+        // Each retry fails the same way and must leave nothing behind either.
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var checkedBefore = harness.StorageHealth.Current["local"].CheckedAt;
+            var failed = await harness.BackupAsync();
+
+            Assert.Equal(BackupStatus.Failed, failed.Status);
+            Assert.Contains("No space left on device", failed.Error, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFileSystemEntries(harness.Store.Directory));
+            Assert.Equal(freeBefore, disk.FreeBytes);
+
+            // Refreshed before the failed record was handed out, not up to a minute later.
+            var health = harness.StorageHealth.Current["local"];
+            Assert.True(health.CheckedAt > checkedBefore);
+            Assert.False(health.Ok);
+            Assert.Contains("the next one will not fit", health.Detail, StringComparison.Ordinal);
+        }
+
+        await harness.StorageHealth.CheckNowAsync(CancellationToken.None);
+        Assert.Empty(Directory.GetFileSystemEntries(harness.Store.Directory));
+    }
+
+    [Fact]
     public async Task A_prune_failure_is_noted_on_the_record_but_the_backup_still_succeeds()
     {
         await using var etcd = await TestEtcdCluster.StartAsync();
@@ -230,6 +298,9 @@ public sealed class SnapshotPipelineTests
         Directory.CreateDirectory(harness.Store.Directory);
         var old = "test_20200101T000000.000Z.db";
         await File.WriteAllTextAsync(Path.Combine(harness.Store.Directory, old), "an old snapshot");
+
+        // Known to the ledger, so retention counts it and tries to delete it.
+        await harness.Records.InsertFinishedAsync(new BackupRecord { Cluster = "test", StartedAt = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero), Status = BackupStatus.Succeeded, FileName = old }, CancellationToken.None);
 
         // A directory where the old snapshot's manifest should be: deleting it fails like a read-only mount would.
         Directory.CreateDirectory(Path.Combine(harness.Store.Directory, old + ".json", "in-the-way"));

@@ -132,6 +132,34 @@ public sealed class S3StoreTests
     }
 
     [Fact]
+    public async Task Look_alikes_in_the_bucket_are_set_aside_and_never_displace_real_snapshots()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        await using var s3 = await S3rver.StartAsync();
+        using var harness = new BackupHarness(Targets(etcd, 2, "s3"), s3: s3);
+        string[] junk = ["etcd/test/test_20990101T000000.000Z.db", "etcd/test/test_20990102T000000.000Z.db", "etcd/test/test_20990103T000000.000Z.db"];
+        foreach (var key in junk)
+        {
+            await harness.S3!.PutSmallAsync(key, RandomNumberGenerator.GetBytes(4096), CancellationToken.None);
+        }
+
+        var records = new List<BackupRecord>();
+        for (var i = 0; i < 3; i++)
+        {
+            records.Add(await harness.BackupAsync());
+        }
+
+        var keys = (await harness.S3!.Client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = S3rver.Bucket })).S3Objects.Select(o => o.Key).ToHashSet();
+        Assert.All(records, r => Assert.True(r.Status == BackupStatus.Succeeded, r.Error));
+        Assert.All(junk, key => Assert.Contains(key, keys));
+        Assert.DoesNotContain($"etcd/test/{records[0].FileName}", keys);
+        Assert.Contains($"etcd/test/{records[1].FileName}", keys);
+        Assert.Contains($"etcd/test/{records[2].FileName}", keys);
+        Assert.Contains("s3 retention (keep newest 2): deleted", records[2].RetentionNote, StringComparison.Ordinal);
+        Assert.Contains("set aside 3 file(s) named like snapshots but without a manifest of ours", records[2].RetentionNote, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_detects_a_corrupted_copy_and_a_replaced_one_and_records_the_result()
     {
         await using var etcd = await TestEtcdCluster.StartAsync();
