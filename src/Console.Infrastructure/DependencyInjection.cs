@@ -17,8 +17,12 @@ namespace Console.Infrastructure;
 
 public static class DependencyInjection
 {
-    /// <summary>Everything behind the pages: configuration, etcd, the cluster status poller and the sandbox.</summary>
-    public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// Everything behind the pages: configuration, etcd, the cluster status poller and the sandbox. Call it before
+    /// anything reads the configuration: it masks the Console values that do not parse (reported at start with every
+    /// other configuration error), so no later reader throws on them.
+    /// </summary>
+    public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfigurationManager configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         return services
@@ -31,8 +35,9 @@ public static class DependencyInjection
             .AddScheduling(configuration);
     }
 
-    private static IServiceCollection AddConsoleSettings(this IServiceCollection services, IConfiguration configuration)
+    private static IServiceCollection AddConsoleSettings(this IServiceCollection services, IConfigurationManager configuration)
     {
+        services.AddSingleton(new ConsoleSettingsTypeErrors(ConsoleSettingsTypeCheck.MaskValuesThatDoNotParse(configuration)));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IValidateOptions<ConsoleSettings>, ConsoleSettingsValidation>();
         services.AddOptions<ConsoleSettings>()

@@ -1,11 +1,13 @@
+using Console.Infrastructure;
+using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Sandbox;
 using Microsoft.Extensions.Options;
 
 namespace Console.Web;
 
 /// <summary>
-/// Runs the app and turns the start-up failures an operator can fix (invalid configuration, a missing etcd binary)
-/// into a plain list on stderr and a non-zero exit code, instead of a stack trace.
+/// Runs the app and turns the start-up failures an operator can fix (invalid configuration, a damaged database, a
+/// missing etcd binary) into a plain list on stderr and a non-zero exit code, instead of a stack trace.
 /// </summary>
 internal static class StartupFailure
 {
@@ -16,6 +18,7 @@ internal static class StartupFailure
     {
         try
         {
+            await StartupChecks.RunAsync(app.Services, CancellationToken.None).ConfigureAwait(false);
             await app.RunAsync().ConfigureAwait(false);
             return 0;
         }
@@ -27,6 +30,11 @@ internal static class StartupFailure
                 System.Console.Error.WriteLine($"  - {failure}");
             }
 
+            return InvalidConfiguration;
+        }
+        catch (DamagedDatabaseException ex)
+        {
+            System.Console.Error.WriteLine(ex.Message);
             return InvalidConfiguration;
         }
         catch (SandboxException ex)

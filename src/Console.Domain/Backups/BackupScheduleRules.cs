@@ -4,7 +4,8 @@ namespace Console.Domain.Backups;
 
 /// <summary>
 /// The rules a cluster's backup settings must satisfy, shared by start-up validation and the Settings page so an
-/// edit is held to exactly what the configuration file is. Cron validity needs a cron engine, which is passed in.
+/// edit is held to exactly what the configuration file is. Cron is checked by <see cref="CronText"/> (ranges, and no two
+/// firings closer than <see cref="MinimumInterval"/>), then by the scheduler's own engine, which is passed in.
 /// </summary>
 public static class BackupScheduleRules
 {
@@ -41,9 +42,25 @@ public static class BackupScheduleRules
             }
         }
 
-        if (hasCron && cronError(CronText.ToQuartz(cron!)) is { } problem)
+        if (hasCron)
         {
-            errors.Add($"{path}:Cron: '{cron}' is not a valid cron expression ({problem}).");
+            // Our own parser first (ranges, the floor), then the scheduler's, so what validates is what runs.
+            if (!CronText.TryParse(cron, out var parsed, out var problem))
+            {
+                errors.Add($"{path}:Cron: '{cron}' is not a valid cron expression ({problem}).");
+            }
+            else if (parsed.ShortestGap() is not { } gap)
+            {
+                errors.Add($"{path}:Cron: '{cron}' is not a valid cron expression (it never fires).");
+            }
+            else if (gap < MinimumInterval)
+            {
+                errors.Add($"{path}:Cron: '{cron}' fires more often than once a minute (every {DurationText.Format(gap)} at the shortest); the shortest period allowed is 1m.");
+            }
+            else if (cronError(parsed.ToQuartz()) is { } engineProblem)
+            {
+                errors.Add($"{path}:Cron: '{cron}' is not a valid cron expression ({engineProblem}).");
+            }
         }
 
         if (enabled && !hasInterval && !hasCron)

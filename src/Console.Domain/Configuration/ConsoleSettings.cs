@@ -117,8 +117,9 @@ public sealed record MemberSettings
 /// <summary>
 /// Shell command templates (run with /bin/sh -c) for a member under Command control, e.g. "systemctl stop etcd" or
 /// "ssh root@10.0.0.1 systemctl stop etcd". Placeholders: {name} {dataDir} {peerUrl} {snapshot} {token}
-/// {initialCluster} {restoreDir} {asideDir}. Without Restore, the planned restore and swap commands run on the console's
-/// host (the data dir must be reachable there).
+/// {initialCluster} {restoreDir} {asideDir}, each written as a word of its own outside quotes (checked by
+/// CommandTemplate.Problems). Without Restore, the planned restore and swap commands run on the console's host (the
+/// data dir must be reachable there).
 /// </summary>
 public sealed record MemberCommandSettings
 {

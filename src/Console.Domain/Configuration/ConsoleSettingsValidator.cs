@@ -1,5 +1,6 @@
 using System.Globalization;
 using Console.Domain.Clusters;
+using Console.Domain.Restore;
 
 namespace Console.Domain.Configuration;
 
@@ -194,6 +195,10 @@ public static class ConsoleSettingsValidator
             {
                 errors.Add($"{memberPath}:Name is required.");
             }
+            else if (!CommandTemplate.IsMemberName(member.Name))
+            {
+                errors.Add($"{memberPath}:Name: '{member.Name}' may contain only letters, digits, '.', '_' and '-', starting with a letter or digit, up to 63 characters (member names go into shell commands and into --initial-cluster name=url,...).");
+            }
             else if (!names.Add(member.Name))
             {
                 errors.Add($"{memberPath}: the member name '{member.Name}' is used twice.");
@@ -202,6 +207,30 @@ public static class ConsoleSettingsValidator
             if (member.PeerUrl is not null && !EtcdUrl.TryParse(member.PeerUrl, out _, out var peerError))
             {
                 errors.Add($"{memberPath}:PeerUrl: {peerError}.");
+            }
+            else if (member.PeerUrl is not null && !CommandTemplate.IsPlainWord(member.PeerUrl.Replace("[", string.Empty, StringComparison.Ordinal).Replace("]", string.Empty, StringComparison.Ordinal)))
+            {
+                errors.Add($"{memberPath}:PeerUrl: '{member.PeerUrl}' may contain only {CommandTemplate.PlainWordCharacters} (and [ ] around an IPv6 address), as it goes into shell commands.");
+            }
+
+            if (!string.IsNullOrEmpty(member.DataDir))
+            {
+                if (!CommandTemplate.IsPlainWord(member.DataDir))
+                {
+                    errors.Add($"{memberPath}:DataDir: '{member.DataDir}' may contain only {CommandTemplate.PlainWordCharacters} (no spaces, quotes or other shell characters), as it goes into shell commands.");
+                }
+                else if (!member.DataDir.StartsWith('/'))
+                {
+                    errors.Add($"{memberPath}:DataDir: '{member.DataDir}' must be an absolute path, such as /var/lib/etcd.");
+                }
+            }
+
+            foreach (var (key, template) in new[] { ("Stop", member.Commands.Stop), ("Start", member.Commands.Start), ("Restore", member.Commands.Restore) })
+            {
+                foreach (var problem in string.IsNullOrWhiteSpace(template) ? [] : CommandTemplate.Problems(template))
+                {
+                    errors.Add($"{memberPath}:Commands:{key}: {problem}.");
+                }
             }
 
             if (member.Control is not null && !Enum.TryParse<MemberControl>(member.Control, ignoreCase: false, out _))

@@ -167,6 +167,8 @@ public sealed class ConsoleDatabase
 
     private static int _initialized;
     private readonly string _connectionString;
+    private readonly bool _existedAtStart;
+    private volatile bool _checked;
 
     public ConsoleDatabase(IOptions<ConsoleSettings> settings)
     {
@@ -179,6 +181,9 @@ public sealed class ConsoleDatabase
         var dataDir = Path.GetFullPath(settings.Value.DataDir);
         Directory.CreateDirectory(dataDir);
         FilePath = Path.Combine(dataDir, "console.db");
+
+        // Decided before anything opens it (opening creates the file): only a file that is not there is a first run.
+        _existedAtStart = File.Exists(FilePath);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = FilePath, Cache = SqliteCacheMode.Private, Pooling = true }.ToString();
     }
 
@@ -194,9 +199,35 @@ public sealed class ConsoleDatabase
         return connection;
     }
 
-    /// <summary>Brings the schema up to date. Safe to call at every start.</summary>
+    /// <summary>
+    /// Stops start-up (<see cref="DamagedDatabaseException"/>) when the database was there before this start but is empty,
+    /// not SQLite, damaged or not ours: taken for a first run, it would be silently replaced by a new one with a new
+    /// admin, and every user, token, record and audit entry gone. A missing file is a first run. Checked once.
+    /// </summary>
+    public async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        if (!_existedAtStart || _checked)
+        {
+            return;
+        }
+
+        if (await SqliteFileCheck.ProblemAsync(FilePath, "schema_version", cancellationToken).ConfigureAwait(false) is { } problem)
+        {
+            throw new DamagedDatabaseException(
+                FilePath,
+                problem,
+                "It holds the console's users, API tokens, backup records, settings changes and audit log: stop the console and restore it from a backup "
+                + "of the file (a copy of console.db taken while the console was stopped). Only if there is no backup, move it aside to start afresh: "
+                + "the console then creates a new, empty database and a new admin.");
+        }
+
+        _checked = true;
+    }
+
+    /// <summary>Brings the schema up to date, after <see cref="CheckAsync"/>. Safe to call at every start.</summary>
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
+        await CheckAsync(cancellationToken).ConfigureAwait(false);
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {

@@ -79,12 +79,68 @@ public sealed class ConsoleSettingsValidatorTests
         { "managed outside the sandbox", new() { Clusters = [Cluster() with { Members = [new() { Name = "m1", Control = "Managed" }] }] }, "Managed is only for the sandbox" },
         { "interval and cron", new() { Clusters = [Scheduled(new() { Interval = "6h", Cron = "0 0 * * *" })] }, "set either Interval or Cron, not both" },
         { "negative max age", new() { Clusters = [Scheduled(new() { Retention = new() { MaxAge = "-1d" } })] }, "MaxAge must be positive" },
+        { "cron every second", new() { Clusters = [Scheduled(new() { Cron = "* * * * * *" })] }, "fires more often than once a minute (every 1s at the shortest)" },
+        { "cron every 30 seconds", new() { Clusters = [Scheduled(new() { Cron = "*/30 * * * * *" })] }, "fires more often than once a minute (every 30s at the shortest)" },
+        { "cron with two seconds", new() { Clusters = [Scheduled(new() { Cron = "0,59 0 * * * *" })] }, "fires more often than once a minute (every 59s at the shortest)" },
+        { "cron minute and hour out of range", new() { Clusters = [Scheduled(new() { Cron = "99 99 * * *" })] }, "minute 99 is out of range 0-59" },
+        { "cron hour out of range", new() { Clusters = [Scheduled(new() { Cron = "0 24 * * *" })] }, "hour 24 is out of range 0-23" },
+        { "cron second out of range", new() { Clusters = [Scheduled(new() { Cron = "60 0 0 * * *" })] }, "second 60 is out of range 0-59" },
+        { "cron day of month out of range", new() { Clusters = [Scheduled(new() { Cron = "0 0 32 * *" })] }, "day of month 32 is out of range 1-31" },
+        { "cron day of month zero", new() { Clusters = [Scheduled(new() { Cron = "0 0 0 * *" })] }, "day of month 0 is out of range 1-31" },
+        { "cron month out of range", new() { Clusters = [Scheduled(new() { Cron = "0 0 1 13 *" })] }, "month 13 is out of range 1-12" },
+        { "cron day of week out of range", new() { Clusters = [Scheduled(new() { Cron = "0 0 * * 8" })] }, "day of week 8 is out of range 0-7" },
+        { "cron range out of range", new() { Clusters = [Scheduled(new() { Cron = "0 20-25 * * *" })] }, "hour 25 is out of range 0-23" },
+        { "cron zero step", new() { Clusters = [Scheduled(new() { Cron = "*/0 * * * *" })] }, "step 0" },
+        { "cron backwards range", new() { Clusters = [Scheduled(new() { Cron = "0 5-2 * * *" })] }, "range 5-2 runs backwards" },
+        { "cron with a year field", new() { Clusters = [Scheduled(new() { Cron = "0 0 0 * * ? 2030" })] }, "5 fields" },
+        { "cron with both day fields", new() { Clusters = [Scheduled(new() { Cron = "0 0 1 * MON" })] }, "day of month or day of week, not both" },
+        { "member name with a shell substitution", new() { Clusters = [Cluster() with { Members = [new() { Name = "$(touch pwned)" }] }] }, "Members:0:Name: '$(touch pwned)' may contain only" },
+        { "member name with '='", new() { Clusters = [Cluster() with { Members = [new() { Name = "m1=x" }] }] }, "Members:0:Name: 'm1=x' may contain only" },
+        { "member name with ','", new() { Clusters = [Cluster() with { Members = [new() { Name = "m1,m2" }] }] }, "Members:0:Name: 'm1,m2' may contain only" },
+        { "member name with a space", new() { Clusters = [Cluster() with { Members = [new() { Name = "m 1" }] }] }, "Members:0:Name: 'm 1' may contain only" },
+        { "data dir with ';'", new() { Clusters = [Cluster() with { Members = [new() { Name = "m1", DataDir = "/var/lib/etcd;touch pwned" }] }] }, "Members:0:DataDir: '/var/lib/etcd;touch pwned' may contain only" },
+        { "data dir with a space", new() { Clusters = [Cluster() with { Members = [new() { Name = "m1", DataDir = "/var/lib/my etcd" }] }] }, "Members:0:DataDir: '/var/lib/my etcd' may contain only" },
+        { "data dir with a quote", new() { Clusters = [Cluster() with { Members = [new() { Name = "m1", DataDir = "/var/lib/'etcd" }] }] }, "may contain only" },
+        { "relative data dir", new() { Clusters = [Cluster() with { Members = [new() { Name = "m1", DataDir = "etcd/data" }] }] }, "Members:0:DataDir: 'etcd/data' must be an absolute path" },
+        { "peer url with a shell character", new() { Clusters = [Cluster() with { Members = [new() { Name = "m1", PeerUrl = "http://10.0.0.1:2380?$(x)" }] }] }, "PeerUrl" },
+        { "placeholder in double quotes", Commanded("sh -c \"echo {name}\""), "Commands:Stop: the placeholder {name} is inside quotes" },
+        { "placeholder in single quotes", Commanded("ssh root@10.0.0.1 'rm -rf {dataDir}'"), "Commands:Stop: the placeholder {dataDir} is inside quotes" },
+        { "placeholder in backquotes", Commanded("echo `ls {dataDir}`"), "Commands:Stop: the placeholder {dataDir} is inside quotes" },
+        { "unterminated quote", Commanded("sh -c 'echo {name}"), "Commands:Stop: the placeholder {name} is inside quotes" },
+        { "unknown placeholder", Commanded("systemctl stop {service}"), "Commands:Stop: unknown placeholder {service}" },
         { "unknown scheduler store", new() { Scheduler = new() { Store = "redis" } }, "'redis' is not one of sqlite, postgres" },
         { "postgres without connection", new() { Scheduler = new() { Store = "postgres" } }, "ConnectionString is required" },
     };
 
+    private static ConsoleSettings Commanded(string stop) => new()
+    {
+        Clusters = [Cluster() with { Members = [new() { Name = "m1", PeerUrl = "https://10.0.0.1:2380", DataDir = "/var/lib/etcd", Control = "Command", Commands = new() { Stop = stop, Start = "systemctl start etcd" } }] }],
+    };
+
+    [Theory]
+    [InlineData("systemctl stop etcd")]
+    [InlineData("ssh root@10.0.0.1 systemctl stop etcd")]
+    [InlineData("ssh root@10.0.0.1 etcdctl snapshot restore {snapshot} --name {name} --initial-cluster {initialCluster} --data-dir {restoreDir}")]
+    [InlineData("etcd --data-dir={dataDir} --initial-advertise-peer-urls={peerUrl}")]
+    [InlineData("sh -c 'systemctl stop etcd' && mv {dataDir} {asideDir}")]
+    [InlineData("echo \"it's done: \" {name} '{not a placeholder'")]
+    public void Command_templates_with_placeholders_as_unquoted_words_pass(string stop) => Assert.Empty(Validate(Commanded(stop)));
+
+    [Theory]
+    [InlineData("m1")]
+    [InlineData("etcd-0.example_1")]
+    public void Member_names_of_letters_digits_dots_dashes_and_underscores_pass(string name) =>
+        Assert.Empty(Validate(new ConsoleSettings { Clusters = [Cluster() with { Members = [new() { Name = name, DataDir = "/var/lib/etcd/member-1_x.y+z@2" }] }] }));
+
     [Theory]
     [InlineData("0 0 * * *")]
+    [InlineData("* * * * *")]
+    [InlineData("0 * * * * *")]
+    [InlineData("30 */5 * * * *")]
+    [InlineData("0 0 * * SUN")]
+    [InlineData("0 30 2 ? * MON-FRI")]
+    [InlineData("0 0 1 JAN,JUL *")]
+    [InlineData("0 0 * * 7")]
     [InlineData("*/15 * * * *")]
     [InlineData("0 */6 * * 1-5")]
     [InlineData("0 0 12 * * ?")]
