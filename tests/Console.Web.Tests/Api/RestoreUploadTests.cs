@@ -187,6 +187,29 @@ public sealed class RestoreUploadTests
         }
     }
 
+    /// <summary>An upload whose connection is lost midway leaves no file, and the restore takes the next upload.</summary>
+    [Fact]
+    public async Task An_aborted_upload_leaves_no_file_and_frees_the_restore_for_the_next_one()
+    {
+        await using var app = ConsoleApp.Start(Settings());
+        await BeginAsync(app);
+        using var uploader = await SnapshotUploader.SignInAsync(app);
+        var token = await uploader.TokenAsync();
+        var hold = new TaskCompletionSource();
+        using var aborted = new GeneratedUpload(token, 20L << 20, holdAfterFirstChunk: hold.Task);
+        var post = uploader.PostAsync("up", aborted);
+        await Eventually.ValueAsync(() => Task.FromResult(Staged(app).Length), n => n == 1, TimeSpan.FromSeconds(30));
+
+        // The client fails while sending: the connection closes with the body incomplete.
+        hold.SetException(new IOException("the client went away"));
+        await Assert.ThrowsAsync<HttpRequestException>(() => post);
+
+        await Eventually.ValueAsync(() => Task.FromResult(Staged(app).Length), n => n == 0, TimeSpan.FromSeconds(30));
+        var response = await Eventually.ValueAsync(() => uploader.PostAsync("up", new GeneratedUpload(token, 1L << 20)), r => r.StatusCode != HttpStatusCode.Conflict, TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Single(Staged(app));
+    }
+
     /// <summary>
     /// A file with a valid footer over garbage makes etcdctl panic with a goroutine dump: the wizard shows the panic's
     /// one line, the log keeps the whole output.

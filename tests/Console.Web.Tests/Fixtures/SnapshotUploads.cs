@@ -94,11 +94,11 @@ public sealed class SnapshotUploader : IDisposable
     /// <summary>The antiforgery token of a page the admin loaded (every page's layout has one).</summary>
     public async Task<string> TokenAsync() => ConsoleApp.AntiforgeryToken(await _http.GetStringAsync("/restore"));
 
-    public async Task<HttpResponseMessage> PostAsync(string cluster, HttpContent content)
+    public async Task<HttpResponseMessage> PostAsync(string cluster, HttpContent content, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/restore/{cluster}/upload") { Content = content };
         request.Headers.ExpectContinue = true;
-        return await _http.SendAsync(request);
+        return await _http.SendAsync(request, cancellationToken);
     }
 
     public void Dispose() => _http.Dispose();
