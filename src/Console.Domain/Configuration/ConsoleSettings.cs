@@ -16,6 +16,15 @@ public sealed record ConsoleSettings
     public StorageSettings Storage { get; init; } = new();
     public ApiAuthSettings Auth { get; init; } = new();
     public SchedulerSettings Scheduler { get; init; } = new();
+    public RestoreSettings Restore { get; init; } = new();
+}
+
+public sealed record RestoreSettings
+{
+    /// <summary>The largest snapshot file the Restore page accepts as an upload (etcd suggests at most 8 GiB of data).</summary>
+    public long MaxUploadBytes { get; init; } = 16L << 30;
+    /// <summary>How long restoring a snapshot into the throwaway directory at Verify may take before the tool is killed.</summary>
+    public TimeSpan InspectTimeout { get; init; } = TimeSpan.FromMinutes(30);
 }
 
 public sealed record SchedulerSettings

@@ -59,6 +59,7 @@ public static class ConsoleSettingsValidator
 
         ValidateStorage(settings, errors);
         ValidateScheduler(settings.Scheduler, errors);
+        ValidateRestore(settings.Restore, errors);
         ValidateApiTokens(settings.Auth, errors);
         ValidateKnownProxies(settings.Auth, errors);
         return errors;
@@ -278,6 +279,19 @@ public static class ConsoleSettingsValidator
             (!Uri.TryCreate(endpoint, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)))
         {
             errors.Add($"Console:Storage:S3:Endpoint: '{endpoint}' is not an http(s) URL.");
+        }
+    }
+
+    private static void ValidateRestore(RestoreSettings restore, List<string> errors)
+    {
+        if (restore.MaxUploadBytes <= 0)
+        {
+            errors.Add($"Console:Restore:MaxUploadBytes must be positive (was {restore.MaxUploadBytes}).");
+        }
+
+        if (restore.InspectTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Console:Restore:InspectTimeout must be positive (was {restore.InspectTimeout}).");
         }
     }
 

@@ -39,6 +39,8 @@ public sealed record RestoreSession
     public long? SafetyBackupId { get; init; }
     public string? SafetyNote { get; init; }
     public Dictionary<string, string> MemberStates { get; init; } = [];
+    /// <summary>Each member's own client and peer URLs from etcd's member list before the stop: what must refuse connections for it to be down.</summary>
+    public Dictionary<string, List<string>> MemberUrls { get; init; } = [];
     public string? Failure { get; init; }
     public RestoreStep? FailedAt { get; init; }
     public List<ProofLine> Report { get; init; } = [];

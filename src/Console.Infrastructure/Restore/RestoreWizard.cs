@@ -11,6 +11,7 @@ using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Sandbox;
 using Console.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Console.Infrastructure.Restore;
@@ -35,10 +36,13 @@ public sealed class RestoreWizard(
     IOptions<ConsoleSettings> settings,
     AccessGuard guard,
     AuditLog audit,
-    TimeProvider clock) : IDisposable
+    TimeProvider clock,
+    ILogger<RestoreWizard> logger) : IDisposable
 {
     public const string UploadTarget = "upload";
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly HashSet<long> _uploading = []; // sessions with an upload in flight; guarded by _gate
     private readonly RestoreExecutor _executor = new(TimeSpan.FromMinutes(10));
 
     public event Action<RestoreSession>? Changed;
@@ -91,25 +95,94 @@ public sealed class RestoreWizard(
         return Task.FromResult(new WizardResult(true, $"chose {fileName} from {target}", session! with { Step = RestoreStep.Verify, SnapshotTarget = target, SnapshotFile = fileName, StagedPath = null, Failure = null }));
     });
 
-    /// <summary>Takes a snapshot file the operator uploads (streamed to staging), as the snapshot to restore.</summary>
-    public Task<WizardResult> UploadAsync(string cluster, Stream content, string originalName, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "upload snapshot", [RestoreStep.Choose, RestoreStep.Verify], async (session, now) =>
+    /// <summary>
+    /// The first half of an upload, decided before a byte of the body is read: a restore of the cluster must be waiting
+    /// for a snapshot (Choose or Verify), no other upload may be running for it, and the declared size must fit the
+    /// limit and the staging disk. The returned upload receives the file; disposing it releases the slot.
+    /// </summary>
+    public async Task<UploadAnswer> StartUploadAsync(string cluster, long? declaredBytes, Actor who, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(content);
-        var s = session!;
-        var name = SnapshotName.For(ClusterName.Parse(cluster), now);
-        var staging = Path.Combine(Path.GetFullPath(settings.Value.DataDir), "restore", s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(staging);
-        var staged = Path.Combine(staging, name.FileName);
-        var file = new FileStream(staged, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
-        long size;
-        await using (file.ConfigureAwait(false))
+        var outcome = UploadOutcome.NoRestoreWaiting;
+        SnapshotUpload? upload = null;
+        var result = await RunAsync(cluster, who, "upload snapshot", [RestoreStep.Choose, RestoreStep.Verify], (session, _) =>
         {
-            await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
-            size = file.Length;
-        }
+            var s = session!;
+            var max = settings.Value.Restore.MaxUploadBytes;
+            var staging = StagingOf(s);
+            Directory.CreateDirectory(staging);
+            var free = new DriveInfo(staging).AvailableFreeSpace;
+            (outcome, var message) = declaredBytes switch
+            {
+                _ when _uploading.Contains(s.Id) => (UploadOutcome.AlreadyUploading, "another upload for this restore is still running; wait for it (a finished upload replaces the earlier one)"),
+                > 0 when declaredBytes > max + SnapshotUpload.FormOverhead => (UploadOutcome.TooLarge, $"the upload is {declaredBytes:N0} bytes, more than Console:Restore:MaxUploadBytes ({max:N0})"),
+                > 0 when declaredBytes > free => (UploadOutcome.NoSpace, $"the upload is {declaredBytes:N0} bytes but {staging} has only {free:N0} bytes free"),
+                _ => (UploadOutcome.Accepted, $"receiving an upload{(declaredBytes is > 0 ? $" of {declaredBytes:N0} bytes" : string.Empty)}"),
+            };
+            if (outcome == UploadOutcome.Accepted)
+            {
+                _uploading.Add(s.Id);
+                upload = new SnapshotUpload(this, cluster, s.Id, staging, max, who);
+            }
 
-        return new WizardResult(true, $"uploaded {originalName} ({size:N0} bytes) as {name.FileName}", s with { Step = RestoreStep.Verify, SnapshotTarget = UploadTarget, SnapshotFile = name.FileName, StagedPath = staged, SizeBytes = size, Failure = null });
-    });
+            return Task.FromResult(new WizardResult(outcome == UploadOutcome.Accepted, message, null));
+        }).ConfigureAwait(false);
+        return new UploadAnswer(outcome, result.Message, upload);
+    }
+
+    /// <summary>
+    /// The second half: the received file (complete, within the limit) becomes the session's snapshot, and the file of
+    /// an earlier upload is deleted, so a session never holds more than one. A session that ended meanwhile gets nothing.
+    /// </summary>
+    internal Task<WizardResult> CommitUploadAsync(string cluster, long sessionId, string partPath, long size, string originalName, Actor who) =>
+        RunAsync(cluster, who, "upload snapshot", [RestoreStep.Choose, RestoreStep.Verify], (session, now) =>
+        {
+            var s = session!;
+            if (s.Id != sessionId)
+            {
+                File.Delete(partPath);
+                return Task.FromResult(new WizardResult(false, "the restore this upload was for has ended; the upload was discarded", null));
+            }
+
+            var name = SnapshotName.For(ClusterName.Parse(cluster), now);
+            var staged = Path.Combine(StagingOf(s), name.FileName);
+            try
+            {
+                File.Move(partPath, staged, overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return Task.FromResult(new WizardResult(false, $"the upload could not be put in place: {ex.Message}", null));
+            }
+
+            var replaced = s.SnapshotTarget == UploadTarget && s.StagedPath is { } earlier && earlier != staged && File.Exists(earlier) ? earlier : null;
+            if (replaced is not null)
+            {
+                File.Delete(replaced);
+            }
+
+            var message = $"uploaded {originalName} ({size:N0} bytes) as {name.FileName}{(replaced is null ? string.Empty : $", replacing the earlier upload {Path.GetFileName(replaced)}")}";
+            return Task.FromResult(new WizardResult(true, message, s with { Step = RestoreStep.Verify, SnapshotTarget = UploadTarget, SnapshotFile = name.FileName, StagedPath = staged, SizeBytes = size, Failure = null }));
+        });
+
+    /// <summary>Records an upload that failed after it started (too large, disk full, connection lost); its partial file is already gone.</summary>
+    internal Task<WizardResult> FailUploadAsync(string cluster, string message, Actor who) =>
+        RunAsync(cluster, who, "upload snapshot", null, (_, _) => Task.FromResult(new WizardResult(false, message, null)));
+
+    internal async Task ReleaseUploadAsync(long sessionId)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _uploading.Remove(sessionId);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private string StagingOf(RestoreSession session) =>
+        Path.Combine(Path.GetFullPath(settings.Value.DataDir), "restore", session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>Fetches the chosen copy to local staging, verifies its footer, restores it once into a throwaway etcd to read its revision and key count.</summary>
     public Task<WizardResult> VerifyAsync(string cluster, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "verify", [RestoreStep.Verify], async (session, now) =>
@@ -134,7 +207,7 @@ public sealed class RestoreWizard(
             }
 
             var tool = DetectTool();
-            var contents = await SnapshotInspector.InspectAsync(staged, settings.Value.Sandbox.EtcdBinary, tool.Name, cancellationToken).ConfigureAwait(false);
+            var contents = await SnapshotInspector.InspectAsync(staged, settings.Value.Sandbox.EtcdBinary, tool.Name, settings.Value.Restore.InspectTimeout, logger, cancellationToken).ConfigureAwait(false);
             var spec = catalog.Find(cluster)!;
             var verified = s with
             {
@@ -161,8 +234,13 @@ public sealed class RestoreWizard(
         }
     });
 
-    public Task<WizardResult> ConfirmPlanAsync(string cluster, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "accept plan", [RestoreStep.Plan], (session, _) =>
-        Task.FromResult(new WizardResult(true, "plan accepted", session! with { Step = RestoreStep.SafetySnapshot })));
+    public Task<WizardResult> ConfirmPlanAsync(string cluster, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "accept plan", [RestoreStep.Plan], async (session, _) =>
+    {
+        var (differences, _) = await MatchMembersAsync(catalog.Find(cluster)!, cancellationToken).ConfigureAwait(false);
+        return differences.Count > 0
+            ? new WizardResult(false, MembersDiffer(differences), null)
+            : new WizardResult(true, "plan accepted", session! with { Step = RestoreStep.SafetySnapshot });
+    });
 
     /// <summary>Backs up the current state first (kept out of retention for 7 days). Only if no member answers may the operator go on without one, by typing the phrase.</summary>
     public Task<WizardResult> SafetySnapshotAsync(string cluster, string? phrase, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "safety snapshot", [RestoreStep.SafetySnapshot], async (session, now) =>
@@ -204,10 +282,23 @@ public sealed class RestoreWizard(
             return new WizardResult(false, $"nothing was done: type the cluster name \"{cluster}\" to stop its members", null);
         }
 
+        // Before anything is stopped: the members configured must be the members etcd has, or "down" would be judged
+        // for names etcd does not know while the real members keep serving.
+        var spec = catalog.Find(cluster)!;
+        var (differences, listed) = await MatchMembersAsync(spec, cancellationToken).ConfigureAwait(false);
+        if (differences.Count > 0)
+        {
+            return new WizardResult(false, MembersDiffer(differences), null);
+        }
+
+        if (listed is not null)
+        {
+            s = s with { MemberUrls = listed.ToDictionary(m => m.Name, m => new List<string>([.. m.ClientUrls, .. m.PeerUrls])) };
+        }
+
         runner.Suspend(cluster, $"a restore is in progress (started by {s.StartedBy})");
         var states = new Dictionary<string, string>(s.MemberStates);
         var plan = PlanOf(s)!;
-        var spec = catalog.Find(cluster)!;
         var outputs = new Dictionary<string, string>();
         foreach (var member in plan.Members)
         {
@@ -225,10 +316,12 @@ public sealed class RestoreWizard(
         {
             states[member.Name] = member.Control switch
             {
-                MemberControl.Managed => await IsDownAsync(spec, member.Name, cancellationToken).ConfigureAwait(false) ? "stopped (proven down)" : "still answering",
-                MemberControl.Command => await AnswersAsync(spec, member.Name, cancellationToken).ConfigureAwait(false)
-                    ? $"still answering after {outputs.GetValueOrDefault(member.Name)}"
-                    : $"stopped (no endpoint answers for it; {outputs.GetValueOrDefault(member.Name)})",
+                MemberControl.Managed => await WhyNotDownAsync(s, spec, member.Name, cancellationToken).ConfigureAwait(false) is { } why
+                    ? $"still answering: {why}"
+                    : "stopped (proven down: its client and peer URLs refuse connections)",
+                MemberControl.Command => await WhyNotDownAsync(s, spec, member.Name, cancellationToken).ConfigureAwait(false) is { } why
+                    ? $"still answering after {outputs.GetValueOrDefault(member.Name)}: {why}"
+                    : $"stopped (its client and peer URLs refuse connections; {outputs.GetValueOrDefault(member.Name)})",
                 _ => "waiting: run the stop command on the host, then mark it done",
             };
         }
@@ -268,10 +361,10 @@ public sealed class RestoreWizard(
                 await Sandbox().StopMemberAsync(member.Name, cancellationToken).ConfigureAwait(false);
             }
 
-            if (member.Control == MemberControl.Managed ? !await IsDownAsync(spec, member.Name, cancellationToken).ConfigureAwait(false) : await AnswersAsync(spec, member.Name, cancellationToken).ConfigureAwait(false))
+            if (await WhyNotDownAsync(s, spec, member.Name, cancellationToken).ConfigureAwait(false) is { } why)
             {
-                states[member.Name] = "running again: its data was not touched; stop it (or go back with Roll back)";
-                return new WizardResult(false, $"{member.Name} is running again, so its data was not touched. Stop it and repeat this step.", s with { MemberStates = states });
+                states[member.Name] = $"running again ({why}): its data was not touched; stop it (or go back with Roll back)";
+                return new WizardResult(false, $"{member.Name} is running again ({why}), so its data was not touched. Stop it and repeat this step.", s with { MemberStates = states });
             }
 
             var result = member.Control == MemberControl.Command && CommandsOf(catalog.Find(cluster)!, member.Name)?.Restore is { } template
@@ -428,12 +521,12 @@ public sealed class RestoreWizard(
         var states = new Dictionary<string, string>(s.MemberStates);
         if (s.Step == RestoreStep.StopMembers)
         {
-            if (await AnswersAsync(catalog.Find(cluster)!, member, cancellationToken).ConfigureAwait(false))
+            if (await WhyNotDownAsync(s, catalog.Find(cluster)!, member, cancellationToken).ConfigureAwait(false) is { } why)
             {
-                return new WizardResult(false, $"{member} still answers: stop it first", null);
+                return new WizardResult(false, $"{member} still answers ({why}): stop it first", null);
             }
 
-            states[member] = "stopped (marked by the operator; no endpoint answers for it)";
+            states[member] = "stopped (marked by the operator; its client and peer URLs refuse connections)";
         }
         else
         {
@@ -446,32 +539,57 @@ public sealed class RestoreWizard(
         return new WizardResult(true, $"{member} marked done", s with { MemberStates = states, Step = next });
     });
 
-    private async Task<bool> AnswersAsync(ClusterSpec spec, string member, CancellationToken cancellationToken)
+    /// <summary>
+    /// The configured members against etcd's own member list, from the first endpoint that gives one. When none answers
+    /// (the whole cluster is down already) there is nothing to compare, and "down" is proven per member by its URLs.
+    /// </summary>
+    private async Task<(IReadOnlyList<string> Differences, IReadOnlyList<EtcdMember>? Listed)> MatchMembersAsync(ClusterSpec spec, CancellationToken cancellationToken)
     {
         var client = clients.For(spec);
         foreach (var endpoint in spec.Endpoints)
         {
             try
             {
-                var status = await client.StatusAsync(endpoint, cancellationToken).ConfigureAwait(false);
-                var members = await client.ListMembersAsync(endpoint, cancellationToken).ConfigureAwait(false);
-                if (members.Any(m => m.Id == status.MemberId && m.Name == member))
-                {
-                    return true;
-                }
-            }
-            catch (EtcdException ex) when (ex.Kind == EtcdErrorKind.Unreachable)
-            {
-                // Nothing listens there: not this member answering.
+                var listed = await client.ListMembersAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                return (MemberMatch.Differences(spec.Members, listed), listed);
             }
             catch (EtcdException)
             {
-                // A TLS, auth or timeout error means something may still be running there: it is not proven down.
-                return true;
             }
         }
 
-        return false;
+        return ([], null);
+    }
+
+    private static string MembersDiffer(IReadOnlyList<string> differences) =>
+        $"nothing was done: the configured members do not match etcd's member list. {string.Join("; ", differences)}. Correct Console:Clusters:N:Members (names and peer URLs as etcd has them) and start the restore again.";
+
+    /// <summary>
+    /// Null when the member is proven down: its own client and peer URLs (from etcd's member list before the stop) all
+    /// refuse connections. Without that list, its configured peer URL and every endpoint of the cluster must refuse.
+    /// </summary>
+    private async Task<string?> WhyNotDownAsync(RestoreSession session, ClusterSpec spec, string member, CancellationToken cancellationToken)
+    {
+        List<Uri> urls;
+        if (session.MemberUrls.TryGetValue(member, out var recorded) && recorded.Count > 0)
+        {
+            urls = [.. recorded.Select(u => new Uri(u))];
+        }
+        else if (spec.Members.FirstOrDefault(m => m.Name == member)?.Control == MemberControl.Managed
+            && Sandbox().Members.FirstOrDefault(m => m.Layout.Name == member)?.Layout is { } layout)
+        {
+            urls = [layout.ClientUrl, layout.PeerUrl];
+        }
+        else
+        {
+            urls = [.. spec.Endpoints];
+            if (spec.Members.FirstOrDefault(m => m.Name == member)?.PeerUrl is { } peer)
+            {
+                urls.Add(peer);
+            }
+        }
+
+        return await MemberProbe.WhyNotDownAsync(urls, ProbeTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -585,25 +703,6 @@ public sealed class RestoreWizard(
     private static MemberCommands? CommandsOf(ClusterSpec spec, string member) => spec.Members.FirstOrDefault(m => m.Name == member)?.Commands;
 
     private SandboxCluster Sandbox() => services.GetService<SandboxCluster>() ?? throw new InvalidOperationException("members marked Managed need the sandbox (Console:Sandbox:Enabled)");
-
-    private async Task<bool> IsDownAsync(ClusterSpec spec, string memberName, CancellationToken cancellationToken)
-    {
-        var layout = Sandbox().Members.FirstOrDefault(m => m.Layout.Name == memberName)?.Layout;
-        if (layout is null)
-        {
-            return false;
-        }
-
-        try
-        {
-            await clients.For(spec).StatusAsync(layout.ClientUrl, cancellationToken).ConfigureAwait(false);
-            return false;
-        }
-        catch (EtcdException ex) when (ex.Kind == EtcdErrorKind.Unreachable)
-        {
-            return true;
-        }
-    }
 
     /// <summary>etcdutl where installed (3.5+), else etcdctl; its version decides the revision bump.</summary>
     private static RestoreTool DetectTool()

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Console.Domain.Clusters;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Sandbox;
+using Microsoft.Extensions.Logging;
 
 namespace Console.Infrastructure.Restore;
 
@@ -13,11 +14,14 @@ public sealed record SnapshotContents(string Sha256, long SizeBytes, long Revisi
 /// throwaway directory and starts a single etcd member on loopback there to read its revision and live key count.
 /// A snapshot that passes this has been restored once already.
 /// </summary>
-public static class SnapshotInspector
+public static partial class SnapshotInspector
 {
-    /// <param name="restoreTool">etcdctl (up to 3.5) or etcdutl (3.5+, the only one from 3.6).</param>
-    public static async Task<SnapshotContents> InspectAsync(string snapshotPath, string etcdBinary, string restoreTool, CancellationToken cancellationToken)
+    /// <param name="restoreTool">etcdctl (up to 3.5) or etcdutl (3.5+, the only one from 3.6): a name on PATH or a path.</param>
+    /// <param name="timeout">How long the restore into the throwaway directory may take: a file that makes the tool hang
+    /// must not hold the wizard.</param>
+    public static async Task<SnapshotContents> InspectAsync(string snapshotPath, string etcdBinary, string restoreTool, TimeSpan timeout, ILogger logger, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(logger);
         var sha = await SnapshotVerifier.VerifyFileAsync(snapshotPath, cancellationToken).ConfigureAwait(false);
         var size = new FileInfo(snapshotPath).Length;
         var scratch = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(snapshotPath))!, $"inspect-{Guid.NewGuid():N}");
@@ -34,16 +38,7 @@ public static class SnapshotInspector
                 info.ArgumentList.Add(argument);
             }
 
-            using (var restore = Process.Start(info)!)
-            {
-                var errors = restore.StandardError.ReadToEndAsync(cancellationToken);
-                _ = await restore.StandardOutput.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-                await restore.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-                if (restore.ExitCode != 0)
-                {
-                    throw new SnapshotIntegrityException($"{restoreTool} could not restore the snapshot (exit {restore.ExitCode}): {(await errors.ConfigureAwait(false)).Trim()}");
-                }
-            }
+            await RunRestoreToolAsync(info, restoreTool, timeout, logger, cancellationToken).ConfigureAwait(false);
 
             await using var member = EtcdProcess.Start(etcdBinary, layout, initialCluster, "inspect");
             var spec = new ClusterSpec(ClusterName.Parse("inspect"), [layout.ClientUrl], null, null, []);
@@ -83,4 +78,38 @@ public static class SnapshotInspector
             }
         }
     }
+
+    /// <summary>
+    /// Runs the restore tool; on failure the page gets one line (a Go panic's message, not its goroutine dump) and the log
+    /// the whole output. On timeout the tool and anything it started are killed.
+    /// </summary>
+    private static async Task RunRestoreToolAsync(ProcessStartInfo info, string restoreTool, TimeSpan timeout, ILogger logger, CancellationToken cancellationToken)
+    {
+        using var restore = Process.Start(info) ?? throw new IOException($"could not start {restoreTool}");
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        var errors = restore.StandardError.ReadToEndAsync(limit.Token);
+        var output = restore.StandardOutput.ReadToEndAsync(limit.Token);
+        try
+        {
+            await restore.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            restore.Kill(entireProcessTree: true);
+            await restore.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new TimeoutException($"{restoreTool} snapshot restore did not finish within {timeout}; it was stopped (Console:Restore:InspectTimeout)");
+        }
+
+        if (restore.ExitCode != 0)
+        {
+            var text = $"{await output.ConfigureAwait(false)}\n{await errors.ConfigureAwait(false)}".Trim();
+            LogRestoreFailed(logger, restoreTool, info.ArgumentList[2], restore.ExitCode, text);
+            throw new SnapshotIntegrityException($"{restoreTool} could not restore the snapshot (exit {restore.ExitCode}): {ToolOutput.Summary(text)} (the full output is in the console's log)");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Tool} snapshot restore of {Snapshot} failed with exit {Exit}:\n{Output}")]
+    private static partial void LogRestoreFailed(ILogger logger, string tool, string snapshot, int exit, string output);
 }

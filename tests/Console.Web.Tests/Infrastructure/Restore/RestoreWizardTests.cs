@@ -278,6 +278,94 @@ public sealed class RestoreWizardServiceTests
         }
     }
 
+    /// <summary>
+    /// etcd's --name differs from the configured name for one member and the configured peer URL of another is not the
+    /// one etcd has: the plan is refused with every difference listed, and nothing is stopped, suspended or restored.
+    /// </summary>
+    [Fact]
+    public async Task The_wizard_refuses_before_stopping_anything_when_the_configured_members_are_not_etcd_s()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync(size: 2);
+        var settings = TestTokens.Cluster(etcd, "renamed");
+        var m1 = etcd.Members[0].Layout;
+        var m2 = etcd.Members[1].Layout;
+        var wrongPeer = new UriBuilder(m2.PeerUrl) { Port = m2.PeerUrl.Port + 1000 }.Uri;
+        foreach (var (i, name, peer, dataDir) in new[] { (0, "etcd-a", m1.PeerUrl, m1.DataDir), (1, "m2", wrongPeer, m2.DataDir) })
+        {
+            settings[$"Console:Clusters:0:Members:{i}:Name"] = name;
+            settings[$"Console:Clusters:0:Members:{i}:PeerUrl"] = peer.ToString().TrimEnd('/');
+            settings[$"Console:Clusters:0:Members:{i}:DataDir"] = dataDir;
+            settings[$"Console:Clusters:0:Members:{i}:Control"] = "Manual";
+        }
+
+        await using var app = ConsoleApp.Start(settings);
+        var runner = app.Services.GetRequiredService<BackupRunner>();
+        var backup = await runner.RunAsync("renamed", BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);
+        var wizard = app.Services.GetRequiredService<RestoreWizard>();
+        await wizard.BeginAsync("renamed", TestActors.Of("test"), CancellationToken.None);
+        await wizard.ChooseAsync("renamed", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
+        Assert.True((await wizard.VerifyAsync("renamed", TestActors.Of("test"), CancellationToken.None)).Ok);
+
+        var accept = await wizard.ConfirmPlanAsync("renamed", TestActors.Of("test"), CancellationToken.None);
+        var stop = await wizard.StopMembersAsync("renamed", "renamed", TestActors.Of("test"), CancellationToken.None);
+
+        Assert.False(accept.Ok);
+        Assert.Contains("'etcd-a' (peer URL " + m1.PeerUrl.GetLeftPart(UriPartial.Authority) + ") is named 'm1' in etcd", accept.Message, StringComparison.Ordinal);
+        Assert.Contains("'m2' is configured with peer URL " + wrongPeer.GetLeftPart(UriPartial.Authority), accept.Message, StringComparison.Ordinal);
+        Assert.False(stop.Ok);
+        Assert.Equal(RestoreStep.Plan, (await wizard.CurrentAsync("renamed", CancellationToken.None))!.Step);
+        Assert.All(etcd.Members, m => Assert.False(m.HasExited));
+        Assert.Equal(2, etcd.Etcdctl("member", "list").Split('\n').Count(l => l.Contains(", started, ", StringComparison.Ordinal)));
+        Assert.Null(runner.SuspendedBecause("renamed"));
+        Assert.All(wizard.PlanOf((await wizard.CurrentAsync("renamed", CancellationToken.None))!)!.Members, m => Assert.False(Directory.Exists(m.AsideDir)));
+    }
+
+    /// <summary>
+    /// "Down" means the member's own client and peer URLs refuse connections: with etcd stopped but something still
+    /// accepting on its peer port (or its client port), the member is not marked stopped.
+    /// </summary>
+    [Fact]
+    public async Task A_member_whose_client_or_peer_url_still_accepts_connections_is_not_down()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        var member = etcd.Members[0].Layout;
+        var settings = TestTokens.Cluster(etcd, "probe");
+        settings["Console:Clusters:0:Members:0:Name"] = "m1";
+        settings["Console:Clusters:0:Members:0:PeerUrl"] = member.PeerUrl.ToString().TrimEnd('/');
+        settings["Console:Clusters:0:Members:0:DataDir"] = member.DataDir;
+        settings["Console:Clusters:0:Members:0:Control"] = "Manual";
+        await using var app = ConsoleApp.Start(settings);
+        var backup = await app.Services.GetRequiredService<BackupRunner>().RunAsync("probe", BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);
+        var wizard = app.Services.GetRequiredService<RestoreWizard>();
+        await wizard.BeginAsync("probe", TestActors.Of("test"), CancellationToken.None);
+        await wizard.ChooseAsync("probe", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
+        Assert.True((await wizard.VerifyAsync("probe", TestActors.Of("test"), CancellationToken.None)).Ok);
+        Assert.True((await wizard.ConfirmPlanAsync("probe", TestActors.Of("test"), CancellationToken.None)).Ok);
+        await wizard.SafetySnapshotAsync("probe", null, TestActors.Of("test"), CancellationToken.None);
+        Assert.StartsWith("waiting", (await wizard.StopMembersAsync("probe", "probe", TestActors.Of("test"), CancellationToken.None)).Session!.MemberStates["m1"], StringComparison.Ordinal);
+        await etcd.StopAllAsync();
+
+        foreach (var port in new[] { member.PeerUrl.Port, member.ClientUrl.Port })
+        {
+            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            listener.Start();
+            try
+            {
+                var early = await wizard.MarkDoneAsync("probe", "m1", TestActors.Of("test"), CancellationToken.None);
+                Assert.False(early.Ok, $"marked down while port {port} accepts connections");
+                Assert.Contains($":{port} still accepts connections", early.Message, StringComparison.Ordinal);
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
+
+        var stopped = await wizard.MarkDoneAsync("probe", "m1", TestActors.Of("test"), CancellationToken.None);
+        Assert.True(stopped.Ok, stopped.Message);
+        Assert.Equal(RestoreStep.RestoreData, stopped.Session!.Step);
+    }
+
     private static async Task RunAsync(string command)
     {
         using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/bin/sh", ["-c", command]) { UseShellExecute = false })!;
