@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Console.Domain.Restore;
 
@@ -95,29 +94,8 @@ public sealed class RestoreExecutor(TimeSpan commandTimeout)
 
     private async Task<(int Exit, string Output)> RunAsync(string tool, IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.Environment["ETCDCTL_API"] = "3";
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {tool}");
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(commandTimeout);
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"timed out after {commandTimeout.TotalSeconds:0} s");
-        }
-
-        return (process.ExitCode, (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false)));
+        var run = await ToolProcess.RunAsync(tool, arguments, commandTimeout, cancellationToken).ConfigureAwait(false);
+        return (run.Exit, run.Output);
     }
 
     private static string Tail(string output) => string.Join('\n', output.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(5));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Console.Domain.Clusters;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Sandbox;
@@ -31,14 +30,8 @@ public static partial class SnapshotInspector
         try
         {
             Directory.CreateDirectory(scratch);
-            var info = new ProcessStartInfo(restoreTool) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-            info.Environment["ETCDCTL_API"] = "3";
-            foreach (var argument in new[] { "snapshot", "restore", snapshotPath, "--name", "inspect", "--initial-cluster", initialCluster, "--initial-advertise-peer-urls", layout.PeerUrl.ToString().TrimEnd('/'), "--data-dir", layout.DataDir })
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            await RunRestoreToolAsync(info, restoreTool, timeout, logger, cancellationToken).ConfigureAwait(false);
+            string[] arguments = ["snapshot", "restore", snapshotPath, "--name", "inspect", "--initial-cluster", initialCluster, "--initial-advertise-peer-urls", layout.PeerUrl.ToString().TrimEnd('/'), "--data-dir", layout.DataDir];
+            await RunRestoreToolAsync(restoreTool, arguments, timeout, logger, cancellationToken).ConfigureAwait(false);
 
             await using var member = EtcdProcess.Start(etcdBinary, layout, initialCluster, "inspect");
             var spec = new ClusterSpec(ClusterName.Parse("inspect"), [layout.ClientUrl], null, null, []);
@@ -83,30 +76,18 @@ public static partial class SnapshotInspector
     /// Runs the restore tool; on failure the page gets one line (a Go panic's message, not its goroutine dump) and the log
     /// the whole output. On timeout the tool and anything it started are killed.
     /// </summary>
-    private static async Task RunRestoreToolAsync(ProcessStartInfo info, string restoreTool, TimeSpan timeout, ILogger logger, CancellationToken cancellationToken)
+    private static async Task RunRestoreToolAsync(string restoreTool, string[] arguments, TimeSpan timeout, ILogger logger, CancellationToken cancellationToken)
     {
-        using var restore = Process.Start(info) ?? throw new IOException($"could not start {restoreTool}");
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
-        var errors = restore.StandardError.ReadToEndAsync(limit.Token);
-        var output = restore.StandardOutput.ReadToEndAsync(limit.Token);
-        try
+        var run = await ToolProcess.RunAsync(restoreTool, arguments, timeout, cancellationToken).ConfigureAwait(false);
+        if (run.TimedOut)
         {
-            await restore.WaitForExitAsync(limit.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            restore.Kill(entireProcessTree: true);
-            await restore.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
             throw new TimeoutException($"{restoreTool} snapshot restore did not finish within {timeout}; it was stopped (Console:Restore:InspectTimeout)");
         }
 
-        if (restore.ExitCode != 0)
+        if (run.Exit != 0)
         {
-            var text = $"{await output.ConfigureAwait(false)}\n{await errors.ConfigureAwait(false)}".Trim();
-            LogRestoreFailed(logger, restoreTool, info.ArgumentList[2], restore.ExitCode, text);
-            throw new SnapshotIntegrityException($"{restoreTool} could not restore the snapshot (exit {restore.ExitCode}): {ToolOutput.Summary(text)} (the full output is in the console's log)");
+            LogRestoreFailed(logger, restoreTool, arguments[2], run.Exit, run.Output);
+            throw new SnapshotIntegrityException($"{restoreTool} could not restore the snapshot (exit {run.Exit}): {ToolOutput.Summary(run.Output)} (the full output is in the console's log)");
         }
     }
 
