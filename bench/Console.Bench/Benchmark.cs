@@ -123,7 +123,7 @@ internal static class Benchmark
             etcd = EtcdProcess.Start(options.EtcdBinary, layout, EtcdMemberLayout.InitialCluster([layout]), "console-bench", ["--quota-backend-bytes=8589934592"]);
             var endpoint = layout.ClientUrl;
             var spec = new ClusterSpec(ClusterName.Parse("bench"), [endpoint], null, null, []);
-            using var client = new EtcdClient(spec, TimeSpan.FromSeconds(30));
+            using var client = new EtcdClusterClient(spec, TimeSpan.FromSeconds(30));
             var version = await WaitForLeaderAsync(client, endpoint, etcd, cancellationToken);
             Log($"etcd {version} (pid {etcd.Pid}) on {endpoint}, data and snapshots under {root}");
 
@@ -328,7 +328,7 @@ internal static class Benchmark
         return file with { ClientCpu = file.StreamSeconds is null ? selfUsed.Children : selfUsed.Own, ServerCpu = serverUsed.Own };
     }
 
-    private static async Task<string> WaitForLeaderAsync(EtcdClient client, Uri endpoint, EtcdProcess etcd, CancellationToken cancellationToken)
+    private static async Task<string> WaitForLeaderAsync(EtcdClusterClient client, Uri endpoint, EtcdProcess etcd, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)

@@ -11,12 +11,12 @@ namespace Console.Infrastructure.Etcd;
 /// member (status of each member, a snapshot from a chosen follower); <see cref="OnAnyEndpointAsync{T}"/> tries the
 /// configured endpoints in turn. With credentials, a token is obtained per endpoint and renewed once when rejected.
 /// </summary>
-public sealed class EtcdClient : IDisposable
+public sealed class EtcdClusterClient : IDisposable
 {
     private readonly EtcdGrpcChannel _channel;
     private readonly ConcurrentDictionary<Uri, string> _tokens = new();
 
-    public EtcdClient(ClusterSpec cluster, TimeSpan callTimeout)
+    public EtcdClusterClient(ClusterSpec cluster, TimeSpan callTimeout)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         Cluster = cluster;
