@@ -2,6 +2,9 @@ using Console.Domain.Clusters;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Sandbox;
 using Console.Web.Tests.Fixtures;
+using Etcdserverpb;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace Console.Web.Tests.Infrastructure.Etcd;
 
@@ -84,6 +87,48 @@ public sealed class EtcdClusterClientTests
         var missing = await Assert.ThrowsAsync<EtcdException>(() => anonymous.CountKeysAsync(etcd.Endpoints[0], string.Empty, CancellationToken.None));
         Assert.Equal(EtcdErrorKind.AuthFailed, missing.Kind);
         Assert.Contains("requires authentication", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_expired_auth_token_is_renewed_and_the_call_succeeds()
+    {
+        // Simple tokens live --auth-token-ttl seconds after their last use; a cheap bcrypt keeps the probes fast.
+        await using var etcd = await TestEtcdCluster.StartAsync(auth: true, extraArguments: ["--auth-token-ttl=1", "--bcrypt-cost=4"]);
+        using var client = new EtcdClusterClient(etcd.Spec(), Timeout);
+        await client.PutAsync(etcd.Endpoints[0], "/ttl/a", "1", CancellationToken.None);
+
+        // Tokens issued after the client's last call expire no earlier than the client's. Each probe is used once
+        // (a use would extend it), so the first one etcd rejects proves the client's token has expired too.
+        using var channel = GrpcChannel.ForAddress(etcd.Endpoints[0]);
+        var auth = new Auth.AuthClient(channel);
+        var kv = new KV.KVClient(channel);
+        var probes = new Queue<string>();
+        for (var i = 0; i < 100; i++)
+        {
+            probes.Enqueue((await auth.AuthenticateAsync(new AuthenticateRequest { Name = "root", Password = TestEtcdCluster.RootPassword })).Token);
+        }
+
+        var rejected = await Eventually.ValueAsync(
+            async () =>
+            {
+                var probe = probes.Count > 0 ? probes.Dequeue() : throw new InvalidOperationException("every probe token was used before one expired");
+                try
+                {
+                    await kv.RangeAsync(new RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("/ttl/a") }, new Metadata { { "token", probe } });
+                    return null;
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.Unauthenticated)
+                {
+                    return ex.Status.Detail;
+                }
+            },
+            detail => detail is not null,
+            TimeSpan.FromSeconds(30));
+        Assert.Contains("invalid auth token", rejected, StringComparison.Ordinal);
+
+        Assert.Equal(1, await client.CountKeysAsync(etcd.Endpoints[0], "/ttl/", CancellationToken.None));
+        await client.PutAsync(etcd.Endpoints[0], "/ttl/b", "2", CancellationToken.None);
+        Assert.Equal("2", await client.GetAsync(etcd.Endpoints[0], "/ttl/b", CancellationToken.None));
     }
 
     [Fact]
