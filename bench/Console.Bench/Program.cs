@@ -32,6 +32,8 @@ catch (OperationCanceledException) when (cancel.IsCancellationRequested)
 var results = all.Sizes;
 System.Console.WriteLine();
 System.Console.WriteLine(Report.Table(results));
+System.Console.WriteLine();
+System.Console.WriteLine(Report.CpuTable(results));
 foreach (var result in results)
 {
     System.Console.WriteLine(Report.RssLine(result));
