@@ -89,7 +89,12 @@ internal sealed record SizeResult(
     long PeakRssBytes)
 {
     public string Label => string.Create(CultureInfo.InvariantCulture, $"{TargetMiB} MiB");
+
+    /// <summary>CPU seconds of each run, in the order of the paired runs: the client's, and etcd's while serving it.</summary>
+    public SnapshotCpu Cpu { get; init; } = new([], [], [], []);
 }
+
+internal sealed record SnapshotCpu(IReadOnlyList<double> Console, IReadOnlyList<double> Etcdctl, IReadOnlyList<double> EtcdForConsole, IReadOnlyList<double> EtcdForEtcdctl);
 
 /// <summary>One mode (local, s3, local+s3) at one DB size: every round's wall time, and its largest RSS growth in any run.</summary>
 internal sealed record TargetsResult(
@@ -123,7 +128,7 @@ internal static class Benchmark
             etcd = EtcdProcess.Start(options.EtcdBinary, layout, EtcdMemberLayout.InitialCluster([layout]), "console-bench", ["--quota-backend-bytes=8589934592"]);
             var endpoint = layout.ClientUrl;
             var spec = new ClusterSpec(ClusterName.Parse("bench"), [endpoint], null, null, []);
-            using var client = new EtcdClient(spec, TimeSpan.FromSeconds(30));
+            using var client = new EtcdClusterClient(spec, TimeSpan.FromSeconds(30));
             var version = await WaitForLeaderAsync(client, endpoint, etcd, cancellationToken);
             Log($"etcd {version} (pid {etcd.Pid}) on {endpoint}, data and snapshots under {root}");
 
@@ -268,6 +273,7 @@ internal static class Benchmark
     {
         var consoleSeconds = new List<double>();
         var etcdctlSeconds = new List<double>();
+        var cpu = new SnapshotCpu(new List<double>(), new List<double>(), new List<double>(), new List<double>());
         var match = true;
         long snapshotBytes = 0;
 
@@ -301,6 +307,10 @@ internal static class Benchmark
                 snapshotBytes = ours.Size;
                 consoleSeconds.Add(ours.Seconds);
                 etcdctlSeconds.Add(theirs.Seconds);
+                ((List<double>)cpu.Console).Add(ours.ClientCpu);
+                ((List<double>)cpu.Etcdctl).Add(theirs.ClientCpu);
+                ((List<double>)cpu.EtcdForConsole).Add(ours.ServerCpu);
+                ((List<double>)cpu.EtcdForEtcdctl).Add(theirs.ServerCpu);
                 Log($"{targetMiB} MiB run {i + 1}/{runs} ({(i % 2 == 0 ? "console first" : "etcdctl first")}): console {ours.Seconds:0.000} s ({ours.StreamSeconds:0.000} streaming + {ours.Seconds - ours.StreamSeconds:0.000} fsync/rename/manifest), etcdctl {theirs.Seconds:0.000} s, {ours.Size:N0} vs {theirs.Size:N0} bytes, footers {(ours.Footer == theirs.Footer ? "equal" : "DIFFER")}");
                 Log($"    cpu: console {ours.ClientCpu:0.00} s + etcd {ours.ServerCpu:0.00} s; etcdctl {theirs.ClientCpu:0.00} s + etcd {theirs.ServerCpu:0.00} s");
                 ours.Delete();
@@ -310,7 +320,7 @@ internal static class Benchmark
             peak = Math.Max(sampler.Stop(), hwmReset ? Rss.HighWaterMark() : 0);
         }
 
-        return new SizeResult(targetMiB, dbSize, snapshotBytes, consoleSeconds, etcdctlSeconds, match, baseline, peak);
+        return new SizeResult(targetMiB, dbSize, snapshotBytes, consoleSeconds, etcdctlSeconds, match, baseline, peak) { Cpu = cpu };
     }
 
     /// <summary>
@@ -328,7 +338,7 @@ internal static class Benchmark
         return file with { ClientCpu = file.StreamSeconds is null ? selfUsed.Children : selfUsed.Own, ServerCpu = serverUsed.Own };
     }
 
-    private static async Task<string> WaitForLeaderAsync(EtcdClient client, Uri endpoint, EtcdProcess etcd, CancellationToken cancellationToken)
+    private static async Task<string> WaitForLeaderAsync(EtcdClusterClient client, Uri endpoint, EtcdProcess etcd, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)

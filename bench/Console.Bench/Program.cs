@@ -1,4 +1,4 @@
-// The console's snapshot path (EtcdClient.SnapshotAsync into a LocalSnapshotWriter, then CompleteAsync: .part file,
+// The console's snapshot path (EtcdClusterClient.SnapshotAsync into a LocalSnapshotWriter, then CompleteAsync: .part file,
 // fsync, rename, directory fsync, manifest) against `etcdctl snapshot save` (which also writes a .part file, fsyncs
 // and renames), on one local etcd filled to each size in turn, plus the console's peak RSS growth while it snapshots.
 // Then, at each size, the same path to local only, S3 only (s3rver, a Node S3 server, on loopback) and local + S3
@@ -32,6 +32,8 @@ catch (OperationCanceledException) when (cancel.IsCancellationRequested)
 var results = all.Sizes;
 System.Console.WriteLine();
 System.Console.WriteLine(Report.Table(results));
+System.Console.WriteLine();
+System.Console.WriteLine(Report.CpuTable(results));
 foreach (var result in results)
 {
     System.Console.WriteLine(Report.RssLine(result));

@@ -46,6 +46,27 @@ internal static class Report
         return text.ToString().TrimEnd();
     }
 
+    /// <summary>
+    /// CPU seconds (user + system) per GiB of snapshot, median over the paired runs: the console's client (this
+    /// process) beside etcdctl's (a child process), and etcd's own while serving each of them.
+    /// </summary>
+    public static string CpuTable(IReadOnlyList<SizeResult> results)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("DB size   CPU s/GiB: console  etcdctl  ratio   etcd serving console  etcd serving etcdctl");
+        foreach (var r in results)
+        {
+            var gib = r.SnapshotBytes / (1024.0 * 1024 * 1024);
+            var ours = Median(r.Cpu.Console) / gib;
+            var theirs = Median(r.Cpu.Etcdctl) / gib;
+            text.AppendLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{r.Label,-9} {ours,17:0.00}  {theirs,7:0.00}  {ours / theirs,5:0.00}  {Median(r.Cpu.EtcdForConsole) / gib,20:0.00}  {Median(r.Cpu.EtcdForEtcdctl) / gib,20:0.00}"));
+        }
+
+        return text.ToString().TrimEnd();
+    }
+
     public static string RssLine(SizeResult r) => string.Create(
         CultureInfo.InvariantCulture,
         $"console peak RSS growth during the {r.Label} snapshots: {(r.PeakRssBytes - r.BaselineRssBytes) / MB:0.0} MB (baseline {r.BaselineRssBytes / MB:0.0} MB, peak {r.PeakRssBytes / MB:0.0} MB)");

@@ -37,7 +37,7 @@ internal sealed record SnapshotFile(double Seconds, long Size, string Footer, IR
 }
 
 /// <summary>
-/// The console's snapshot path as BackupRunner runs it: a client for the cluster, EtcdClient.SnapshotAsync streaming
+/// The console's snapshot path as BackupRunner runs it: a client for the cluster, EtcdClusterClient.SnapshotAsync streaming
 /// into LocalSnapshotStore's writer with a progress sink, then CompleteAsync (fsync, rename, directory fsync,
 /// manifest). Timed from creating the client (so connection set-up counts, as it does for etcdctl) to the manifest
 /// being durable.
@@ -49,7 +49,7 @@ internal sealed class ConsoleSnapshotPath(ClusterSpec spec, Uri endpoint, LocalS
         var name = SnapshotName.For(spec.Name, DateTimeOffset.UtcNow);
         var clock = Stopwatch.StartNew();
         TimeSpan streamed;
-        using (var client = new EtcdClient(spec, TimeSpan.FromSeconds(5)))
+        using (var client = new EtcdClusterClient(spec, TimeSpan.FromSeconds(5)))
         using (var writer = store.BeginWrite(name))
         {
             var startedAt = DateTimeOffset.UtcNow;

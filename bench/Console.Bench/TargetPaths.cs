@@ -25,7 +25,7 @@ internal sealed record TargetRun(double Seconds, double StreamSeconds, long Size
 
 /// <summary>
 /// The console's snapshot path as BackupRunner runs it with one or more targets: a client for the cluster, a writer
-/// from each store's BeginWriteAsync (for S3, the multipart upload is initiated there), EtcdClient.SnapshotAsync into a
+/// from each store's BeginWriteAsync (for S3, the multipart upload is initiated there), EtcdClusterClient.SnapshotAsync into a
 /// tee over the writers, then each writer's CompleteAsync in turn (local: fsync, rename, directory fsync, manifest;
 /// S3: the last parts, complete-multipart, HEAD for the size, server-side copy for the sha256 metadata, manifest PUT)
 /// and disposal. Timed from creating the client to the last writer disposed. Every snapshot gets a fresh name.
@@ -43,7 +43,7 @@ internal sealed class TargetSnapshotPath(ClusterSpec spec, Uri endpoint)
         var writers = new List<ISnapshotWriter>(mode.Stores.Count);
         try
         {
-            using var client = new EtcdClient(spec, TimeSpan.FromSeconds(5));
+            using var client = new EtcdClusterClient(spec, TimeSpan.FromSeconds(5));
             foreach (var store in mode.Stores)
             {
                 writers.Add(await store.BeginWriteAsync(name, cancellationToken));

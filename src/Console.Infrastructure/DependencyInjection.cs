@@ -123,7 +123,7 @@ public static class DependencyInjection
 
     private static IServiceCollection AddEtcd(this IServiceCollection services)
     {
-        services.AddSingleton<EtcdClientFactory>();
+        services.AddSingleton<EtcdClusterClientFactory>();
         services.AddSingleton<ClusterCatalog>();
         return services;
     }

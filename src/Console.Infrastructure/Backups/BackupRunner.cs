@@ -23,7 +23,7 @@ namespace Console.Infrastructure.Backups;
 /// </summary>
 public sealed partial class BackupRunner(
     ClusterCatalog catalog,
-    EtcdClientFactory clients,
+    EtcdClusterClientFactory clients,
     SnapshotStores stores,
     BackupRecordStore records,
     SnapshotLedger ledger,
@@ -342,7 +342,7 @@ public sealed partial class BackupRunner(
         }
     }
 
-    private static async Task<(MemberChoice Choice, EtcdMemberStatus? Status)> ChooseMemberAsync(EtcdClient client, ClusterSpec spec, CancellationToken cancellationToken)
+    private static async Task<(MemberChoice Choice, EtcdMemberStatus? Status)> ChooseMemberAsync(EtcdClusterClient client, ClusterSpec spec, CancellationToken cancellationToken)
     {
         var (reachable, members) = await client.OnAnyEndpointAsync(client.ListMembersAsync, cancellationToken).ConfigureAwait(false);
         var statuses = new ConcurrentDictionary<ulong, EtcdMemberStatus>();

@@ -4,7 +4,7 @@ using Console.Infrastructure.Etcd;
 namespace Console.Infrastructure.Clusters;
 
 /// <summary>Asks one cluster for everything the status page shows: member list, each member's status, alarms, key count.</summary>
-public sealed class ClusterProbe(EtcdClientFactory clients, TimeProvider clock)
+public sealed class ClusterProbe(EtcdClusterClientFactory clients, TimeProvider clock)
 {
     public async Task<ClusterHealth> ProbeAsync(ClusterSpec cluster, CancellationToken cancellationToken)
     {

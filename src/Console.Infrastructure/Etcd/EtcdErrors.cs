@@ -1,11 +1,10 @@
-using System.Net;
-using System.Net.Http;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using Grpc.Core;
 
 namespace Console.Infrastructure.Etcd;
 
-/// <summary>Turns transport exceptions and gRPC statuses into <see cref="EtcdException"/>s an operator can act on.</summary>
+/// <summary>Turns gRPC failures (etcd's statuses and the transport's exceptions) into <see cref="EtcdException"/>s an operator can act on.</summary>
 internal static class EtcdErrors
 {
     public const int Ok = 0;
@@ -14,6 +13,32 @@ internal static class EtcdErrors
     public const int ResourceExhaustedCode = 8;
     public const int UnavailableCode = 14;
     public const int UnauthenticatedCode = 16;
+
+    /// <summary>
+    /// A failed call: a deadline the client enforced, a transport failure (Grpc.Net.Client keeps the exception it
+    /// caught as the status's DebugException: refused, TLS, cut connection), or a status etcd sent.
+    /// </summary>
+    public static EtcdException FromRpc(RpcException exception, Uri endpoint, TimeSpan deadline)
+    {
+        var status = exception.Status;
+        if (status.StatusCode == StatusCode.DeadlineExceeded && status.DebugException is null)
+        {
+            return new(EtcdErrorKind.DeadlineExceeded, $"{endpoint.Authority} did not answer within {deadline.TotalSeconds:0.#} s (deadline exceeded)", endpoint, DeadlineExceededCode, exception);
+        }
+
+        if (status.DebugException is { } transport)
+        {
+            return FromException(transport, endpoint, deadline, deadlineHit: false);
+        }
+
+        if (status.Detail.StartsWith("Bad gRPC response", StringComparison.Ordinal))
+        {
+            // Not a gRPC server at all (an HTTP status without grpc-status, or another content type).
+            return new(EtcdErrorKind.Protocol, $"{endpoint.Authority} did not answer as gRPC ({status.Detail}): is this an etcd client URL?", endpoint, (int)status.StatusCode, exception);
+        }
+
+        return FromStatus((int)status.StatusCode, status.Detail, endpoint);
+    }
 
     public static EtcdException FromStatus(int code, string message, Uri endpoint)
     {
@@ -62,7 +87,7 @@ internal static class EtcdErrors
 
         if (Find<AuthenticationException>(exception) is { } tls)
         {
-            return new(EtcdErrorKind.Tls, $"TLS handshake with {where} failed: {Innermost(tls).Message}. Check Tls.CaFile (the CA that signed the server certificate), that the endpoint's host name is in the certificate, and Tls.CertFile/KeyFile if the server requires client certificates.", endpoint, null, exception);
+            return new(EtcdErrorKind.Tls, $"TLS handshake with {where} failed: {Sentence(Innermost(tls).Message)}. Check Tls.CaFile (the CA that signed the server certificate), that the endpoint's host name is in the certificate, and Tls.CertFile/KeyFile if the server requires client certificates.", endpoint, null, exception);
         }
 
         if (Find<SocketException>(exception) is { } socket)
@@ -78,11 +103,12 @@ internal static class EtcdErrors
             return new(EtcdErrorKind.Unreachable, $"cannot reach {where}: {reason}", endpoint, null, exception);
         }
 
-        if (endpoint.Scheme == Uri.UriSchemeHttps && Find<IOException>(exception) is not null)
+        if (endpoint.Scheme == Uri.UriSchemeHttps && Find<IOException>(exception) is { } closed)
         {
             // Over TLS 1.3 a server that requires a client certificate accepts the handshake and then closes the
-            // connection with an alert, which surfaces as an I/O error on the first read.
-            return new(EtcdErrorKind.Tls, $"TLS connection to {where} was closed by the server: {Innermost(exception).Message}. If the server requires client certificates, set Tls.CertFile and Tls.KeyFile.", endpoint, null, exception);
+            // connection with an alert, which surfaces as an I/O error on the first read or write (the innermost
+            // exception is then only "cannot access a disposed object": the outermost I/O error says more).
+            return new(EtcdErrorKind.Tls, $"TLS connection to {where} was closed by the server: {Sentence(closed.Message)}. If the server requires client certificates, set Tls.CertFile and Tls.KeyFile.", endpoint, null, exception);
         }
 
         if (exception is HttpRequestException { StatusCode: { } status })
@@ -101,9 +127,6 @@ internal static class EtcdErrors
         return new(EtcdErrorKind.Protocol, $"unexpected failure talking to {where}: {exception.Message}", endpoint, null, exception);
     }
 
-    public static EtcdException StatusCode(HttpStatusCode status, Uri endpoint) =>
-        new(EtcdErrorKind.Protocol, $"{endpoint.Authority} answered HTTP {(int)status} {status}, not gRPC: is this an etcd client URL?", endpoint);
-
     private static T? Find<T>(Exception exception)
         where T : Exception
     {
@@ -117,6 +140,9 @@ internal static class EtcdErrors
 
         return null;
     }
+
+    /// <summary>An exception's message without its closing full stop, to be followed by ours.</summary>
+    private static string Sentence(string message) => message.TrimEnd().TrimEnd('.');
 
     private static Exception Innermost(Exception exception)
     {

@@ -1,6 +1,7 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Etcdserverpb;
+using Grpc.Core;
 
 namespace Console.Infrastructure.Etcd;
 
@@ -133,84 +134,93 @@ public sealed class SnapshotIntegrityException : Exception
     }
 }
 
-/// <summary>Reads the fields of a SnapshotResponse in place, without copying the blob.</summary>
-internal static class SnapshotResponseReader
+/// <summary>
+/// Reads etcd's <c>Maintenance.Snapshot</c> stream through dotnet-etcd's generated client: each 32 KiB blob goes to
+/// the verifier and the sink straight from the parsed message (no further copy), and the run fails when no message
+/// arrives for the idle timeout (a paused or wedged member), when the whole stream exceeds the deadline, or when it
+/// ends without an OK status (Grpc.Net.Client raises a cut or status-less end as an error).
+/// </summary>
+internal static class SnapshotStream
 {
-    public static (ulong? Remaining, long? Revision, Memory<byte> Blob) Read(Memory<byte> message)
+    public static async Task<SnapshotResult> ReadAsync(EtcdEndpoint member, Metadata? headers, ISnapshotSink sink, IProgress<SnapshotProgress>? progress, SnapshotOptions options, CancellationToken cancellationToken)
     {
-        ulong? remaining = null;
+        var endpoint = member.Address;
+        using var overall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        overall.CancelAfter(options.Deadline);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(overall.Token);
+        idle.CancelAfter(options.IdleTimeout);
+
+        using var verifier = new SnapshotVerifier();
+        long? total = null;
         long? revision = null;
-        var blob = Memory<byte>.Empty;
-        var span = message.Span;
-        var position = 0;
-        while (position < span.Length)
+        try
         {
-            var tag = ReadVarint(span, ref position);
-            var field = (int)(tag >> 3);
-            var wireType = (int)(tag & 7);
-            switch (wireType)
+            using var call = member.Maintenance.Snapshot(new SnapshotRequest(), new CallOptions(headers, cancellationToken: idle.Token));
+            var messages = call.ResponseStream;
+            while (await messages.MoveNext(CancellationToken.None).ConfigureAwait(false))
             {
-                case 0:
-                    var value = ReadVarint(span, ref position);
-                    if (field == 2)
-                    {
-                        remaining = value;
-                    }
+                // Time spent by the consumer (disk, upload) is not the server being idle.
+                idle.CancelAfter(Timeout.InfiniteTimeSpan);
+                var message = messages.Current;
+                var blob = message.Blob.Memory;
+                if (revision is null && message.Header?.Revision is > 0 and var headerRevision)
+                {
+                    revision = headerRevision;
+                }
 
-                    break;
-                case 2:
-                    var length = checked((int)ReadVarint(span, ref position));
-                    if (field == 3)
-                    {
-                        blob = message.Slice(position, length);
-                    }
-                    else if (field == 1)
-                    {
-                        revision = Protocol.ResponseHeader.Parser.ParseFrom(span.Slice(position, length)).Revision;
-                    }
+                if (total is null && message.RemainingBytes > 0)
+                {
+                    // remaining_bytes counts what is left after this message, excluding the 32-byte footer message.
+                    total = verifier.Length + blob.Length + (long)message.RemainingBytes + SnapshotVerifier.FooterSize;
+                }
 
-                    position += length;
-                    break;
-                case 1:
-                    position += 8;
-                    break;
-                case 5:
-                    position += 4;
-                    break;
-                default:
-                    throw new IOException($"unexpected protobuf wire type {wireType} in a snapshot message");
+                verifier.Append(blob.Span);
+                await sink.WriteAsync(blob, cancellationToken).ConfigureAwait(false);
+                progress?.Report(new SnapshotProgress(verifier.Length, total));
+                idle.CancelAfter(options.IdleTimeout);
+            }
+
+            // MoveNext ends only on an OK status; say so explicitly, a snapshot must never look complete when cut.
+            if (call.GetStatus().StatusCode != StatusCode.OK)
+            {
+                throw new EtcdException(EtcdErrorKind.Protocol, $"the stream from {endpoint.Authority} ended with {call.GetStatus()}", endpoint);
             }
         }
-
-        return (remaining, revision is 0 ? null : revision, blob);
-    }
-
-    private static ulong ReadVarint(ReadOnlySpan<byte> span, ref int position)
-    {
-        ulong result = 0;
-        for (var shift = 0; shift < 64; shift += 7)
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException && !cancellationToken.IsCancellationRequested && overall.IsCancellationRequested)
         {
-            var b = span[position++];
-            result |= (ulong)(b & 0x7f) << shift;
-            if ((b & 0x80) == 0)
-            {
-                return result;
-            }
+            throw new EtcdException(EtcdErrorKind.DeadlineExceeded, $"the stream from {endpoint.Authority} did not finish within {options.Deadline} (deadline exceeded) after {verifier.Length:N0} bytes", endpoint, EtcdErrors.DeadlineExceededCode, ex);
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException && !cancellationToken.IsCancellationRequested && idle.IsCancellationRequested)
+        {
+            throw new EtcdException(EtcdErrorKind.DeadlineExceeded, $"{endpoint.Authority} sent nothing for {options.IdleTimeout.TotalSeconds:0.#} s after {verifier.Length:N0} bytes: the member is hung or the network stalled (idle timeout)", endpoint, EtcdErrors.DeadlineExceededCode, ex);
+        }
+        catch (RpcException ex) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"the snapshot from {endpoint.Authority} was cancelled", ex, cancellationToken);
+        }
+        catch (RpcException ex) when (verifier.Length > 0)
+        {
+            // Mid-stream, whatever the cause, what the sink holds is incomplete. No status code is carried on, so a
+            // caller never mistakes this for a rejection it could retry from the start.
+            var cause = ex.Status.DebugException is { } transport ? Innermost(transport).Message : EtcdErrors.FromRpc(ex, endpoint, options.Deadline).Message;
+            throw new EtcdException(EtcdErrorKind.Unreachable, $"the stream from {endpoint.Authority} was cut after {verifier.Length:N0} bytes: {cause} (did the member stop or the connection drop?)", endpoint, null, ex);
+        }
+        catch (RpcException ex)
+        {
+            throw EtcdErrors.FromRpc(ex, endpoint, options.Deadline);
         }
 
-        throw new IOException("malformed varint in a snapshot message");
+        return new SnapshotResult(verifier.Length, verifier.Complete(), revision);
     }
 
-    internal static int ReadFrameLength(ReadOnlySpan<byte> header)
+    private static Exception Innermost(Exception exception)
     {
-        if (header[0] != 0)
+        var current = exception;
+        while (current.InnerException is not null)
         {
-            throw new IOException("the server sent a compressed gRPC message, which the console did not ask for");
+            current = current.InnerException;
         }
 
-        var length = BinaryPrimitives.ReadUInt32BigEndian(header[1..5]);
-        return length > GrpcFraming.MaxMessageSize
-            ? throw new IOException($"the server announced a {length}-byte gRPC message, larger than the {GrpcFraming.MaxMessageSize}-byte limit")
-            : (int)length;
+        return current;
     }
 }

@@ -15,7 +15,7 @@ public static class RestoreProof
     /// Member list matches the plan; exactly one leader that every member agrees on; HashKV equal on every member;
     /// revision at least the snapshot's; live key count equal to the snapshot's.
     /// </summary>
-    public static async Task<RestoreReport> CheckAsync(EtcdClient client, RestorePlan plan, long snapshotRevision, long snapshotKeyCount, CancellationToken cancellationToken)
+    public static async Task<RestoreReport> CheckAsync(EtcdClusterClient client, RestorePlan plan, long snapshotRevision, long snapshotKeyCount, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(plan);

@@ -31,7 +31,7 @@ public sealed class RestoreWizard(
     BackupRunner runner,
     SnapshotLedger ledger,
     RestoreSessionStore sessions,
-    EtcdClientFactory clients,
+    EtcdClusterClientFactory clients,
     IServiceProvider services,
     IOptions<ConsoleSettings> settings,
     AccessGuard guard,

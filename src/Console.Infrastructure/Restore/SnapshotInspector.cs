@@ -35,7 +35,7 @@ public static partial class SnapshotInspector
 
             await using var member = EtcdProcess.Start(etcdBinary, layout, initialCluster, "inspect");
             var spec = new ClusterSpec(ClusterName.Parse("inspect"), [layout.ClientUrl], null, null, []);
-            using var client = new EtcdClient(spec, TimeSpan.FromSeconds(5));
+            using var client = new EtcdClusterClient(spec, TimeSpan.FromSeconds(5));
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while (true)
             {

@@ -19,7 +19,7 @@ namespace Console.Infrastructure.Sandbox;
 public sealed partial class SandboxCluster(
     IOptions<ConsoleSettings> settings,
     ClusterCatalog catalog,
-    EtcdClientFactory clients,
+    EtcdClusterClientFactory clients,
     ILogger<SandboxCluster> logger) : IHostedService, IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
@@ -174,7 +174,7 @@ public sealed partial class SandboxCluster(
         _members.Clear();
     }
 
-    private async Task WaitForLeaderAsync(EtcdClient client, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task WaitForLeaderAsync(EtcdClusterClient client, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);

@@ -8,7 +8,7 @@ internal static class SandboxSeed
 {
     private static readonly string[] Kinds = ["namespaces", "configmaps/default", "secrets/default", "services/specs/default", "deployments/default", "pods/default"];
 
-    public static async Task WriteAsync(EtcdClient client, Uri endpoint, int count, CancellationToken cancellationToken)
+    public static async Task WriteAsync(EtcdClusterClient client, Uri endpoint, int count, CancellationToken cancellationToken)
     {
         await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
         {

@@ -94,7 +94,7 @@ public sealed class BackupApiTests
         await using var etcd = await TestEtcdCluster.StartAsync();
         await using var app = ConsoleApp.Start(TestTokens.Settings().Concat(TestTokens.Cluster(etcd)).ToDictionary());
         using var client = Client(app, TestTokens.Operator);
-        var etcdClient = new Console.Infrastructure.Etcd.EtcdClient(etcd.Spec(), TimeSpan.FromSeconds(5));
+        var etcdClient = new Console.Infrastructure.Etcd.EtcdClusterClient(etcd.Spec(), TimeSpan.FromSeconds(5));
         var value = new string('x', 512 * 1024);
         for (var i = 0; i < 16; i++)
         {

@@ -313,7 +313,7 @@ public sealed class ConsoleProcessTests
     public async Task A_console_killed_mid_snapshot_records_the_run_as_interrupted_and_leaves_no_partial_file()
     {
         await using var etcd = await TestEtcdCluster.StartAsync();
-        using (var client = new Console.Infrastructure.Etcd.EtcdClient(etcd.Spec(), TimeSpan.FromSeconds(10)))
+        using (var client = new Console.Infrastructure.Etcd.EtcdClusterClient(etcd.Spec(), TimeSpan.FromSeconds(10)))
         {
             var value = new string('x', 1024 * 1024);
             await Parallel.ForAsync(0, 48, async (i, ct) => await client.PutAsync(etcd.Endpoints[0], $"/fill/{i}", value, ct));

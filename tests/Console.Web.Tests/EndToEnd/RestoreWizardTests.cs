@@ -19,7 +19,7 @@ public sealed class RestoreWizardTests(Browser browser)
     {
         await using var app = ConsoleApp.Start(new Dictionary<string, string?> { ["Console:Sandbox:Enabled"] = "true", ["Console:Sandbox:Members"] = "3", ["Console:Sandbox:SeedKeys"] = "20" });
         var spec = app.Services.GetRequiredService<ClusterCatalog>().Find("sandbox")!;
-        var client = app.Services.GetRequiredService<EtcdClientFactory>().For(spec);
+        var client = app.Services.GetRequiredService<EtcdClusterClientFactory>().For(spec);
         var runner = app.Services.GetRequiredService<BackupRunner>();
         await app.WaitForFirstBackupAsync();
         for (var i = 0; i < 10; i++)
@@ -79,7 +79,7 @@ public sealed class RestoreWizardTests(Browser browser)
         await Expect(page.Locator("[data-testid=audit] tbody tr")).Not.ToHaveCountAsync(0);
         await Browser.ScreenshotAsync(page, "restore-done");
 
-        using var fresh = new EtcdClient(spec, TimeSpan.FromSeconds(5));
+        using var fresh = new EtcdClusterClient(spec, TimeSpan.FromSeconds(5));
         Assert.Equal(10, await fresh.CountKeysAsync(spec.Endpoints[1], "/keys-a/", CancellationToken.None));
         Assert.Equal(0, await fresh.CountKeysAsync(spec.Endpoints[2], "/keys-b/", CancellationToken.None));
         var statuses = await Task.WhenAll(spec.Endpoints.Select(e => fresh.StatusAsync(e, CancellationToken.None)));

@@ -32,7 +32,7 @@ public sealed class BackupHarness : IDisposable
         Catalog = new ClusterCatalog(Settings);
         Catalog.Register(cluster);
         Cluster = cluster;
-        Clients = new EtcdClientFactory(Settings);
+        Clients = new EtcdClusterClientFactory(Settings);
         Store = new LocalSnapshotStore(Settings);
         Database = new ConsoleDatabase(Settings);
         Database.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
@@ -50,7 +50,7 @@ public sealed class BackupHarness : IDisposable
     public IOptions<ConsoleSettings> Settings { get; }
     public ClusterSpec Cluster { get; }
     public ClusterCatalog Catalog { get; }
-    public EtcdClientFactory Clients { get; }
+    public EtcdClusterClientFactory Clients { get; }
     public LocalSnapshotStore Store { get; }
     public ConsoleDatabase Database { get; }
     public BackupRecordStore Records { get; }

@@ -137,7 +137,7 @@ public sealed class TestEtcdCluster : IAsyncDisposable
 
     private async Task WaitForLeaderAsync(TimeSpan timeout)
     {
-        using var client = new EtcdClient(Spec(), TimeSpan.FromSeconds(2));
+        using var client = new EtcdClusterClient(Spec(), TimeSpan.FromSeconds(2));
         var stopwatch = Stopwatch.StartNew();
         var last = "no answer";
         while (stopwatch.Elapsed < timeout)

@@ -89,7 +89,7 @@ public sealed class SnapshotPipelineTests
     {
         await using var etcd = await TestEtcdCluster.StartAsync(size: 3);
         using var harness = new BackupHarness(etcd.Spec());
-        using var client = new EtcdClient(etcd.Spec(), TimeSpan.FromSeconds(5));
+        using var client = new EtcdClusterClient(etcd.Spec(), TimeSpan.FromSeconds(5));
         var leader = (await client.StatusAsync(etcd.Endpoints[0], CancellationToken.None)).Leader;
         var leaderName = (await client.ListMembersAsync(etcd.Endpoints[0], CancellationToken.None)).Single(m => m.Id == leader).Name;
 

@@ -10,9 +10,9 @@ namespace Console.Web.Tests.Infrastructure.Clusters;
 
 public sealed class ClusterProbeTests
 {
-    private static ClusterProbe Probe(out EtcdClientFactory factory)
+    private static ClusterProbe Probe(out EtcdClusterClientFactory factory)
     {
-        factory = new EtcdClientFactory(Options.Create(new ConsoleSettings { Etcd = new() { CallTimeout = TimeSpan.FromSeconds(2) } }));
+        factory = new EtcdClusterClientFactory(Options.Create(new ConsoleSettings { Etcd = new() { CallTimeout = TimeSpan.FromSeconds(2) } }));
         return new ClusterProbe(factory, TimeProvider.System);
     }
 

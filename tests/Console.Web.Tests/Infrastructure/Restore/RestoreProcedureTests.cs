@@ -42,7 +42,7 @@ public sealed class RestoreProcedureTests
         }
 
         await etcd.StartAllAgainAsync();
-        using var fresh = new EtcdClient(etcd.Spec(), TimeSpan.FromSeconds(5));
+        using var fresh = new EtcdClusterClient(etcd.Spec(), TimeSpan.FromSeconds(5));
         var report = await Eventually.ValueAsync(
             () => RestoreProof.CheckAsync(fresh, plan, snapshotRevision, 10, CancellationToken.None),
             r => r.Ok,
@@ -93,7 +93,7 @@ public sealed class RestoreProcedureTests
         await etcd.StartAllAgainAsync();
 
         Assert.True(rollBack.Ok, rollBack.Detail);
-        using var fresh = new EtcdClient(etcd.Spec(), TimeSpan.FromSeconds(5));
+        using var fresh = new EtcdClusterClient(etcd.Spec(), TimeSpan.FromSeconds(5));
         Assert.Equal("newer", await fresh.GetAsync(etcd.Endpoints[0], "/v", CancellationToken.None));
         Assert.Single(Directory.GetDirectories(Path.GetDirectoryName(plan.Members[0].DataDir)!, "m1.failed-restore-*"));
     }

@@ -16,11 +16,11 @@ internal static class RestorePhrasesFor
 /// <summary>The wizard's safety rules, driven through its service on a real sandbox.</summary>
 public sealed class RestoreWizardServiceTests
 {
-    private static async Task<(ConsoleApp App, RestoreWizard Wizard, EtcdClient Client, Console.Domain.Clusters.ClusterSpec Spec, BackupRecord Backup)> SandboxAsync(int members)
+    private static async Task<(ConsoleApp App, RestoreWizard Wizard, EtcdClusterClient Client, Console.Domain.Clusters.ClusterSpec Spec, BackupRecord Backup)> SandboxAsync(int members)
     {
         var app = ConsoleApp.Start(new Dictionary<string, string?> { ["Console:Sandbox:Enabled"] = "true", ["Console:Sandbox:Members"] = members.ToString(System.Globalization.CultureInfo.InvariantCulture), ["Console:Sandbox:SeedKeys"] = "5" });
         var spec = app.Services.GetRequiredService<ClusterCatalog>().Find("sandbox")!;
-        var client = app.Services.GetRequiredService<EtcdClientFactory>().For(spec);
+        var client = app.Services.GetRequiredService<EtcdClusterClientFactory>().For(spec);
         var runner = app.Services.GetRequiredService<BackupRunner>();
         await app.WaitForFirstBackupAsync();
         await client.PutAsync(spec.Endpoints[0], "/state", "original", CancellationToken.None);
@@ -92,7 +92,7 @@ public sealed class RestoreWizardServiceTests
 
         Assert.True(rolledBack.Ok, rolledBack.Message);
         Assert.Equal(RestoreStep.RolledBack, rolledBack.Session!.Step);
-        using var fresh = new EtcdClient(spec, TimeSpan.FromSeconds(5));
+        using var fresh = new EtcdClusterClient(spec, TimeSpan.FromSeconds(5));
         var value = await Eventually.ValueAsync(
             async () => { try { return await fresh.GetAsync(spec.Endpoints[0], "/state", CancellationToken.None); } catch (EtcdException) { return null; } },
             v => v is not null,
@@ -119,7 +119,7 @@ public sealed class RestoreWizardServiceTests
             var runner = first.Services.GetRequiredService<BackupRunner>();
             await first.WaitForFirstBackupAsync();
             var firstSpec = first.Services.GetRequiredService<ClusterCatalog>().Find("sandbox")!;
-            var firstClient = first.Services.GetRequiredService<EtcdClientFactory>().For(firstSpec);
+            var firstClient = first.Services.GetRequiredService<EtcdClusterClientFactory>().For(firstSpec);
             await firstClient.PutAsync(firstSpec.Endpoints[0], "/state", "in the backup", CancellationToken.None);
             var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);
             await firstClient.PutAsync(firstSpec.Endpoints[0], "/state", "written after the backup", CancellationToken.None);
@@ -149,7 +149,7 @@ public sealed class RestoreWizardServiceTests
         var proof = await wizard2.ProveAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
         Assert.True(proof.Ok, string.Join("; ", proof.Session!.Report.Select(r => $"{r.Check}: {r.Detail}")));
         var spec = second.Services.GetRequiredService<ClusterCatalog>().Find("sandbox")!;
-        using var fresh = new EtcdClient(spec, TimeSpan.FromSeconds(5));
+        using var fresh = new EtcdClusterClient(spec, TimeSpan.FromSeconds(5));
         Assert.Equal("in the backup", await fresh.GetAsync(spec.Endpoints[0], "/state", CancellationToken.None));
     }
 
@@ -171,7 +171,7 @@ public sealed class RestoreWizardServiceTests
 
         Assert.True(abandoned.Ok, abandoned.Message);
         Assert.Equal(RestoreStep.RolledBack, abandoned.Session!.Step);
-        using var fresh = new EtcdClient(spec, TimeSpan.FromSeconds(5));
+        using var fresh = new EtcdClusterClient(spec, TimeSpan.FromSeconds(5));
         var value = await Eventually.ValueAsync(async () => { try { return await fresh.GetAsync(spec.Endpoints[0], "/state", CancellationToken.None); } catch (EtcdException) { return null; } }, v => v is not null, TimeSpan.FromSeconds(30));
         Assert.Equal("original", value);
         Assert.Null(app.Services.GetRequiredService<BackupRunner>().SuspendedBecause("sandbox"));
@@ -248,7 +248,7 @@ public sealed class RestoreWizardServiceTests
                 ["Console:Clusters:0:Members:0:Commands:Start"] = $"sh '{scripts.Combine("start.sh")}'",
             });
             var spec = app.Services.GetRequiredService<ClusterCatalog>().Find("cmd")!;
-            var etcdClient = app.Services.GetRequiredService<EtcdClientFactory>().For(spec);
+            var etcdClient = app.Services.GetRequiredService<EtcdClusterClientFactory>().For(spec);
             await Eventually.ValueAsync(async () => { try { return (await etcdClient.StatusAsync(layout.ClientUrl, CancellationToken.None)).Leader; } catch (EtcdException) { return 0UL; } }, l => l != 0, TimeSpan.FromSeconds(30));
             await etcdClient.PutAsync(layout.ClientUrl, "/a", "kept", CancellationToken.None);
             var backup = await app.Services.GetRequiredService<BackupRunner>().RunAsync("cmd", BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);

@@ -11,11 +11,11 @@ namespace Console.Web.Tests.Infrastructure.Sandbox;
 public sealed class SandboxClusterTests : IDisposable
 {
     private readonly TestDirectory _data = new("sandbox");
-    private readonly EtcdClientFactory _clients;
+    private readonly EtcdClusterClientFactory _clients;
 
     public SandboxClusterTests()
     {
-        _clients = new EtcdClientFactory(Settings());
+        _clients = new EtcdClusterClientFactory(Settings());
     }
 
     private IOptions<ConsoleSettings> Settings(int members = 3, string binary = "etcd", int seed = 120) =>

@@ -5,24 +5,24 @@ using Microsoft.Extensions.Options;
 
 namespace Console.Infrastructure.Etcd;
 
-/// <summary>One <see cref="EtcdClient"/> (and so one connection pool and token cache) per cluster definition.</summary>
-public sealed class EtcdClientFactory : IDisposable
+/// <summary>One <see cref="EtcdClusterClient"/> (and so one connection pool and token cache) per cluster definition.</summary>
+public sealed class EtcdClusterClientFactory : IDisposable
 {
-    private readonly ConcurrentDictionary<ClusterName, EtcdClient> _clients = new();
+    private readonly ConcurrentDictionary<ClusterName, EtcdClusterClient> _clients = new();
     private readonly TimeSpan _callTimeout;
 
-    public EtcdClientFactory(IOptions<ConsoleSettings> settings)
+    public EtcdClusterClientFactory(IOptions<ConsoleSettings> settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         _callTimeout = settings.Value.Etcd.CallTimeout;
     }
 
-    public EtcdClient For(ClusterSpec cluster)
+    public EtcdClusterClient For(ClusterSpec cluster)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         while (true)
         {
-            var client = _clients.GetOrAdd(cluster.Name, _ => new EtcdClient(cluster, _callTimeout));
+            var client = _clients.GetOrAdd(cluster.Name, _ => new EtcdClusterClient(cluster, _callTimeout));
             if (SameConnection(client.Cluster, cluster))
             {
                 return client;
@@ -30,7 +30,7 @@ public sealed class EtcdClientFactory : IDisposable
 
             // The cluster's connection settings changed: replace its client. Calls may still be running on the old one
             // (a backup streaming), so it is disposed only after they have had ample time to finish.
-            if (_clients.TryRemove(new KeyValuePair<ClusterName, EtcdClient>(cluster.Name, client)))
+            if (_clients.TryRemove(new KeyValuePair<ClusterName, EtcdClusterClient>(cluster.Name, client)))
             {
                 _ = Task.Delay(TimeSpan.FromHours(2)).ContinueWith(_ => client.Dispose(), TaskScheduler.Default);
             }

@@ -5,14 +5,14 @@ using Microsoft.Extensions.Options;
 
 namespace Console.Web.Tests.Infrastructure.Etcd;
 
-public sealed class EtcdClientFactoryTests
+public sealed class EtcdClusterClientFactoryTests
 {
     private static readonly ClusterSpec Spec = new(ClusterName.Parse("prod"), [new Uri("http://10.0.0.1:2379")], null, null, []);
 
     [Fact]
     public void Pausing_or_editing_backups_keeps_the_client_a_running_backup_uses()
     {
-        using var factory = new EtcdClientFactory(Options.Create(new ConsoleSettings()));
+        using var factory = new EtcdClusterClientFactory(Options.Create(new ConsoleSettings()));
         var client = factory.For(Spec);
 
         var paused = factory.For(Spec with { Backup = BackupPolicy.Default with { Paused = true, Interval = TimeSpan.FromHours(2) } });
@@ -25,7 +25,7 @@ public sealed class EtcdClientFactoryTests
     [Fact]
     public void Changed_connection_settings_get_a_new_client()
     {
-        using var factory = new EtcdClientFactory(Options.Create(new ConsoleSettings()));
+        using var factory = new EtcdClusterClientFactory(Options.Create(new ConsoleSettings()));
         var client = factory.For(Spec);
 
         Assert.NotSame(client, factory.For(Spec with { Endpoints = [new Uri("http://10.0.0.2:2379")] }));

@@ -1,33 +1,38 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Console.Domain.Clusters;
-using Console.Infrastructure.Etcd.Protocol;
+using Etcdserverpb;
 using Google.Protobuf;
+using Grpc.Core;
 
 namespace Console.Infrastructure.Etcd;
 
 /// <summary>
-/// etcd's v3 API for one cluster. Calls name the endpoint they go to, because the console often needs a specific
-/// member (status of each member, a snapshot from a chosen follower); <see cref="OnAnyEndpointAsync{T}"/> tries the
-/// configured endpoints in turn. With credentials, a token is obtained per endpoint and renewed once when rejected.
+/// etcd's v3 API for one cluster, through dotnet-etcd's generated clients on one gRPC channel per member endpoint.
+/// Calls name the endpoint they go to, because the console often needs a specific member (status of each member, a
+/// snapshot from a chosen follower); <see cref="OnAnyEndpointAsync{T}"/> tries the configured endpoints in turn.
+/// Every call has a deadline. With credentials, a token is obtained per endpoint, sent as the <c>token</c> header,
+/// and renewed once when etcd rejects it (simple tokens expire after <c>--auth-token-ttl</c>, 5 minutes by default).
 /// </summary>
-public sealed class EtcdClient : IDisposable
+public sealed class EtcdClusterClient : IDisposable
 {
-    private readonly EtcdGrpcChannel _channel;
+    private readonly EtcdChannels _channels;
+    private readonly TimeSpan _callTimeout;
     private readonly ConcurrentDictionary<Uri, string> _tokens = new();
 
-    public EtcdClient(ClusterSpec cluster, TimeSpan callTimeout)
+    public EtcdClusterClient(ClusterSpec cluster, TimeSpan callTimeout)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         Cluster = cluster;
-        _channel = new EtcdGrpcChannel(EtcdHttpHandlerFactory.Create(cluster.Tls, callTimeout), callTimeout);
+        _callTimeout = callTimeout;
+        _channels = new EtcdChannels(cluster.Tls, callTimeout);
     }
 
     public ClusterSpec Cluster { get; }
 
     public async Task<EtcdMemberStatus> StatusAsync(Uri endpoint, CancellationToken cancellationToken)
     {
-        var r = await CallAsync(endpoint, "/etcdserverpb.Maintenance/Status", new StatusRequest(), StatusResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync(endpoint, (e, o) => e.Maintenance.StatusAsync(new StatusRequest(), o), cancellationToken).ConfigureAwait(false);
         return new EtcdMemberStatus(
             r.Header?.MemberId ?? 0,
             r.Header?.ClusterId ?? 0,
@@ -44,14 +49,14 @@ public sealed class EtcdClient : IDisposable
 
     public async Task<IReadOnlyList<EtcdAlarm>> ListAlarmsAsync(Uri endpoint, CancellationToken cancellationToken)
     {
-        var r = await CallAsync(endpoint, "/etcdserverpb.Maintenance/Alarm", new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get }, AlarmResponse.Parser, cancellationToken).ConfigureAwait(false);
-        return [.. r.Alarms.Select(a => new EtcdAlarm(a.MemberId, (EtcdAlarmType)(int)a.Alarm))];
+        var r = await CallAsync(endpoint, (e, o) => e.Maintenance.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get }, o), cancellationToken).ConfigureAwait(false);
+        return [.. r.Alarms.Select(a => new EtcdAlarm(a.MemberID, (EtcdAlarmType)(int)a.Alarm))];
     }
 
     public async Task<IReadOnlyList<EtcdMember>> ListMembersAsync(Uri endpoint, CancellationToken cancellationToken)
     {
-        var r = await CallAsync(endpoint, "/etcdserverpb.Cluster/MemberList", new MemberListRequest(), MemberListResponse.Parser, cancellationToken).ConfigureAwait(false);
-        return [.. r.Members.Select(m => new EtcdMember(m.Id, m.Name, [.. m.PeerUrls], [.. m.ClientUrls], m.IsLearner))];
+        var r = await CallAsync(endpoint, (e, o) => e.Cluster.MemberListAsync(new MemberListRequest(), o), cancellationToken).ConfigureAwait(false);
+        return [.. r.Members.Select(m => new EtcdMember(m.ID, m.Name, [.. m.PeerURLs], [.. m.ClientURLs], m.IsLearner))];
     }
 
     /// <summary>Counts keys under <paramref name="prefix"/> (all keys when empty), served by the member itself so it
@@ -61,20 +66,20 @@ public sealed class EtcdClient : IDisposable
         var request = RangeOver(prefix);
         request.CountOnly = true;
         request.Serializable = true;
-        var r = await CallAsync(endpoint, "/etcdserverpb.KV/Range", request, RangeResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync(endpoint, (e, o) => e.Kv.RangeAsync(request, o), cancellationToken).ConfigureAwait(false);
         return r.Count;
     }
 
     public async Task<string?> GetAsync(Uri endpoint, string key, CancellationToken cancellationToken)
     {
-        var r = await CallAsync(endpoint, "/etcdserverpb.KV/Range", new RangeRequest { Key = ByteString.CopyFromUtf8(key) }, RangeResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync(endpoint, (e, o) => e.Kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key) }, o), cancellationToken).ConfigureAwait(false);
         return r.Kvs.Count == 0 ? null : r.Kvs[0].Value.ToStringUtf8();
     }
 
     /// <summary>The hash of the member's whole key-value history up to its current revision (Maintenance.HashKV).</summary>
     public async Task<(uint Hash, long Revision, long CompactRevision)> HashKvAsync(Uri endpoint, CancellationToken cancellationToken)
     {
-        var r = await CallAsync(endpoint, "/etcdserverpb.Maintenance/HashKV", new HashKVRequest(), HashKVResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync(endpoint, (e, o) => e.Maintenance.HashKVAsync(new HashKVRequest(), o), cancellationToken).ConfigureAwait(false);
         return (r.Hash, r.Header?.Revision ?? 0, r.CompactRevision);
     }
 
@@ -82,7 +87,7 @@ public sealed class EtcdClient : IDisposable
     public async Task<long> PutAsync(Uri endpoint, string key, string value, CancellationToken cancellationToken)
     {
         var request = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) };
-        var r = await CallAsync(endpoint, "/etcdserverpb.KV/Put", request, PutResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync(endpoint, (e, o) => e.Kv.PutAsync(request, o), cancellationToken).ConfigureAwait(false);
         return r.Header?.Revision ?? 0;
     }
 
@@ -95,26 +100,19 @@ public sealed class EtcdClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(options);
-        var token = await TokenAsync(endpoint, cancellationToken).ConfigureAwait(false);
-        using var verifier = new SnapshotVerifier();
-        long? total = null;
-        long? revision = null;
-        await _channel.ServerStreamAsync(endpoint, "/etcdserverpb.Maintenance/Snapshot", new SnapshotRequest(), token, options.IdleTimeout, options.Deadline, async message =>
+        var member = _channels.For(endpoint);
+        var token = await TokenAsync(member, cancellationToken).ConfigureAwait(false);
+        try
         {
-            var (remaining, headerRevision, blob) = SnapshotResponseReader.Read(message);
-            revision ??= headerRevision;
-            if (total is null && remaining is { } r)
-            {
-                // remaining_bytes counts what is left after this message, excluding the 32-byte footer message.
-                total = verifier.Length + blob.Length + (long)r + SnapshotVerifier.FooterSize;
-            }
-
-            verifier.Append(blob.Span);
-            await sink.WriteAsync(blob, cancellationToken).ConfigureAwait(false);
-            progress?.Report(new SnapshotProgress(verifier.Length, total));
-        }, cancellationToken).ConfigureAwait(false);
-
-        return new SnapshotResult(verifier.Length, verifier.Complete(), revision);
+            return await SnapshotStream.ReadAsync(member, Headers(token), sink, progress, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EtcdException ex) when (token is not null && ex.GrpcStatus == EtcdErrors.UnauthenticatedCode)
+        {
+            // The token expired before the stream started (errors after the first byte carry no status): start over once.
+            _tokens.TryRemove(endpoint, out _);
+            token = await TokenAsync(member, cancellationToken).ConfigureAwait(false);
+            return await SnapshotStream.ReadAsync(member, Headers(token), sink, progress, options, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -146,31 +144,51 @@ public sealed class EtcdClient : IDisposable
         throw new EtcdException(kind, "no endpoint answered: " + string.Join("; ", failures.Select(f => f.Message)));
     }
 
-    private async Task<TResponse> CallAsync<TResponse>(Uri endpoint, string method, IMessage request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
-        where TResponse : IMessage<TResponse>
+    private async Task<TResponse> CallAsync<TResponse>(Uri endpoint, Func<EtcdEndpoint, CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken)
     {
-        var token = await TokenAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        var member = _channels.For(endpoint);
+        var token = await TokenAsync(member, cancellationToken).ConfigureAwait(false);
         try
         {
-            return await _channel.UnaryAsync(endpoint, method, request, parser, token, cancellationToken).ConfigureAwait(false);
+            return await UnaryAsync(member, call, token, cancellationToken).ConfigureAwait(false);
         }
         catch (EtcdException ex) when (token is not null && ex.GrpcStatus == EtcdErrors.UnauthenticatedCode)
         {
-            // Simple tokens expire (5 minutes by default); get a fresh one once.
+            // "invalid auth token": simple tokens expire (after --auth-token-ttl without use); get a fresh one once.
             _tokens.TryRemove(endpoint, out _);
-            token = await TokenAsync(endpoint, cancellationToken).ConfigureAwait(false);
-            return await _channel.UnaryAsync(endpoint, method, request, parser, token, cancellationToken).ConfigureAwait(false);
+            token = await TokenAsync(member, cancellationToken).ConfigureAwait(false);
+            return await UnaryAsync(member, call, token, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task<string?> TokenAsync(Uri endpoint, CancellationToken cancellationToken)
+    private async Task<TResponse> UnaryAsync<TResponse>(EtcdEndpoint member, Func<EtcdEndpoint, CallOptions, AsyncUnaryCall<TResponse>> call, string? token, CancellationToken cancellationToken)
+    {
+        var options = new CallOptions(Headers(token), DateTime.UtcNow + _callTimeout, cancellationToken);
+        try
+        {
+            using var pending = call(member, options);
+            return await pending.ResponseAsync.ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"the call to {member.Address.Authority} was cancelled", ex, cancellationToken);
+        }
+        catch (RpcException ex)
+        {
+            throw EtcdErrors.FromRpc(ex, member.Address, _callTimeout);
+        }
+    }
+
+    private static Metadata? Headers(string? token) => token is null ? null : new Metadata { { "token", token } };
+
+    private async Task<string?> TokenAsync(EtcdEndpoint member, CancellationToken cancellationToken)
     {
         if (Cluster.Credentials is not { } credentials)
         {
             return null;
         }
 
-        if (_tokens.TryGetValue(endpoint, out var cached))
+        if (_tokens.TryGetValue(member.Address, out var cached))
         {
             return cached;
         }
@@ -178,8 +196,8 @@ public sealed class EtcdClient : IDisposable
         var request = new AuthenticateRequest { Name = credentials.User, Password = credentials.Password };
         try
         {
-            var r = await _channel.UnaryAsync(endpoint, "/etcdserverpb.Auth/Authenticate", request, AuthenticateResponse.Parser, null, cancellationToken).ConfigureAwait(false);
-            _tokens[endpoint] = r.Token;
+            var r = await UnaryAsync(member, (e, o) => e.Auth.AuthenticateAsync(request, o), null, cancellationToken).ConfigureAwait(false);
+            _tokens[member.Address] = r.Token;
             return r.Token;
         }
         catch (EtcdException ex) when (ex.Message.Contains("authentication is not enabled", StringComparison.OrdinalIgnoreCase))
@@ -212,5 +230,5 @@ public sealed class EtcdClient : IDisposable
         return new RangeRequest { Key = ByteString.CopyFrom(key), RangeEnd = ByteString.CopyFrom(0) };
     }
 
-    public void Dispose() => _channel.Dispose();
+    public void Dispose() => _channels.Dispose();
 }
