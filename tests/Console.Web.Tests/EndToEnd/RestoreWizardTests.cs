@@ -121,6 +121,8 @@ public sealed class RestoreWizardTests(Browser browser)
         await Expect(page.Locator("[data-testid=wizard-message]")).ToContainTextAsync("more than Console:Restore:MaxUploadBytes");
         await Expect(panel).ToHaveAttributeAsync("data-step", "Choose");
         await Expect(page.Locator("[data-testid=upload-file]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=restore-steps]")).ToContainTextAsync("Safety snapshot");
+        await Expect(page.Locator("[data-testid=restore-steps]")).Not.ToContainTextAsync("SafetySnapshot");
         await Browser.ScreenshotAsync(page, "restore-upload-refused");
 
         await page.Locator("[data-testid=upload-file]").SetInputFilesAsync(bad);
