@@ -11,7 +11,7 @@ public sealed class AccessPageTests(Browser browser)
     private static readonly Dictionary<string, string?> Sandbox = new() { ["Console:Sandbox:Enabled"] = "true", ["Console:Sandbox:Members"] = "1" };
 
     [Fact]
-    public async Task First_admin_creates_an_operator_who_signs_in_and_sees_no_restore_entry()
+    public async Task First_admin_creates_an_operator_who_signs_in_sees_no_restore_entry_and_is_locked_out_by_wrong_passwords()
     {
         var logs = new LogSink();
         await using var app = ConsoleApp.Start(Sandbox, logs: logs);
@@ -62,6 +62,26 @@ public sealed class AccessPageTests(Browser browser)
         await page.GotoAsync(new Uri(app.Address, "backups").ToString());
         await page.Locator("[data-testid=interactive]").WaitForAsync(new() { Timeout = 30_000 });
         await Expect(page.Locator("[data-testid=backup-now]")).ToHaveCountAsync(1);
+
+        // Wrong passwords lock the operator out; the form then answers her right password exactly as it answers a name
+        // that does not exist, so it tells a guesser nothing, and it still says what to do.
+        await page.Locator("[data-testid=sign-out]").ClickAsync();
+        await Expect(page.Locator("[data-testid=login-form]")).ToBeVisibleAsync();
+        for (var attempt = 0; attempt < Console.Domain.Access.LockoutPolicy.Default.MaxFailures; attempt++)
+        {
+            await Browser.SignInAsync(page, app.Address, "olivia", "not-her-password-" + attempt);
+            await Expect(page.Locator("[data-testid=login-error]")).ToBeVisibleAsync();
+        }
+
+        await Browser.SignInAsync(page, app.Address, "nobody-by-this-name", "olivia-chose-this-one");
+        var unknown = await page.Locator("[data-testid=login-error]").InnerTextAsync();
+        await Browser.SignInAsync(page, app.Address, "olivia", "olivia-chose-this-one");
+        await Expect(page.Locator("[data-testid=login-error]")).ToHaveTextAsync(unknown);
+        Assert.Contains("administrator can unlock", unknown, StringComparison.Ordinal);
+        await Expect(page.Locator("[data-testid=login-form]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=login-password]")).ToHaveValueAsync("");
+        await Expect(page.Locator("[data-testid=signed-in-as]")).ToHaveCountAsync(0);
+        await Browser.ScreenshotAsync(page, "sign-in-refused");
     }
 
     [Fact]

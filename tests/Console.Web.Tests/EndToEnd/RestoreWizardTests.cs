@@ -92,7 +92,7 @@ public sealed class RestoreWizardTests(Browser browser)
     [Fact]
     public async Task An_uploaded_snapshot_is_verified_before_anything_else_and_a_corrupted_upload_is_refused()
     {
-        await using var app = ConsoleApp.Start(new Dictionary<string, string?> { ["Console:Sandbox:Enabled"] = "true", ["Console:Sandbox:Members"] = "1", ["Console:Sandbox:SeedKeys"] = "5" });
+        await using var app = ConsoleApp.Start(new Dictionary<string, string?> { ["Console:Sandbox:Enabled"] = "true", ["Console:Sandbox:Members"] = "1", ["Console:Sandbox:SeedKeys"] = "5", ["Console:Restore:MaxUploadBytes"] = "1048576" });
         var runner = app.Services.GetRequiredService<BackupRunner>();
         await app.WaitForFirstBackupAsync();
         var backup = await runner.RunAsync("sandbox", BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);
@@ -103,12 +103,27 @@ public sealed class RestoreWizardTests(Browser browser)
         var bytes = await File.ReadAllBytesAsync(good);
         bytes[bytes.Length / 2] ^= 0x20;
         await File.WriteAllBytesAsync(bad, bytes);
+        var tooBig = files.Combine("too-big.db");
+        await File.WriteAllBytesAsync(tooBig, new byte[3 << 20]);
+        Assert.True(new FileInfo(good).Length < 1048576, "the sandbox's snapshot must fit under the configured upload limit");
 
         await using var session = await browser.OpenAsync(app, "restore");
         var page = session.Page;
         var panel = page.Locator("[data-testid=restore-panel]");
         await page.Locator("[data-testid=begin]").ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "Choose");
+
+        // Over Console:Restore:MaxUploadBytes: refused before it is stored, back on the Restore page at the same step, saying why.
+        await page.Locator("[data-testid=upload-file]").SetInputFilesAsync(tooBig);
+        await page.Locator("[data-testid=upload]").ClickAsync();
+        await page.Locator("[data-testid=interactive]").WaitForAsync();
+        await Expect(page.Locator("[data-testid=wizard-message]")).ToHaveAttributeAsync("data-ok", "false");
+        await Expect(page.Locator("[data-testid=wizard-message]")).ToContainTextAsync("more than Console:Restore:MaxUploadBytes");
+        await Expect(panel).ToHaveAttributeAsync("data-step", "Choose");
+        await Expect(page.Locator("[data-testid=upload-file]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=restore-steps]")).ToContainTextAsync("Safety snapshot");
+        await Expect(page.Locator("[data-testid=restore-steps]")).Not.ToContainTextAsync("SafetySnapshot");
+        await Browser.ScreenshotAsync(page, "restore-upload-refused");
 
         await page.Locator("[data-testid=upload-file]").SetInputFilesAsync(bad);
         await page.Locator("[data-testid=upload]").ClickAsync();

@@ -65,5 +65,20 @@ public sealed class SnapshotsPageTests(Browser browser)
         await row.Locator("[data-testid=protect]").ClickAsync();
         await Expect(row.Locator("[data-testid=protected]")).ToBeVisibleAsync();
         await Browser.ScreenshotAsync(page, "snapshots");
+
+        // S3 dies: Download on its copy lands on the error page, which says what failed and gives a request id to quote,
+        // rather than a download that fails in the browser's download list with no words.
+        s3.Kill();
+        await row.Locator("[data-testid=snapshot-copy][data-target=s3] [data-testid=download]").ClickAsync();
+        await page.WaitForURLAsync($"**/snapshots/download/s3/{record.FileName}");
+        await Expect(page).ToHaveTitleAsync(new System.Text.RegularExpressions.Regex("Something went wrong"));
+        await Expect(page.Locator("[data-testid=error-detail]")).ToContainTextAsync($"s3://{S3rver.Bucket}/etcd/test/{record.FileName}");
+        await Expect(page.Locator("[data-testid=error-detail]")).ToContainTextAsync("reach");
+        await Expect(page.Locator("[data-testid=request-id]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"\S{8,}"));
+        var text = await page.Locator("body").InnerTextAsync();
+        Assert.DoesNotContain("Exception", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at Console.", text, StringComparison.Ordinal);
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Back to the cluster status" })).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "error-page");
     }
 }
