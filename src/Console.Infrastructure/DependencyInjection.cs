@@ -3,6 +3,7 @@ using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Configuration;
 using Console.Infrastructure.Etcd;
+using Console.Infrastructure.Hosting;
 using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Sandbox;
 using Console.Infrastructure.Scheduling;
@@ -26,6 +27,7 @@ public static class DependencyInjection
     {
         ArgumentNullException.ThrowIfNull(configuration);
         return services
+            .AddShutdownWatch()
             .AddConsoleSettings(configuration)
             .AddPersistence()
             .AddEtcd()
@@ -33,6 +35,18 @@ public static class DependencyInjection
             .AddClusterStatus()
             .AddBackups(configuration)
             .AddScheduling(configuration);
+    }
+
+    /// <summary>
+    /// Shutdown within a bound (see <see cref="ShutdownBudget"/>). The watch is the first hosted service, so it is
+    /// stopped and released last and can say what shutdown waits for until the very end.
+    /// </summary>
+    private static IServiceCollection AddShutdownWatch(this IServiceCollection services)
+    {
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownBudget.Services);
+        services.AddSingleton<ShutdownWatch>();
+        services.AddHostedService(sp => sp.GetRequiredService<ShutdownWatch>());
+        return services;
     }
 
     private static IServiceCollection AddConsoleSettings(this IServiceCollection services, IConfigurationManager configuration)

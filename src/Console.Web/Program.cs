@@ -3,7 +3,8 @@ using Console.Web;
 
 var builder = WebApplication.CreateBuilder(args);
 
-// Serve Razor class library assets (Radzen's CSS/JS) from build output too, not only after 'dotnet publish'.
+// Package assets (the framework's blazor.web.js, Radzen's CSS/JS) are served from the build output only in
+// Development unless asked for: run.sh and the process tests run the build output as Production.
 builder.WebHost.UseStaticWebAssets();
 
 builder.Services.AddInfrastructure(builder.Configuration);

@@ -19,7 +19,8 @@ public sealed partial class BackupStartup(
     RestoreSessionStore restores,
     BackupRunner runner,
     TimeProvider clock,
-    ILogger<BackupStartup> logger) : IHostedService
+    ILogger<BackupStartup> logger,
+    Hosting.ShutdownWatch? shutdown = null) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -48,7 +49,33 @@ public sealed partial class BackupStartup(
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>
+    /// Runs in flight were cancelled when shutdown began; give them until the host's shutdown time is up to record how
+    /// they ended, so none is left Running with a partial file for the next start to settle.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        var runs = runner.Running;
+        var waits = runs.Select(r => shutdown?.Waiting(() => $"the backup of {r.Cluster} (record {r.RecordId}, {r.Phase}) to record how it ended")).ToList();
+        try
+        {
+            await Task.WhenAll(runs.Select(r => r.Completion)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            foreach (var run in runs.Where(r => !r.Completion.IsCompleted))
+            {
+                LogRunLeft(logger, run.Cluster, run.RecordId);
+            }
+        }
+        finally
+        {
+            waits.ForEach(w => w?.Dispose());
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The backup of {Cluster} (record {RecordId}) had not ended when the shutdown time was up; the next start records it as Interrupted")]
+    private static partial void LogRunLeft(ILogger logger, string cluster, long recordId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} backup(s) were running when the console last stopped; recorded as Interrupted")]
     private static partial void LogInterrupted(ILogger logger, int count);

@@ -165,7 +165,6 @@ public sealed class ConsoleDatabase
         """,
     ];
 
-    private static int _initialized;
     private readonly string _connectionString;
     private readonly bool _existedAtStart;
     private volatile bool _checked;
@@ -173,11 +172,6 @@ public sealed class ConsoleDatabase
     public ConsoleDatabase(IOptions<ConsoleSettings> settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (Interlocked.Exchange(ref _initialized, 1) == 0)
-        {
-            SQLitePCL.Batteries_V2.Init();
-        }
-
         var dataDir = Path.GetFullPath(settings.Value.DataDir);
         Directory.CreateDirectory(dataDir);
         FilePath = Path.Combine(dataDir, "console.db");

@@ -102,23 +102,52 @@ public sealed partial class EtcdProcess : IAsyncDisposable
         }
     }
 
-    public async Task StopAsync(TimeSpan grace)
+    /// <summary>
+    /// SIGTERM, then SIGKILL after <paramref name="grace"/>. True once the process has exited; false when it outlives
+    /// even SIGKILL by <paramref name="afterKill"/> (default 5 s), as a process stuck in the kernel does.
+    /// </summary>
+    public async Task<bool> StopAsync(TimeSpan grace, TimeSpan? afterKill = null)
     {
         if (_process.HasExited)
         {
-            return;
+            return true;
         }
 
+        Terminate();
+        using (var timeout = new CancellationTokenSource(grace))
+        {
+            if (await WaitForExitAsync(timeout.Token).ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+
+        KillNow();
+        using var killTimeout = new CancellationTokenSource(afterKill ?? TimeSpan.FromSeconds(5));
+        return await WaitForExitAsync(killTimeout.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>SIGTERM (after SIGCONT, so a paused member can act on it): etcd stops cleanly.</summary>
+    public void Terminate()
+    {
         Signal(_process.Id, SigCont);
         Signal(_process.Id, SigTerm);
-        using var timeout = new CancellationTokenSource(grace);
+    }
+
+    /// <summary>SIGKILL, without waiting.</summary>
+    public void KillNow() => Signal(_process.Id, SigKill);
+
+    /// <summary>True once the process has exited; false if <paramref name="cancellationToken"/> ends the wait first.</summary>
+    public async Task<bool> WaitForExitAsync(CancellationToken cancellationToken)
+    {
         try
         {
-            await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            await _process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Kill();
+            return _process.HasExited;
         }
     }
 

@@ -4,6 +4,7 @@ using Console.Domain.Clusters;
 using Console.Domain.Configuration;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Etcd;
+using Console.Infrastructure.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,7 +21,8 @@ public sealed partial class SandboxCluster(
     IOptions<ConsoleSettings> settings,
     ClusterCatalog catalog,
     EtcdClusterClientFactory clients,
-    ILogger<SandboxCluster> logger) : IHostedService, IAsyncDisposable
+    ILogger<SandboxCluster> logger,
+    ShutdownWatch? shutdown = null) : IHostedService, IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     private readonly List<EtcdProcess> _members = [];
@@ -125,29 +127,83 @@ public sealed partial class SandboxCluster(
     private Task WritePidFileAsync(CancellationToken cancellationToken) =>
         File.WriteAllLinesAsync(PidFile, _members.Where(m => !m.HasExited).Select(m => m.Pid.ToString(CultureInfo.InvariantCulture)), cancellationToken);
 
+    /// <summary>
+    /// Stops every member within a bound: SIGTERM, SIGKILL after <see cref="ShutdownBudget.MemberGrace"/> (sooner when
+    /// the host's shutdown time is up), then at most <see cref="ShutdownBudget.AfterKill"/> more. A member that outlives
+    /// even SIGKILL (stuck in the kernel) stays in the pid file, for the next start to stop, instead of holding the console.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        using var graceful = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        graceful.CancelAfter(ShutdownBudget.MemberGrace);
+        using var followersFirst = CancellationTokenSource.CreateLinkedTokenSource(graceful.Token);
+        followersFirst.CancelAfter(ShutdownBudget.MemberGrace / 2);
+
         // Followers first, then the leader: a leader stopped together with its peers spends seconds trying to hand
         // leadership to members that are shutting down; once they are gone it has no one to hand it to and stops at once.
-        var leader = await FindLeaderAsync().ConfigureAwait(false);
-        await Task.WhenAll(_members.Where(m => m != leader).Select(m => m.StopAsync(TimeSpan.FromSeconds(10)))).ConfigureAwait(false);
-        if (leader is not null)
+        // A follower that takes long does not hold the leader beyond half the grace.
+        var leader = await FindLeaderAsync(followersFirst.Token).ConfigureAwait(false);
+        var followers = _members.Where(m => m != leader).ToList();
+        var stopping = StopMembersAsync(followers, "SIGTERM", m => m.Terminate(), graceful.Token);
+        try
         {
-            await leader.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            await stopping.WaitAsync(followersFirst.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (followersFirst.IsCancellationRequested)
+        {
+            // Half the grace is gone: the leader's turn, while the followers go on stopping.
         }
 
+        if (leader is not null)
+        {
+            stopping = Task.WhenAll(stopping, StopMembersAsync([leader], "SIGTERM", m => m.Terminate(), graceful.Token));
+        }
+
+        await stopping.ConfigureAwait(false);
+
+        var stubborn = _members.Where(m => !m.HasExited).ToList();
+        foreach (var member in stubborn)
+        {
+            LogKilling(logger, member.Layout.Name, member.Pid);
+        }
+
+        using var afterKill = new CancellationTokenSource(ShutdownBudget.AfterKill);
+        await StopMembersAsync(stubborn, "SIGKILL", m => m.KillNow(), afterKill.Token).ConfigureAwait(false);
+
+        var left = _members.Where(m => !m.HasExited).ToList();
         _members.Clear();
-        File.Delete(PidFile);
+        if (left.Count == 0)
+        {
+            File.Delete(PidFile);
+            return;
+        }
+
+        foreach (var member in left)
+        {
+            LogLeftBehind(logger, member.Layout.Name, member.Pid, PidFile);
+        }
+
+        await File.WriteAllLinesAsync(PidFile, left.Select(m => m.Pid.ToString(CultureInfo.InvariantCulture)), CancellationToken.None).ConfigureAwait(false);
     }
 
-    private async Task<EtcdProcess?> FindLeaderAsync()
+    /// <summary>Sends each member the signal and waits until they have all exited or the token ends the wait.</summary>
+    private Task StopMembersAsync(IReadOnlyList<EtcdProcess> members, string signal, Action<EtcdProcess> send, CancellationToken cancellationToken) =>
+        Task.WhenAll(members.Where(m => !m.HasExited).Select(async member =>
+        {
+            using var wait = shutdown?.Waiting($"sandbox member {member.Layout.Name} (pid {member.Pid}) to exit after {signal}");
+            send(member);
+            await member.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }));
+
+    private async Task<EtcdProcess?> FindLeaderAsync(CancellationToken cancellationToken)
     {
         if (catalog.Find(ConsoleSettingsValidator.SandboxClusterName) is not { IsSandbox: true } spec)
         {
             return null;
         }
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
         var client = clients.For(spec);
         var answers = await Task.WhenAll(_members.Where(m => !m.HasExited).Select(async member =>
         {
@@ -166,11 +222,8 @@ public sealed partial class SandboxCluster(
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var member in _members)
-        {
-            await member.DisposeAsync().ConfigureAwait(false);
-        }
-
+        // Only members StopAsync never saw (a start-up that failed half-way): stopped together, each within its bound.
+        await Task.WhenAll(_members.Select(m => m.DisposeAsync().AsTask())).ConfigureAwait(false);
         _members.Clear();
     }
 
@@ -296,6 +349,12 @@ public sealed partial class SandboxCluster(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox cluster started: {Count} etcd members at {Endpoints}, data in {Directory}")]
     private static partial void LogStarted(ILogger logger, int count, string endpoints, string directory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox member {Name} (pid {Pid}) did not stop after SIGTERM; sending SIGKILL")]
+    private static partial void LogKilling(ILogger logger, string name, int pid);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox member {Name} (pid {Pid}) is still there after SIGKILL (stuck in the kernel?); not waiting for it. It stays in {PidFile}, and the next start stops it")]
+    private static partial void LogLeftBehind(ILogger logger, string name, int pid, string pidFile);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping sandbox etcd member left over from an earlier run (pid {Pid})")]
     private static partial void LogReaping(ILogger logger, int pid);

@@ -1,15 +1,26 @@
 using Console.Domain.Clusters;
 using Console.Web.Components.Pages.Status;
 using Bunit;
-using Console.Web.Tests.Fixtures;
+using Microsoft.AspNetCore.Components;
+using Radzen;
 
 namespace Console.Web.Tests.Components;
 
-public sealed class ClusterStatusCardTests : IDisposable
+public sealed class ClusterStatusCardTests : BunitContext, IAsyncLifetime
 {
-    private readonly ComponentTestContext _context = new();
     private static readonly ClusterName Name = ClusterName.Parse("prod");
     private static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
+
+    // bunit's own context, as the app runs it: interactive server rendering, Radzen's services, and JS calls
+    // answered loosely (behaviour that lives in the browser is tested with Playwright).
+    public ClusterStatusCardTests()
+    {
+        Services.AddRadzenComponents();
+        JSInterop.Mode = JSRuntimeMode.Loose;
+
+        // After the services: setting it builds the renderer, which closes the service collection.
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+    }
 
     [Fact]
     public void Healthy_cluster_shows_its_figures_and_every_member_with_its_role()
@@ -18,7 +29,7 @@ public sealed class ClusterStatusCardTests : IDisposable
         var statuses = members.ToDictionary(m => m.Id, m => new EtcdMemberStatus(m.Id, 7, "3.4.23", 3 * 1024 * 1024, 1024, 2, 900 + m.Id, 3, 1234, [], false));
         var health = ClusterHealth.Compose(Name, Now, members, statuses, new Dictionary<ulong, string>(), [], 300, []);
 
-        var card = _context.Render<ClusterStatusCard>(p => p.Add(c => c.Health, health));
+        var card = Render<ClusterStatusCard>(p => p.Add(c => c.Health, health));
 
         Assert.Equal("Healthy", card.Find("[data-testid=cluster-state]").TextContent.Trim());
         Assert.Equal("m2", card.Find("[data-testid=leader]").TextContent.Trim());
@@ -37,7 +48,7 @@ public sealed class ClusterStatusCardTests : IDisposable
     {
         var health = ClusterHealth.Unreachable(Name, Now, ["no endpoint answered: cannot reach 10.0.0.1:2379: connection refused (is etcd running and listening on this address?)"]);
 
-        var card = _context.Render<ClusterStatusCard>(p => p.Add(c => c.Health, health));
+        var card = Render<ClusterStatusCard>(p => p.Add(c => c.Health, health));
 
         Assert.Equal("Unreachable", card.Find("[data-testid=cluster-state]").TextContent.Trim());
         Assert.Contains("rz-badge-danger", card.Find("[data-testid=cluster-state]").ClassName, StringComparison.Ordinal);
@@ -50,7 +61,7 @@ public sealed class ClusterStatusCardTests : IDisposable
     [Fact]
     public void A_cluster_not_polled_yet_says_it_is_asking()
     {
-        var card = _context.Render<ClusterStatusCard>(p => p
+        var card = Render<ClusterStatusCard>(p => p
             .Add(c => c.Health, ClusterHealth.NotPolled(Name))
             .Add(c => c.Endpoints, [new Uri("https://10.0.0.9:2379")]));
 
@@ -58,5 +69,8 @@ public sealed class ClusterStatusCardTests : IDisposable
         Assert.Contains("Asking 10.0.0.9:2379", card.Markup, StringComparison.Ordinal);
     }
 
-    public void Dispose() => _context.Dispose();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // Some services are IAsyncDisposable only, which bunit's synchronous Dispose (xunit v2's) cannot dispose.
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Console.Infrastructure.Hosting;
 using Console.Infrastructure.Sandbox;
 using Console.Web.Tests.Fixtures;
 
@@ -307,6 +308,82 @@ public sealed class ConsoleProcessTests
 
         Assert.Equal(0, exit);
         Assert.All(pids, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"etcd member pid {pid} outlived the console"));
+    }
+
+    // run.sh and operators run the build output as Production, where package assets (the framework's blazor.web.js,
+    // Radzen's script and styles) are served only because Program.cs asks for static web assets.
+    [Fact]
+    public async Task The_built_console_serves_the_framework_script_and_radzen_assets_before_sign_in()
+    {
+        using var data = new TestDirectory("assets");
+        var port = FreePorts.Pick(1)[0];
+        using var console = ConsoleProcess.Start(new Dictionary<string, string>
+        {
+            ["Console__DataDir"] = data.Path,
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+        });
+        await console.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(90));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        var signIn = await http.GetStringAsync(new Uri("/account/login", UriKind.Relative));
+        var fingerprinted = System.Text.RegularExpressions.Regex.Match(signIn, @"_framework/blazor\.web\.[a-z0-9]+\.js").Value;
+        Assert.NotEmpty(fingerprinted);
+        foreach (var path in new[] { "/_framework/blazor.web.js", "/" + fingerprinted, "/_content/Radzen.Blazor/Radzen.Blazor.js" })
+        {
+            using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
+            Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode}");
+            Assert.Equal("text/javascript", response.Content.Headers.ContentType?.MediaType);
+        }
+
+        // The reconnect banner is styled against the classes this script sets.
+        Assert.Contains("components-reconnect-show", await http.GetStringAsync(new Uri("/_framework/blazor.web.js", UriKind.Relative)), StringComparison.Ordinal);
+        using (var css = await http.GetAsync(new Uri("/_content/Radzen.Blazor/css/software-dark-base.css", UriKind.Relative)))
+        {
+            Assert.Equal("text/css", css.Content.Headers.ContentType?.MediaType);
+        }
+
+        console.Interrupt();
+        Assert.Equal(0, await console.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    // Ctrl+C once went unanswered for 60 s on a loaded machine. A member frozen in the kernel acts on neither SIGTERM
+    // nor SIGKILL, the worst a stop can meet: shutdown still ends within its bound, says what it is waiting for, and
+    // leaves that member in the pid file for the next start; thawed, it dies of the SIGKILL it was sent.
+    [FreezerFact]
+    public async Task Ctrl_c_exits_within_its_bound_naming_what_it_waits_for_when_a_member_ignores_every_signal()
+    {
+        using var data = new TestDirectory("sigint-frozen");
+        var port = FreePorts.Pick(1)[0];
+        using var console = ConsoleProcess.Start(new Dictionary<string, string>
+        {
+            ["Console__DataDir"] = data.Path,
+            ["Console__Sandbox__Enabled"] = "true",
+            ["Console__Sandbox__SeedKeys"] = "10",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+        });
+        await console.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(90));
+        var pidFile = Path.Combine(data.Path, "sandbox", "members.pid");
+        var pids = File.ReadAllLines(pidFile).Select(l => int.Parse(l, CultureInfo.InvariantCulture)).ToList();
+        var frozen = pids[1];
+        using var freezer = await Freezer.FreezeAsync(frozen);
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        console.Interrupt();
+        var exit = await console.WaitForExitAsync(TimeSpan.FromSeconds(90));
+        stopwatch.Stop();
+
+        Assert.Equal(0, exit);
+        Assert.True(stopwatch.Elapsed < ShutdownBudget.Process, $"the console took {stopwatch.Elapsed} to exit; its budget is {ShutdownBudget.Process}");
+        var output = console.Output;
+        Assert.Contains("still waiting for: ", output, StringComparison.Ordinal);
+        Assert.Contains($"sandbox member m2 (pid {frozen}) to exit after SIG", output, StringComparison.Ordinal);
+        Assert.Contains($"Sandbox member m2 (pid {frozen}) did not stop after SIGTERM; sending SIGKILL", output, StringComparison.Ordinal);
+        Assert.Contains($"Sandbox member m2 (pid {frozen}) is still there after SIGKILL", output, StringComparison.Ordinal);
+        Assert.Equal([frozen], File.ReadAllLines(pidFile).Select(l => int.Parse(l, CultureInfo.InvariantCulture)));
+        Assert.All(pids.Where(p => p != frozen), pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"etcd member pid {pid} outlived the console"));
+
+        freezer.Thaw();
+        await Eventually.ValueAsync(() => Task.FromResult(Directory.Exists($"/proc/{frozen}")), exists => !exists, TimeSpan.FromSeconds(30));
     }
 
     [Fact]

@@ -47,7 +47,16 @@ public sealed partial class ConsoleProcess : IDisposable
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            // The log says what shutdown was still waiting for.
+            throw new TimeoutException($"the console did not exit within {timeout}:\n{Output}\n{Error}");
+        }
+
         return _process.ExitCode;
     }
 
