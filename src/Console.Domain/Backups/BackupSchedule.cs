@@ -19,7 +19,10 @@ public sealed record ScheduleState(string Schedule, DateTimeOffset Since, DateTi
 /// <param name="StartedAt">When this console process started.</param>
 public sealed record ScheduleFacts(bool HasSucceeded, bool Running, DateTimeOffset StartedAt);
 
-/// <summary>A backup the schedule wants now. <paramref name="Occurrence"/> identifies it (a later one is always later).</summary>
+/// <summary>
+/// A backup the schedule wants now. <paramref name="Occurrence"/> identifies it: its slot when taken in time, the moment
+/// it is taken when it was missed by a whole period; each one is later than every backup the schedule started before.
+/// </summary>
 public sealed record DueBackup(DateTimeOffset Occurrence, bool First);
 
 /// <summary>The state to keep (null: forget it) and the backup to start, if any.</summary>
@@ -80,9 +83,14 @@ public static class BackupSchedule
             return new ScheduleDecision(kept, new DueBackup(now, First: true));
         }
 
-        return due is { } occurrence
-            ? new ScheduleDecision(current with { LastOccurrence = Taken(policy, occurrence, now), LastFiredAt = now }, new DueBackup(occurrence, First: false))
-            : new ScheduleDecision(current, null);
+        if (due is not { } occurrence)
+        {
+            return new ScheduleDecision(current, null);
+        }
+
+        // A run missed by a whole period or more is taken now and counts as now's: the rhythm restarts from it.
+        var taken = Taken(policy, occurrence, now);
+        return new ScheduleDecision(current with { LastOccurrence = taken, LastFiredAt = now }, new DueBackup(taken, First: false));
     }
 
     /// <summary>When the next scheduled backup is due; null when there is no schedule, it is disabled or paused.</summary>

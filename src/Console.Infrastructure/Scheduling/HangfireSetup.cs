@@ -30,7 +30,8 @@ public static class HangfireSetup
         // process (the tests) would overwrite for each other.
         services.AddSingleton<JobStorage>(sp => CreateStorage(scheduler, dataDir, sp.GetRequiredService<IOptions<ConsoleSettings>>().Value.Etcd.SnapshotDeadline));
         services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
-        services.AddHangfire(config => config
+        services.AddHangfire((sp, config) => config
+            .UseLogProvider(new HangfireLogs(sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()))
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings());

@@ -93,7 +93,7 @@ public sealed class ScheduleStateStore(JobStorage storage, bool sharedStore) : I
                 var run = access.Connection.GetAllEntriesFromHash(RunKey + cluster) ?? [];
                 if (Time(run, "claimed") == occurrence)
                 {
-                    Write(access.Connection, RunKey + cluster, new() { ["leased-until"] = Text(now + Lease) });
+                    Write(access.Connection, RunKey + cluster, new() { ["claimed"] = Text(occurrence), ["leased-until"] = Text(now + Lease) });
                 }
 
                 return true;
@@ -108,7 +108,7 @@ public sealed class ScheduleStateStore(JobStorage storage, bool sharedStore) : I
                 var run = access.Connection.GetAllEntriesFromHash(RunKey + cluster) ?? [];
                 if (Time(run, "claimed") == occurrence)
                 {
-                    Write(access.Connection, RunKey + cluster, new() { ["leased-until"] = string.Empty });
+                    Write(access.Connection, RunKey + cluster, new() { ["claimed"] = Text(occurrence), ["leased-until"] = string.Empty });
                 }
 
                 return true;
@@ -128,9 +128,14 @@ public sealed class ScheduleStateStore(JobStorage storage, bool sharedStore) : I
         return new ScheduleState(schedule, since, Time(entries, "last-occurrence"), Time(entries, "last-fired-at"));
     }
 
+    /// <summary>
+    /// Replaces the whole hash: Hangfire.Storage.SQLite 0.4.3 updates an existing field by a key it never sets, so an
+    /// update would silently change nothing; removing and inserting in one transaction works on every store.
+    /// </summary>
     private static void Write(IStorageConnection connection, string key, Dictionary<string, string> values)
     {
         using var transaction = connection.CreateWriteTransaction();
+        transaction.RemoveHash(key);
         transaction.SetRangeInHash(key, values);
         transaction.Commit();
     }
@@ -152,11 +157,8 @@ public sealed class ScheduleStateStore(JobStorage storage, bool sharedStore) : I
         public void Write(string cluster, ScheduleState? state)
         {
             using var transaction = Connection.CreateWriteTransaction();
-            if (state is null)
-            {
-                transaction.RemoveHash(StateKey + cluster);
-            }
-            else
+            transaction.RemoveHash(StateKey + cluster);
+            if (state is not null)
             {
                 transaction.SetRangeInHash(StateKey + cluster, new Dictionary<string, string>
                 {

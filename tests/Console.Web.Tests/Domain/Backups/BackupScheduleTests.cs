@@ -97,6 +97,7 @@ public sealed class BackupScheduleTests
         }
 
         Assert.Equal(expectedAtOnce, started.Count);
+        Assert.Equal(back, started[0].Occurrence); // taken now, and counted as now's
         var next = BackupSchedule.NextRun(policy, state, ticks[^1])!.Value;
         Assert.Equal(interval is null ? new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero) : back.AddHours(6), next);
         Assert.True(next > T0.AddHours(nextHour - 6));
