@@ -14,17 +14,34 @@ internal static class HangfireDashboard
 {
     public const string Path = "/hangfire";
 
+    /// <summary>
+    /// Hangfire's own MapHangfireDashboard resolves the job storage while the pipeline is built, which would open (or
+    /// create) hangfire.db, or connect to PostgreSQL, before start-up has checked the configuration and the file. The
+    /// same dashboard middleware is built here on the first request instead.
+    /// </summary>
     public static WebApplication MapConsoleHangfireDashboard(this WebApplication app)
     {
-        app.MapHangfireDashboard(Path, new DashboardOptions
+        var dashboard = new Lazy<RequestDelegate>(() => Build(app), LazyThreadSafetyMode.ExecutionAndPublication);
+        app.Map(Path + "/{**path}", context => dashboard.Value(context));
+        return app;
+    }
+
+    private static RequestDelegate Build(WebApplication app)
+    {
+        var services = app.Services;
+        var options = new DashboardOptions
         {
             AppPath = "/",
             DashboardTitle = "etcd console: jobs",
             DisplayStorageConnectionString = false,
             Authorization = [],
             AsyncAuthorization = [new AdminsOnly()],
-        });
-        return app;
+            TimeZoneResolver = services.GetService<Hangfire.ITimeZoneResolver>(),
+        };
+        return ((IEndpointRouteBuilder)app).CreateApplicationBuilder()
+            .UsePathBase(Path)
+            .UseMiddleware<Hangfire.Dashboard.AspNetCoreDashboardMiddleware>(services.GetRequiredService<JobStorage>(), options, services.GetRequiredService<Hangfire.Dashboard.RouteCollection>())
+            .Build();
     }
 
     private sealed class AdminsOnly : IDashboardAsyncAuthorizationFilter

@@ -114,8 +114,11 @@ public sealed class HangfireSchedulingTests
         await using (var first = ConsoleApp.Start(Clusters(etcd), data.Path))
         {
             var scheduler = first.Services.GetRequiredService<BackupScheduler>();
-            hourlyNext = await Eventually.ValueAsync(() => scheduler.NextRunAsync("hourly", CancellationToken.None), n => n is not null, TimeSpan.FromSeconds(30));
+
+            // The first backups exist once the tick that queued them has stored where each schedule stands.
             await first.WaitForFirstBackupAsync("fast");
+            await first.WaitForFirstBackupAsync("hourly");
+            hourlyNext = await scheduler.NextRunAsync("hourly", CancellationToken.None);
             await scheduler.PauseAsync("fast", TestActors.Of("test"), CancellationToken.None);
             Assert.Null(await scheduler.NextRunAsync("fast", CancellationToken.None));
         }
