@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the console and its tests need, and only what is missing. Safe to run again and again.
-#   Debian packages: etcd-server and etcd-client (etcd, etcdctl), chromium (browser tests)
+#   Debian packages: etcd-server and etcd-client (etcd, etcdctl), chromium (browser tests),
+#                    postgresql (PostgreSQL 15 server binaries: the tests of the shared Hangfire store start their own)
 #   npm tools:       s3rver (S3 protocol server for tests), pinned by package-lock.json
 #   NuGet packages:  dotnet restore
 set -euo pipefail
@@ -19,6 +20,7 @@ missing=()
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
@@ -26,7 +28,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 else
-  say "Debian packages present (etcd $(etcd --version 2>/dev/null | awk '/etcd Version/ {print $3}'), chromium)"
+  say "Debian packages present (etcd $(etcd --version 2>/dev/null | awk '/etcd Version/ {print $3}'), chromium, postgresql 15)"
 fi
 
 # node_modules/.package-lock.json is npm's record of what is installed; reinstall when the lock file is newer.

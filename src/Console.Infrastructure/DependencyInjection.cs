@@ -12,7 +12,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Quartz;
 
 namespace Console.Infrastructure;
 
@@ -105,28 +104,7 @@ public static class DependencyInjection
     {
         var scheduler = configuration.GetSection($"{ConsoleSettings.SectionName}:Scheduler").Get<SchedulerSettings>() ?? new SchedulerSettings();
         var dataDir = Path.GetFullPath(configuration[$"{ConsoleSettings.SectionName}:DataDir"] ?? "data");
-        services.AddQuartz(quartz =>
-        {
-            quartz.UsePersistentStore(store =>
-            {
-                store.UseSystemTextJsonSerializer();
-
-                // The seam for several console replicas: the same triggers in PostgreSQL, clustered.
-                if (scheduler.Store == "postgres" && scheduler.ConnectionString is { } connection)
-                {
-                    store.UsePostgres(connection);
-                    store.UseClustering(_ => { });
-                }
-                else
-                {
-                    Directory.CreateDirectory(dataDir);
-                    store.UseSqlite(Microsoft.Data.Sqlite.SqliteFactory.Instance, $"Data Source={Path.Combine(dataDir, "scheduler.db")}");
-                }
-
-                store.ProvisionSchema();
-            });
-        });
-        services.AddQuartzHostedService(options => options.WaitForJobsToComplete = false);
+        services.AddHangfireScheduling(scheduler, dataDir);
         services.AddSingleton<BackupScheduler>();
         services.AddHostedService<SchedulerStartup>();
         services.AddSingleton<StorageHealthMonitor>();

@@ -20,15 +20,15 @@ public static class StartupChecks
         var settings = services.GetRequiredService<IOptions<ConsoleSettings>>().Value;
         await services.GetRequiredService<ConsoleDatabase>().CheckAsync(cancellationToken).ConfigureAwait(false);
 
-        // Quartz's own SQLite store (see AddScheduling); Quartz would fail on a damaged one with a stack trace.
-        var scheduler = Path.Combine(Path.GetFullPath(settings.DataDir), "scheduler.db");
+        // Hangfire's own SQLite store (see AddScheduling); Hangfire would fail on a damaged one with a stack trace.
+        var scheduler = Path.Combine(Path.GetFullPath(settings.DataDir), Scheduling.HangfireSetup.SqliteFileName);
         if (settings.Scheduler.Store == "sqlite" && File.Exists(scheduler)
             && await SqliteFileCheck.ProblemAsync(scheduler, requiredTable: null, cancellationToken).ConfigureAwait(false) is { } problem)
         {
             throw new DamagedDatabaseException(
                 scheduler,
                 problem,
-                "It holds only the scheduler's triggers (next runs), which the console makes again from its settings: move the file aside and start again.");
+                "It holds only the scheduler's jobs and where each schedule stands, which the console makes again from its settings: move the file aside and start again.");
         }
     }
 }

@@ -31,6 +31,7 @@ internal static class WebServices
         app.MapClusterEndpoints();
         app.MapSnapshotEndpoints();
         app.MapRestoreEndpoints();
+        app.MapConsoleHangfireDashboard();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

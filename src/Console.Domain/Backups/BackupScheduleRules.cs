@@ -5,7 +5,8 @@ namespace Console.Domain.Backups;
 /// <summary>
 /// The rules a cluster's backup settings must satisfy, shared by start-up validation and the Settings page so an
 /// edit is held to exactly what the configuration file is. Cron is checked by <see cref="CronText"/> (ranges, and no two
-/// firings closer than <see cref="MinimumInterval"/>), then by the scheduler's own engine, which is passed in.
+/// firings closer than <see cref="MinimumInterval"/>), the same parser that says when it fires
+/// (<see cref="BackupSchedule"/>), so what validates is what runs.
 /// </summary>
 public static class BackupScheduleRules
 {
@@ -18,10 +19,8 @@ public static class BackupScheduleRules
         string? interval,
         string? cron,
         int? retentionCount,
-        string? retentionMaxAge,
-        Func<string, string?> cronError)
+        string? retentionMaxAge)
     {
-        ArgumentNullException.ThrowIfNull(cronError);
         var errors = new List<string>();
         var hasInterval = !string.IsNullOrWhiteSpace(interval);
         var hasCron = !string.IsNullOrWhiteSpace(cron);
@@ -44,7 +43,6 @@ public static class BackupScheduleRules
 
         if (hasCron)
         {
-            // Our own parser first (ranges, the floor), then the scheduler's, so what validates is what runs.
             if (!CronText.TryParse(cron, out var parsed, out var problem))
             {
                 errors.Add($"{path}:Cron: '{cron}' is not a valid cron expression ({problem}).");
@@ -56,10 +54,6 @@ public static class BackupScheduleRules
             else if (gap < MinimumInterval)
             {
                 errors.Add($"{path}:Cron: '{cron}' fires more often than once a minute (every {DurationText.Format(gap)} at the shortest); the shortest period allowed is 1m.");
-            }
-            else if (cronError(parsed.ToQuartz()) is { } engineProblem)
-            {
-                errors.Add($"{path}:Cron: '{cron}' is not a valid cron expression ({engineProblem}).");
             }
         }
 

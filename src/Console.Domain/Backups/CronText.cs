@@ -3,11 +3,13 @@ using System.Globalization;
 namespace Console.Domain.Backups;
 
 /// <summary>
-/// Cron as operators write it, in one dialect of our own that every scheduler we use or move to can run: standard
-/// 5-field cron ("0 */6 * * *": minute hour day-of-month month day-of-week), or 6 fields with seconds first. Each field
+/// Cron as operators write it, in one dialect of our own, evaluated here (in UTC) rather than by any scheduling
+/// library: standard 5-field cron ("0 */6 * * *": minute hour day-of-month month day-of-week), or 6 fields with
+/// seconds first. Each field
 /// takes numbers, names (JAN-DEC, SUN-SAT), '*', ranges, steps and lists; '?' means '*' in the day fields. Day of week
-/// counts Sunday as 0 (or 7) in both forms. Parsing checks every value against its field's range, and
-/// <see cref="ShortestGap"/> says how close two firings can come, so the one-minute floor holds whatever the library.
+/// counts Sunday as 0 (or 7) in both forms. Parsing checks every value against its field's range,
+/// <see cref="ShortestGap"/> says how close two firings can come (for the one-minute floor), and
+/// <see cref="NextAfter"/> says when it fires next.
 /// </summary>
 public sealed class CronText
 {
@@ -24,16 +26,17 @@ public sealed class CronText
     private static readonly Field DayOfWeek = new("day of week", 0, 7, ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]);
 
     private readonly string[] _fields;
-    private readonly SortedSet<int> _seconds;
-    private readonly SortedSet<int> _minutes;
-    private readonly SortedSet<int> _hours;
     private readonly SortedSet<int>? _daysOfMonth;
     private readonly SortedSet<int> _months;
     private readonly SortedSet<int>? _daysOfWeek;
 
+    // The seconds of the day at which it fires on a firing day, ascending.
+    private readonly int[] _times;
+
     private CronText(string[] fields, SortedSet<int> seconds, SortedSet<int> minutes, SortedSet<int> hours, SortedSet<int>? daysOfMonth, SortedSet<int> months, SortedSet<int>? daysOfWeek)
     {
-        (_fields, _seconds, _minutes, _hours, _daysOfMonth, _months, _daysOfWeek) = (fields, seconds, minutes, hours, daysOfMonth, months, daysOfWeek);
+        (_fields, _months, _daysOfMonth, _daysOfWeek) = (fields, months, daysOfMonth, daysOfWeek);
+        _times = (from h in hours from m in minutes from s in seconds select (h * 3600) + (m * 60) + s).Order().ToArray();
     }
 
     public static bool TryParse(string? text, out CronText cron, out string error)
@@ -61,7 +64,7 @@ public sealed class CronText
 
         if (!anyDayOfMonth && !anyDayOfWeek)
         {
-            // Standard cron fires when either matches, Quartz refuses the pair: ask for one, so every scheduler agrees.
+            // Standard cron fires when either matches, other dialects refuse the pair or read it otherwise: ask for one.
             error = "restrict the day of month or day of week, not both (put * or ? in one of them)";
             return false;
         }
@@ -84,7 +87,7 @@ public sealed class CronText
     /// </summary>
     public TimeSpan? ShortestGap()
     {
-        var times = (from h in _hours from m in _minutes from s in _seconds select (h * 3600) + (m * 60) + s).Order().ToArray();
+        var times = _times;
         var withinDay = int.MaxValue;
         for (var i = 1; i < times.Length; i++)
         {
@@ -121,21 +124,35 @@ public sealed class CronText
         return TimeSpan.FromSeconds(Math.Min(withinDay, acrossDays));
     }
 
-    /// <summary>Quartz's 6-field form: seconds first, '?' in one of the two day fields, Sunday as 1 (SUN) to Saturday as 7.</summary>
-    public string ToQuartz()
+    /// <summary>
+    /// The first firing strictly after <paramref name="after"/>, in UTC; null when it never fires again (searching one
+    /// 400-year cycle of the calendar, which holds every pattern of days there is).
+    /// </summary>
+    public DateTimeOffset? NextAfter(DateTimeOffset after)
     {
-        var offset = _fields.Length - 5;
-        var seconds = offset == 1 ? _fields[0] : "0";
-        var dayOfMonth = _daysOfMonth is null ? (_daysOfWeek is null ? "*" : "?") : _fields[offset + 2];
-        var dayOfWeek = _daysOfWeek is null ? "?" : string.Join(',', _daysOfWeek.Select(d => (d + 1).ToString(CultureInfo.InvariantCulture)));
-        return $"{seconds} {_fields[offset]} {_fields[offset + 1]} {dayOfMonth} {_fields[offset + 3]} {dayOfWeek}";
-    }
+        var utc = after.UtcDateTime;
+        var day = DateOnly.FromDateTime(utc);
 
-    /// <summary>Quartz's form of a cron that passed <see cref="TryParse"/>; anything else is passed on for Quartz to refuse.</summary>
-    public static string ToQuartz(string cron)
-    {
-        ArgumentNullException.ThrowIfNull(cron);
-        return TryParse(cron, out var parsed, out _) ? parsed.ToQuartz() : cron.Trim();
+        // Firing times are whole seconds: strictly after 10:00:05.3 means from 10:00:06, after 10:00:05 too.
+        var afterSecond = (int)(utc.TimeOfDay.Ticks / TimeSpan.TicksPerSecond);
+        for (var offset = 0; offset <= DaysPer400Years && day.DayNumber + offset <= DateOnly.MaxValue.DayNumber; offset++)
+        {
+            var date = day.AddDays(offset);
+            if (!Fires(date))
+            {
+                continue;
+            }
+
+            foreach (var time in _times)
+            {
+                if (offset > 0 || time > afterSecond)
+                {
+                    return new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddSeconds(time);
+                }
+            }
+        }
+
+        return null;
     }
 
     public override string ToString() => string.Join(' ', _fields);

@@ -29,7 +29,8 @@ public sealed record RestoreSettings
 
 public sealed record SchedulerSettings
 {
-    /// <summary>Where Quartz keeps triggers: "sqlite" (DataDir/scheduler.db) or "postgres" (clustered, for several console replicas).</summary>
+    /// <summary>Where the scheduler keeps its jobs and schedule state: "sqlite" (DataDir/hangfire.db, one console process) or
+    /// "postgres" (shared by several console processes).</summary>
     public string Store { get; init; } = "sqlite";
     /// <summary>The PostgreSQL connection string when Store is "postgres".</summary>
     public string? ConnectionString { get; init; }

@@ -13,13 +13,10 @@ public static class ConsoleSettingsValidator
     public static readonly IReadOnlySet<string> KnownTargets = new HashSet<string>(StringComparer.Ordinal) { "local", "s3" };
     public static readonly IReadOnlySet<string> KnownRoles = new HashSet<string>(StringComparer.Ordinal) { "Viewer", "Operator", "Admin" };
 
-    /// <param name="cronError">Returns why a Quartz cron expression is invalid, or null when it is valid; without it
-    /// cron expressions are not checked.</param>
-    public static IReadOnlyList<string> Validate(ConsoleSettings settings, Func<string, bool> fileExists, Func<string, string?>? cronError = null)
+    public static IReadOnlyList<string> Validate(ConsoleSettings settings, Func<string, bool> fileExists)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(fileExists);
-        cronError ??= _ => null;
         var errors = new List<string>();
 
         if (string.IsNullOrWhiteSpace(settings.DataDir))
@@ -53,7 +50,7 @@ public static class ConsoleSettingsValidator
                 }
             }
 
-            ValidateCluster(cluster, path, fileExists, cronError, errors);
+            ValidateCluster(cluster, path, fileExists, errors);
             ValidateTargets(cluster.Backup, path, settings.Storage, errors);
         }
 
@@ -103,7 +100,7 @@ public static class ConsoleSettingsValidator
         }
     }
 
-    private static void ValidateCluster(ClusterSettings cluster, string path, Func<string, bool> fileExists, Func<string, string?> cronError, List<string> errors)
+    private static void ValidateCluster(ClusterSettings cluster, string path, Func<string, bool> fileExists, List<string> errors)
     {
         if (cluster.Endpoints.Count == 0)
         {
@@ -132,7 +129,7 @@ public static class ConsoleSettingsValidator
             errors.Add($"{path}:Auth: User and Password must be given together.");
         }
 
-        ValidateBackup(cluster.Backup, path + ":Backup", cronError, errors);
+        ValidateBackup(cluster.Backup, path + ":Backup", errors);
         ValidateMembers(cluster.Members, path, errors);
     }
 
@@ -158,9 +155,9 @@ public static class ConsoleSettingsValidator
         }
     }
 
-    private static void ValidateBackup(BackupSettings backup, string path, Func<string, string?> cronError, List<string> errors)
+    private static void ValidateBackup(BackupSettings backup, string path, List<string> errors)
     {
-        errors.AddRange(Backups.BackupScheduleRules.Validate(path, backup.Enabled, backup.Interval, backup.Cron, backup.Retention.Count, backup.Retention.MaxAge, cronError));
+        errors.AddRange(Backups.BackupScheduleRules.Validate(path, backup.Enabled, backup.Interval, backup.Cron, backup.Retention.Count, backup.Retention.MaxAge));
         foreach (var target in backup.Targets.Where(t => !KnownTargets.Contains(t)))
         {
             errors.Add($"{path}:Targets: unknown target '{target}' (use \"local\" or \"s3\").");

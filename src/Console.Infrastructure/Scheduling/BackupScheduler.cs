@@ -5,8 +5,8 @@ using Console.Infrastructure.Access;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Persistence;
+using Hangfire;
 using Microsoft.Extensions.Logging;
-using Quartz;
 
 namespace Console.Infrastructure.Scheduling;
 
@@ -14,19 +14,30 @@ namespace Console.Infrastructure.Scheduling;
 public sealed record ScheduleEdit(string? Interval, string? Cron, int? RetentionCount, string? RetentionMaxAge, bool Paused);
 
 /// <summary>
-/// Keeps Quartz's triggers in step with the clusters' effective backup policies (configuration plus console-side
-/// overrides), and is the one place that changes those overrides: pause, resume and schedule edits are validated,
-/// persisted, applied to the catalog, and reach the scheduler without a restart.
+/// Decides when each cluster's backups are due and is the one place that changes the console-side overrides: pause,
+/// resume and schedule edits are validated, persisted, applied to the catalog, and take effect at once. Hangfire runs
+/// one recurring job, <see cref="ScheduleTickJob"/>, that calls <see cref="TickAsync"/>; the Domain's schedule rules,
+/// given the time, say what is due, and each due backup becomes one Hangfire job (docs/decisions/0014).
 /// </summary>
 public sealed partial class BackupScheduler(
-    ISchedulerFactory schedulers,
     ClusterCatalog catalog,
     BackupOverrideStore overrides,
+    BackupRecordStore records,
+    BackupRunner runner,
+    ScheduleStateStore states,
+    IBackgroundJobClient jobs,
+    IRecurringJobManager recurring,
     TimeProvider clock,
     AccessGuard guard,
-    ILogger<BackupScheduler> logger) : IDisposable
+    ILogger<BackupScheduler> logger)
 {
-    private readonly SemaphoreSlim _sync = new(1, 1);
+    /// <summary>The recurring job that asks the schedule what is due.</summary>
+    public const string TickJobId = "backup-schedule-tick";
+
+    /// <summary>Every 15 seconds: a backup starts at most that late (plus the queue's poll), whatever its schedule.</summary>
+    public const string TickCron = "*/15 * * * * *";
+
+    private readonly DateTimeOffset _startedAt = clock.GetUtcNow();
     private System.Collections.Immutable.ImmutableDictionary<string, string> _errors = System.Collections.Immutable.ImmutableDictionary<string, string>.Empty;
 
     /// <summary>Why a cluster's schedule could not be applied, for the status table's configuration error.</summary>
@@ -35,90 +46,83 @@ public sealed partial class BackupScheduler(
     /// <summary>Raised after every change to schedules, so pages can show new next-run times.</summary>
     public event Action? Changed;
 
+    /// <summary>Makes sure the tick is scheduled, then applies the current schedules at once (first backups, edits).</summary>
     public async Task SyncAsync(CancellationToken cancellationToken)
     {
-        await _sync.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var scheduler = await schedulers.GetScheduler(cancellationToken).ConfigureAwait(false);
-            var wanted = catalog.All.Where(c => c.Backup.Enabled && BackupTriggers.Describe(c.Backup) is not null).ToDictionary(c => c.Name.Value, StringComparer.Ordinal);
-            foreach (var key in await scheduler.GetTriggerKeys(GroupMatcher<TriggerKey>.GroupEquals(BackupTriggers.Group), cancellationToken).ConfigureAwait(false))
-            {
-                var cluster = key.Name["backup-".Length..];
-                if (!wanted.ContainsKey(cluster))
-                {
-                    await scheduler.DeleteJob(BackupTriggers.JobKeyFor(cluster), cancellationToken).ConfigureAwait(false);
-                    LogUnscheduled(logger, cluster);
-                }
-            }
-
-            // One cluster's bad schedule must not stop the others from being applied.
-            var errors = System.Collections.Immutable.ImmutableDictionary.CreateBuilder<string, string>();
-            foreach (var spec in wanted.Values)
-            {
-                try
-                {
-                    await SyncClusterAsync(scheduler, spec, cancellationToken).ConfigureAwait(false);
-                }
-                catch (SchedulerException ex)
-                {
-                    errors[spec.Name.Value] = $"the schedule could not be applied: {ex.Message}";
-                    LogSyncFailed(logger, spec.Name.Value, ex);
-                }
-            }
-
-            _errors = errors.ToImmutable();
-        }
-        finally
-        {
-            _sync.Release();
-        }
-
-        Changed?.Invoke();
+        recurring.AddOrUpdate<ScheduleTickJob>(
+            TickJobId,
+            job => job.RunAsync(CancellationToken.None),
+            TickCron,
+            new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc, MisfireHandling = MisfireHandlingMode.Relaxed });
+        await TickAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task SyncClusterAsync(IScheduler scheduler, ClusterSpec spec, CancellationToken cancellationToken)
+    /// <summary>Starts every backup that is due now: at most one per cluster, each as its own Hangfire job.</summary>
+    public async Task TickAsync(CancellationToken cancellationToken)
     {
-        var name = spec.Name.Value;
-        var key = BackupTriggers.TriggerKeyFor(name);
-        var existing = await scheduler.GetTrigger(key, cancellationToken).ConfigureAwait(false);
-        var desired = BackupTriggers.Describe(spec.Backup);
-        if (existing is null)
+        // The facts that need I/O first: the decisions below are made synchronously, under the schedule lock.
+        var clusters = catalog.All;
+        var succeeded = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var cluster in clusters)
         {
-            var job = JobBuilder.Create<ScheduledBackupJob>().WithIdentity(BackupTriggers.JobKeyFor(name)).StoreDurably().Build();
-            await scheduler.ScheduleJob(job, BackupTriggers.Create(spec, clock.GetUtcNow(), clock), default, cancellationToken).ConfigureAwait(false);
-            LogScheduled(logger, name, desired!);
-        }
-        else if (existing.JobDataMap.GetString(BackupTriggers.ScheduleKey) != desired)
-        {
-            // A changed schedule starts afresh from now; an unchanged one keeps its stored next-fire time.
-            await scheduler.RescheduleJob(key, BackupTriggers.Create(spec, clock.GetUtcNow(), clock), cancellationToken).ConfigureAwait(false);
-            LogScheduled(logger, name, desired!);
+            succeeded[cluster.Name.Value] = await records.LastSuccessAsync(cluster.Name.Value, cancellationToken).ConfigureAwait(false) is not null;
         }
 
-        var state = await scheduler.GetTriggerState(key, cancellationToken).ConfigureAwait(false);
-        if (spec.Backup.Paused && state != TriggerState.Paused)
+        var errors = System.Collections.Immutable.ImmutableDictionary.CreateBuilder<string, string>();
+        var written = await states.ChangeAsync(
+            access =>
+            {
+                var now = clock.GetUtcNow();
+                var any = false;
+                foreach (var cluster in clusters)
+                {
+                    var name = cluster.Name.Value;
+                    try
+                    {
+                        var state = access.Read(name);
+                        var facts = new ScheduleFacts(succeeded[name], runner.RunningFor(name) is not null, _startedAt);
+                        var decision = BackupSchedule.Evaluate(cluster.Backup, state, facts, now);
+                        if (decision.Due is { } due)
+                        {
+                            // Enqueued before the state is written: a failure in between repeats the occurrence, and its claim drops the copy.
+                            jobs.Enqueue<ScheduledBackupJob>(job => job.RunAsync(name, due.Occurrence, due.First, CancellationToken.None));
+                            LogDue(logger, name, due.Occurrence, due.First);
+                        }
+
+                        if (decision.State != state)
+                        {
+                            access.Write(name, decision.State);
+                            any = true;
+                        }
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // One cluster's trouble must not stop the others.
+                        errors[name] = $"the schedule could not be applied: {ex.Message}";
+                        LogSyncFailed(logger, name, ex);
+                    }
+                }
+
+                return any;
+            },
+            cancellationToken).ConfigureAwait(false);
+        var changed = written || !errors.ToImmutable().SequenceEqual(_errors);
+        _errors = errors.ToImmutable();
+        if (changed)
         {
-            await scheduler.PauseTrigger(key, cancellationToken).ConfigureAwait(false);
-        }
-        else if (!spec.Backup.Paused && state == TriggerState.Paused)
-        {
-            await scheduler.ResumeTrigger(key, cancellationToken).ConfigureAwait(false);
+            Changed?.Invoke();
         }
     }
 
-    /// <summary>When the cluster's next scheduled backup fires; null when it has no schedule or is paused.</summary>
-    public async Task<DateTimeOffset?> NextRunAsync(string cluster, CancellationToken cancellationToken)
+    /// <summary>When the cluster's next scheduled backup is due; null when it has no schedule or is paused.</summary>
+    public Task<DateTimeOffset?> NextRunAsync(string cluster, CancellationToken cancellationToken)
     {
-        var scheduler = await schedulers.GetScheduler(cancellationToken).ConfigureAwait(false);
-        var key = BackupTriggers.TriggerKeyFor(cluster);
-        var trigger = await scheduler.GetTrigger(key, cancellationToken).ConfigureAwait(false);
-        if (trigger is null || await scheduler.GetTriggerState(key, cancellationToken).ConfigureAwait(false) == TriggerState.Paused)
+        if (catalog.Find(cluster) is not { } spec)
         {
-            return null;
+            return Task.FromResult<DateTimeOffset?>(null);
         }
 
-        return trigger.NextFireTimeUtc;
+        return Task.Run(() => BackupSchedule.NextRun(spec.Backup, states.Read(cluster), clock.GetUtcNow()), cancellationToken);
     }
 
     /// <summary>Pauses scheduled backups of the cluster (Operator), kept across restarts.</summary>
@@ -154,7 +158,7 @@ public sealed partial class BackupScheduler(
             return [$"there is no cluster named '{cluster}'"];
         }
 
-        var errors = BackupScheduleRules.Validate("Schedule", spec.Backup.Enabled, edit.Interval, edit.Cron, edit.RetentionCount, edit.RetentionMaxAge, QuartzCron.Error);
+        var errors = BackupScheduleRules.Validate("Schedule", spec.Backup.Enabled, edit.Interval, edit.Cron, edit.RetentionCount, edit.RetentionMaxAge);
         if (errors.Count > 0)
         {
             return errors;
@@ -184,20 +188,16 @@ public sealed partial class BackupScheduler(
         var updated = change(catalog.OverrideFor(cluster) ?? new BackupOverride());
         await overrides.SaveAsync(cluster, updated, by, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         catalog.SetOverride(cluster, updated);
-        await SyncAsync(cancellationToken).ConfigureAwait(false);
+        await TickAsync(cancellationToken).ConfigureAwait(false);
         LogChanged(logger, cluster, by);
+        Changed?.Invoke();
     }
 
-    public void Dispose() => _sync.Dispose();
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Backups of {Cluster} scheduled: {Schedule}")]
-    private static partial void LogScheduled(ILogger logger, string cluster, string schedule);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Backup of {Cluster} due (occurrence {Occurrence:O}, first backup: {First}): queued")]
+    private static partial void LogDue(ILogger logger, string cluster, DateTimeOffset occurrence, bool first);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The backup schedule of {Cluster} could not be applied")]
     private static partial void LogSyncFailed(ILogger logger, string cluster, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Backups of {Cluster} no longer scheduled")]
-    private static partial void LogUnscheduled(ILogger logger, string cluster);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Backup settings of {Cluster} changed by {By}")]
     private static partial void LogChanged(ILogger logger, string cluster, string by);

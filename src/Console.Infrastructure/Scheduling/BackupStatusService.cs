@@ -32,7 +32,7 @@ public sealed class BackupStatusService(
             var health = BackupHealth.Evaluate(
                 name,
                 cluster.Backup,
-                BackupTriggers.Period(cluster.Backup, now),
+                BackupSchedule.Period(cluster.Backup, now),
                 summary.LastAttempt,
                 summary.LastSuccess,
                 summary.ConsecutiveFailures,

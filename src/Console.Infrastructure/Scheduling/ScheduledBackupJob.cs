@@ -1,23 +1,83 @@
 using Console.Domain.Backups;
 using Console.Infrastructure.Backups;
-using Quartz;
+using Hangfire;
+using Microsoft.Extensions.Logging;
 
 namespace Console.Infrastructure.Scheduling;
 
-/// <summary>What a trigger runs: a backup through the same runner as "Back up now" (so still one run per cluster).</summary>
-[DisallowConcurrentExecution]
-public sealed class ScheduledBackupJob(BackupRunner runner) : IJob
+/// <summary>
+/// One scheduled backup: claims its occurrence (so a duplicate delivery or a retry does nothing), then runs through
+/// the same runner as "Back up now", which records every attempt. Hangfire never retries it: a failed backup is one
+/// failed record, and the next occurrence tries again.
+/// </summary>
+[AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+public sealed partial class ScheduledBackupJob(BackupRunner runner, ScheduleStateStore states, TimeProvider clock, ILogger<ScheduledBackupJob> logger)
 {
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    public const string RequestedBy = "scheduler";
+    public const string FirstBackupRequestedBy = "scheduler (first backup)";
+
+    private static readonly TimeSpan Renewal = ScheduleStateStore.Lease / 4;
+
+    public async Task RunAsync(string cluster, DateTimeOffset occurrence, bool first, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var cluster = context.MergedJobDataMap.GetString(BackupTriggers.ClusterKey)
-            ?? throw new JobExecutionException("the trigger has no cluster");
         if (runner.SuspendedBecause(cluster) is not null)
         {
             return; // a restore is in progress; the schedule carries on afterwards
         }
 
-        await runner.RunAsync(cluster, BackupTrigger.Scheduled, Console.Domain.Access.Actor.System("scheduler"), cancellationToken).ConfigureAwait(false);
+        var claim = await states.ClaimAsync(cluster, occurrence, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (claim != ScheduleClaim.Claimed)
+        {
+            LogSkipped(logger, cluster, occurrence, claim);
+            return;
+        }
+
+        using var renewing = new CancellationTokenSource();
+        var renewals = RenewAsync(cluster, occurrence, renewing.Token);
+        try
+        {
+            var by = Console.Domain.Access.Actor.System(first ? FirstBackupRequestedBy : RequestedBy);
+            var record = await runner.RunAsync(cluster, BackupTrigger.Scheduled, by, cancellationToken).ConfigureAwait(false);
+            if (record.Status != BackupStatus.Succeeded)
+            {
+                // Visible as a failed job in the dashboard too; the record says why.
+                throw new BackupException($"the scheduled backup of '{cluster}' ended {record.Status}: {record.Error}");
+            }
+        }
+        finally
+        {
+            await renewing.CancelAsync().ConfigureAwait(false);
+            await renewals.ConfigureAwait(false);
+            await states.ReleaseAsync(cluster, occurrence, CancellationToken.None).ConfigureAwait(false);
+        }
     }
+
+    private async Task RenewAsync(string cluster, DateTimeOffset occurrence, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(Renewal, clock);
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await states.RenewAsync(cluster, occurrence, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The next renewal may get through; the lease lasts four renewals.
+                    LogRenewalFailed(logger, cluster, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The lease of the scheduled backup of {Cluster} could not be renewed")]
+    private static partial void LogRenewalFailed(ILogger logger, string cluster, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled backup of {Cluster} (occurrence {Occurrence:O}) not started: {Claim}")]
+    private static partial void LogSkipped(ILogger logger, string cluster, DateTimeOffset occurrence, ScheduleClaim claim);
 }

@@ -63,10 +63,43 @@ public sealed partial class AccessControlTests
             "GET /", "GET /backups", "GET /backups/{Id:long}", "GET /snapshots", "GET /restore", "GET /settings", "GET /users", "GET /audit",
             "GET /account/change-password", "GET /api/clusters", "POST /api/clusters/{name}/backups", "GET /api/backups", "GET /api/backups/{id:long}",
             "GET /snapshots/download/{target}/{file}", "POST /restore/{cluster}/upload", "POST /account/logout", "GET /_blazor", "GET /_blazor/negotiate", "POST /restore",
+            "GET /hangfire/{**path}",
         })
         {
             Assert.Contains(expected, refused);
         }
+    }
+
+    [Fact]
+    public async Task The_hangfire_dashboard_is_for_admins_only()
+    {
+        await using var app = ConsoleApp.Start();
+        using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = app.Address };
+
+        var refused = await anonymous.GetAsync("/hangfire/recurring");
+
+        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
+        Assert.Contains("/account/login", refused.Headers.Location!.ToString(), StringComparison.Ordinal);
+        foreach (var role in new[] { Role.Viewer, Role.Operator })
+        {
+            using var client = await app.SignedInClientAsync(role);
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/hangfire")).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/hangfire/recurring")).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsync("/hangfire/recurring/trigger", new FormUrlEncodedContent(new Dictionary<string, string> { ["jobs[]"] = "backup-schedule-tick" }))).StatusCode);
+        }
+
+        using var admin = await app.SignedInClientAsync(Role.Admin);
+        var page = await admin.GetAsync("/hangfire/recurring");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains(Console.Infrastructure.Scheduling.BackupScheduler.TickJobId, await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // An admin made Viewer loses the dashboard at once: the changed role ends the session, back to the sign-in form.
+        var users = app.Services.GetRequiredService<UserStore>();
+        var adminUser = await users.FindAsync("test-admin", CancellationToken.None);
+        await users.SetRoleAsync(adminUser!.Id, Role.Viewer, CancellationToken.None);
+        var demoted = await admin.GetAsync("/hangfire/recurring");
+        Assert.Equal(HttpStatusCode.Redirect, demoted.StatusCode);
+        Assert.Contains("/account/login", demoted.Headers.Location!.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

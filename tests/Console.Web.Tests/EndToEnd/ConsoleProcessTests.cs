@@ -175,7 +175,7 @@ public sealed class ConsoleProcessTests
     public async Task A_damaged_scheduler_store_stops_startup_naming_the_file()
     {
         using var data = new TestDirectory("damaged-scheduler");
-        var file = data.Combine("scheduler.db");
+        var file = data.Combine("hangfire.db");
         await File.WriteAllBytesAsync(file, [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 7))]);
         using var console = ConsoleProcess.Start(new Dictionary<string, string>
         {

@@ -5,7 +5,8 @@ namespace Console.Web.Components.Layout;
 /// <summary>The navigation menu as data: one entry per feature page, with the least role that may open it.</summary>
 internal static class NavigationItems
 {
-    public sealed record Item(string Text, string Path, string Icon, Role Role);
+    /// <param name="FullPage">Served outside Blazor (Hangfire's dashboard): the browser loads it, Blazor's router does not.</param>
+    public sealed record Item(string Text, string Path, string Icon, Role Role, bool FullPage = false);
 
     public static readonly IReadOnlyList<Item> All =
     [
@@ -16,6 +17,7 @@ internal static class NavigationItems
         new("Settings", "/settings", "settings", Role.Viewer),
         new("Audit log", "/audit", "fact_check", Role.Viewer),
         new("Users and tokens", "/users", "group", Role.Admin),
+        new("Jobs (Hangfire)", "/hangfire", "schedule", Role.Admin, FullPage: true),
     ];
 
     public static IEnumerable<Item> For(Role? role) => All.Where(i => role >= i.Role);

@@ -36,15 +36,32 @@ public sealed class CronTextTests
     }
 
     [Theory]
-    [InlineData("0 */6 * * *", "0 0 */6 * * ?")]
-    [InlineData("0 3 * * 0", "0 0 3 ? * 1")] // standard cron's Sunday (0) is Quartz's 1
-    [InlineData("0 3 * * 7", "0 0 3 ? * 1")]
-    [InlineData("0 3 * * 1-5", "0 0 3 ? * 2,3,4,5,6")]
-    [InlineData("0 3 * * */2", "0 0 3 ? * 1,3,5,7")] // Sun, Tue, Thu, Sat: steps count from Sunday as 0
-    [InlineData("30 2 1 * *", "0 30 2 1 * ?")]
-    [InlineData("15 0 12 * * ?", "15 0 12 * * ?")]
-    [InlineData("0 0 12 ? * MON", "0 0 12 ? * 2")]
-    public void Quartz_form_keeps_the_meaning(string cron, string quartz) => Assert.Equal(quartz, CronText.ToQuartz(cron));
+    [InlineData("0 */6 * * *", "2026-11-21T01:30:00Z", "2026-11-21T06:00:00Z")]
+    [InlineData("0 */6 * * *", "2026-11-21T06:00:00Z", "2026-11-21T12:00:00Z")] // strictly after
+    [InlineData("0 */6 * * *", "2026-11-21T18:00:01Z", "2026-11-22T00:00:00Z")] // over midnight
+    [InlineData("* * * * *", "2026-11-21T01:30:00.500Z", "2026-11-21T01:31:00Z")]
+    [InlineData("30 * * * * *", "2026-11-21T01:30:30Z", "2026-11-21T01:31:30Z")]
+    [InlineData("0 3 * * 0", "2026-11-21T01:30:00Z", "2026-11-22T03:00:00Z")] // Sunday is 0
+    [InlineData("0 3 * * 7", "2026-11-21T01:30:00Z", "2026-11-22T03:00:00Z")] // and 7
+    [InlineData("0 3 * * MON-FRI", "2026-11-21T01:30:00Z", "2026-11-23T03:00:00Z")] // Saturday: next is Monday
+    [InlineData("30 2 1 * *", "2026-11-21T01:30:00Z", "2026-12-01T02:30:00Z")]
+    [InlineData("0 0 31 * *", "2026-11-21T01:30:00Z", "2026-12-31T00:00:00Z")] // November has no 31st
+    [InlineData("0 0 29 2 *", "2026-11-21T01:30:00Z", "2028-02-29T00:00:00Z")] // leap years only
+    [InlineData("0 0 * * *", "2026-11-21T23:30:00-02:00", "2026-11-23T00:00:00Z")] // the input's offset counts; slots are UTC
+    public void Next_after_is_the_first_firing_strictly_later_in_utc(string cron, string after, string expected)
+    {
+        Assert.True(CronText.TryParse(cron, out var parsed, out var error), error);
+
+        Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), parsed.NextAfter(DateTimeOffset.Parse(after, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public void A_cron_that_never_fires_has_no_next_time()
+    {
+        Assert.True(CronText.TryParse("0 0 30 2 *", out var parsed, out var error), error);
+
+        Assert.Null(parsed.NextAfter(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)));
+    }
 
     [Theory]
     [InlineData("", "use 5 fields")]

@@ -6,9 +6,8 @@ public sealed class ConsoleSettingsValidatorTests
 {
     private static readonly HashSet<string> ExistingFiles = ["/etc/etcd/ca.pem", "/etc/etcd/client.pem", "/etc/etcd/client-key.pem"];
 
-    // Cron is checked with Quartz's own parser, the one that will run the schedule.
     private static IReadOnlyList<string> Validate(ConsoleSettings settings) =>
-        ConsoleSettingsValidator.Validate(settings, ExistingFiles.Contains, Console.Infrastructure.Scheduling.QuartzCron.Error);
+        ConsoleSettingsValidator.Validate(settings, ExistingFiles.Contains);
 
     private static ClusterSettings Scheduled(BackupSettings backup) => Cluster() with { Backup = backup };
 
