@@ -71,7 +71,7 @@ public sealed partial class RetentionPass(SnapshotStores stores, SnapshotLedger 
 
             return note;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        catch (Exception ex) when (StorageErrors.IsStorageFailure(ex))
         {
             LogPruneFailed(logger, spec.Name.Value, ex);
             return $"{store.Target} retention failed (the backup itself succeeded): {StorageErrors.Describe(ex)}";
