@@ -92,6 +92,13 @@ internal sealed record SizeResult(
 
     /// <summary>CPU seconds of each run, in the order of the paired runs: the client's, and etcd's while serving it.</summary>
     public SnapshotCpu Cpu { get; init; } = new([], [], [], []);
+
+    /// <summary>The whole BackupRunner run of each round: request to finished record, the record's own duration, and the console's CPU.</summary>
+    public IReadOnlyList<double> RequestSeconds { get; init; } = [];
+
+    public IReadOnlyList<double> RecordSeconds { get; init; } = [];
+
+    public IReadOnlyList<double> RequestCpu { get; init; } = [];
 }
 
 internal sealed record SnapshotCpu(IReadOnlyList<double> Console, IReadOnlyList<double> Etcdctl, IReadOnlyList<double> EtcdForConsole, IReadOnlyList<double> EtcdForEtcdctl);
@@ -121,6 +128,7 @@ internal static class Benchmark
         EtcdProcess? etcd = null;
         S3rverProcess? s3rver = null;
         S3SnapshotStore? s3 = null;
+        BackupRunPath? request = null;
         try
         {
             var ports = FreePorts.Pick(2);
@@ -139,6 +147,9 @@ internal static class Benchmark
             var console = new ConsoleSnapshotPath(spec, endpoint, local);
             var etcdctl = new EtcdctlSnapshotPath(options.EtcdctlBinary, endpoint, snapshots);
 
+            // The whole run an operator waits for, on a database and snapshot directory of its own under root/console.
+            request = await BackupRunPath.CreateAsync(spec, new ConsoleSettings { DataDir = Path.Combine(root, "console") }, cancellationToken);
+
             // The targets section: the same snapshot path through ISnapshotStore writers and a tee, to the local
             // directory above, to s3rver, or to both.
             IReadOnlyList<TargetMode> modes = [];
@@ -155,6 +166,7 @@ internal static class Benchmark
             // start of etcdctl's binary from disk are not in the figures (the console is a long-running process).
             // The same for each target mode (the S3 client's first request included).
             (await console.RunAsync(cancellationToken)).Delete();
+            (await request.RunAsync(cancellationToken)).Delete();
             (await etcdctl.RunAsync(cancellationToken)).Delete();
             foreach (var mode in modes)
             {
@@ -175,9 +187,10 @@ internal static class Benchmark
                 // gigabyte of puts, backend commits), which would otherwise land on whichever side goes first.
                 await Settle.DiskAsync(cancellationToken);
                 (await console.RunAsync(cancellationToken)).Delete();
+                (await request.RunAsync(cancellationToken)).Delete();
                 (await etcdctl.RunAsync(cancellationToken)).Delete();
                 var etcdPid = etcd.Pid.ToString(CultureInfo.InvariantCulture);
-                results.Add(await MeasureAsync(size, dbSize, options.Runs, etcdPid, console, etcdctl, cancellationToken));
+                results.Add(await MeasureAsync(size, dbSize, options.Runs, etcdPid, console, request, etcdctl, cancellationToken));
                 if (s3rver is not null)
                 {
                     targetResults.AddRange(await MeasureTargetsAsync(size, options.S3Runs, modes, targets, etcdPid, s3rver, cancellationToken));
@@ -190,6 +203,7 @@ internal static class Benchmark
         {
             try
             {
+                request?.Dispose();
                 s3?.Dispose();
                 if (s3rver is not null)
                 {
@@ -269,8 +283,16 @@ internal static class Benchmark
         return [.. modes.Select(m => new TargetsResult(targetMiB, m.Label, snapshotBytes, seconds[m.Label], streamSeconds[m.Label], growth[m.Label]))];
     }
 
-    private static async Task<SizeResult> MeasureAsync(int targetMiB, long dbSize, int runs, string etcdPid, ConsoleSnapshotPath console, EtcdctlSnapshotPath etcdctl, CancellationToken cancellationToken)
+    /// <summary>
+    /// Rounds of the console's pipeline, the full backup run (request to finished record) and etcdctl, the order rotating
+    /// each round. The RSS figures cover all three (etcdctl is a child process, so only the console's side counts).
+    /// </summary>
+    private static async Task<SizeResult> MeasureAsync(
+        int targetMiB, long dbSize, int runs, string etcdPid, ConsoleSnapshotPath console, BackupRunPath request, EtcdctlSnapshotPath etcdctl, CancellationToken cancellationToken)
     {
+        var requestSeconds = new List<double>();
+        var recordSeconds = new List<double>();
+        var requestCpu = new List<double>();
         var consoleSeconds = new List<double>();
         var etcdctlSeconds = new List<double>();
         var cpu = new SnapshotCpu(new List<double>(), new List<double>(), new List<double>(), new List<double>());
@@ -289,19 +311,22 @@ internal static class Benchmark
         {
             for (var i = 0; i < runs; i++)
             {
-                SnapshotFile ours;
-                SnapshotFile theirs;
-                if (i % 2 == 0)
+                var files = new Dictionary<string, SnapshotFile>(StringComparer.Ordinal);
+                Func<CancellationToken, Task<SnapshotFile>>[] sides = [console.RunAsync, request.RunAsync, etcdctl.RunAsync];
+                string[] labels = ["pipeline", "request", "etcdctl"];
+                for (var j = 0; j < sides.Length; j++)
                 {
-                    ours = await WithCpuAsync(console.RunAsync, etcdPid, cancellationToken);
-                    theirs = await WithCpuAsync(etcdctl.RunAsync, etcdPid, cancellationToken);
-                }
-                else
-                {
-                    theirs = await WithCpuAsync(etcdctl.RunAsync, etcdPid, cancellationToken);
-                    ours = await WithCpuAsync(console.RunAsync, etcdPid, cancellationToken);
+                    var k = (i + j) % sides.Length;
+                    files[labels[k]] = await WithCpuAsync(sides[k], etcdPid, cancellationToken);
                 }
 
+                var ours = files["pipeline"];
+                var run = files["request"];
+                var theirs = files["etcdctl"];
+                match &= run.Size == theirs.Size && run.Footer == theirs.Footer;
+                requestSeconds.Add(run.Seconds);
+                recordSeconds.Add(run.RecordSeconds ?? double.NaN);
+                requestCpu.Add(run.ClientCpu);
                 var same = ours.Size == theirs.Size && ours.Footer == theirs.Footer;
                 match &= same;
                 snapshotBytes = ours.Size;
@@ -311,16 +336,24 @@ internal static class Benchmark
                 ((List<double>)cpu.Etcdctl).Add(theirs.ClientCpu);
                 ((List<double>)cpu.EtcdForConsole).Add(ours.ServerCpu);
                 ((List<double>)cpu.EtcdForEtcdctl).Add(theirs.ServerCpu);
-                Log($"{targetMiB} MiB run {i + 1}/{runs} ({(i % 2 == 0 ? "console first" : "etcdctl first")}): console {ours.Seconds:0.000} s ({ours.StreamSeconds:0.000} streaming + {ours.Seconds - ours.StreamSeconds:0.000} fsync/rename/manifest), etcdctl {theirs.Seconds:0.000} s, {ours.Size:N0} vs {theirs.Size:N0} bytes, footers {(ours.Footer == theirs.Footer ? "equal" : "DIFFER")}");
+                Log($"{targetMiB} MiB run {i + 1}/{runs} ({labels[i % sides.Length]} first): request to record {run.Seconds:0.000} s (record {run.RecordSeconds:0.000} s; phases from the request: {string.Join(", ", run.Phases.Select(p => $"{p.Phase} {p.Seconds:0.000}"))}; cpu {run.ClientCpu:0.00} s)");
+                Log($"    pipeline {ours.Seconds:0.000} s ({ours.StreamSeconds:0.000} streaming + {ours.Seconds - ours.StreamSeconds:0.000} fsync/rename/manifest), etcdctl {theirs.Seconds:0.000} s, {ours.Size:N0} vs {theirs.Size:N0} bytes, footers {(ours.Footer == theirs.Footer ? "equal" : "DIFFER")}");
                 Log($"    cpu: console {ours.ClientCpu:0.00} s + etcd {ours.ServerCpu:0.00} s; etcdctl {theirs.ClientCpu:0.00} s + etcd {theirs.ServerCpu:0.00} s");
                 ours.Delete();
+                run.Delete();
                 theirs.Delete();
             }
 
             peak = Math.Max(sampler.Stop(), hwmReset ? Rss.HighWaterMark() : 0);
         }
 
-        return new SizeResult(targetMiB, dbSize, snapshotBytes, consoleSeconds, etcdctlSeconds, match, baseline, peak) { Cpu = cpu };
+        return new SizeResult(targetMiB, dbSize, snapshotBytes, consoleSeconds, etcdctlSeconds, match, baseline, peak)
+        {
+            Cpu = cpu,
+            RequestSeconds = requestSeconds,
+            RecordSeconds = recordSeconds,
+            RequestCpu = requestCpu,
+        };
     }
 
     /// <summary>

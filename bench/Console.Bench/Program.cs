@@ -1,6 +1,7 @@
-// The console's snapshot path (EtcdClusterClient.SnapshotAsync into a LocalSnapshotWriter, then CompleteAsync: .part file,
-// fsync, rename, directory fsync, manifest) against `etcdctl snapshot save` (which also writes a .part file, fsyncs
-// and renames), on one local etcd filled to each size in turn, plus the console's peak RSS growth while it snapshots.
+// The console's snapshot path (the product's SnapshotPipeline into the local store: stream, verify, .part file, fsync,
+// rename, directory fsync, manifest) and the product's whole BackupRunner run from the request to the finished record
+// (member choice, records, pipeline, retention), against `etcdctl snapshot save` (which also writes a .part file,
+// fsyncs and renames), on one local etcd filled to each size in turn, plus the console's peak RSS growth while it snapshots.
 // Then, at each size, the same path to local only, S3 only (s3rver, a Node S3 server, on loopback) and local + S3
 // (teed, as BackupRunner does), in rotating order, with each mode's peak RSS growth.
 //
@@ -34,6 +35,9 @@ System.Console.WriteLine();
 System.Console.WriteLine(Report.Table(results));
 System.Console.WriteLine();
 System.Console.WriteLine(Report.CpuTable(results));
+System.Console.WriteLine();
+System.Console.WriteLine("request to finished record (the product's BackupRunner run, as an API request starts it) beside etcdctl snapshot save:");
+System.Console.WriteLine(Report.RequestTable(results));
 foreach (var result in results)
 {
     System.Console.WriteLine(Report.RssLine(result));

@@ -25,6 +25,26 @@ internal static class Report
     }
 
     /// <summary>
+    /// What an operator waits for: the product's whole backup run from the request to the finished record (member
+    /// choice, records, pipeline, manifest, retention), its record's own duration, etcdctl's time in the same rounds,
+    /// the median of each round's request / etcdctl, and the console's CPU seconds per GiB for the whole run.
+    /// </summary>
+    public static string RequestTable(IReadOnlyList<SizeResult> results)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("DB size   runs  request to record  record itself  etcdctl median  paired ratio  CPU s/GiB: run  etcdctl");
+        foreach (var r in results)
+        {
+            var gib = r.SnapshotBytes / (1024.0 * 1024 * 1024);
+            text.AppendLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{r.Label,-9} {r.RequestSeconds.Count,4}  {Median(r.RequestSeconds),15:0.000} s  {Median(r.RecordSeconds),11:0.000} s  {Median(r.EtcdctlSeconds),12:0.000} s  {Median([.. r.RequestSeconds.Zip(r.EtcdctlSeconds, (q, e) => q / e)]),12:0.00}  {Median(r.RequestCpu) / gib,14:0.00}  {Median(r.Cpu.Etcdctl) / gib,7:0.00}"));
+        }
+
+        return text.ToString().TrimEnd();
+    }
+
+    /// <summary>
     /// The targets section: median wall time per mode (client created to every writer completed), throughput, the
     /// local median over the mode's (so "vs local" above 1 is faster than local only), the median time spent completing
     /// (after the last chunk: the final parts and CompleteAsync of each writer), and the largest RSS growth of any run.

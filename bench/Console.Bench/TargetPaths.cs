@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Console.Domain.Backups;
+using Console.Infrastructure.Backups;
 using Console.Domain.Clusters;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Storage;
@@ -24,11 +25,11 @@ internal sealed record TargetRun(double Seconds, double StreamSeconds, long Size
 }
 
 /// <summary>
-/// The console's snapshot path as BackupRunner runs it with one or more targets: a client for the cluster, a writer
-/// from each store's BeginWriteAsync (for S3, the multipart upload is initiated there), EtcdClusterClient.SnapshotAsync into a
-/// tee over the writers, then each writer's CompleteAsync in turn (local: fsync, rename, directory fsync, manifest;
+/// The console's snapshot path with one or more targets: a client for the cluster, then the product's SnapshotPipeline
+/// (a writer from each store's BeginWriteAsync, for S3 the multipart upload initiated there; the verified stream teed
+/// over the writers; then each writer's CompleteAsync in turn (local: fsync, rename, directory fsync, manifest;
 /// S3: the last parts, complete-multipart, HEAD for the size, server-side copy for the sha256 metadata, manifest PUT)
-/// and disposal. Timed from creating the client to the last writer disposed. Every snapshot gets a fresh name.
+/// and disposal). Timed from creating the client to the last writer disposed. Every snapshot gets a fresh name.
 /// </summary>
 internal sealed class TargetSnapshotPath(ClusterSpec spec, Uri endpoint)
 {
@@ -38,37 +39,21 @@ internal sealed class TargetSnapshotPath(ClusterSpec spec, Uri endpoint)
     {
         var name = FreshName();
         var clock = Stopwatch.StartNew();
-        TimeSpan streamed;
-        SnapshotResult result;
-        var writers = new List<ISnapshotWriter>(mode.Stores.Count);
-        try
+        var streamed = TimeSpan.Zero;
+        SnapshotPipelineResult outcome;
+        using (var client = new EtcdClusterClient(spec, TimeSpan.FromSeconds(5)))
         {
-            using var client = new EtcdClusterClient(spec, TimeSpan.FromSeconds(5));
-            foreach (var store in mode.Stores)
-            {
-                writers.Add(await store.BeginWriteAsync(name, cancellationToken));
-            }
-
-            var startedAt = DateTimeOffset.UtcNow;
-            result = await client.SnapshotAsync(endpoint, new Tee(writers), new LatestProgress(), SnapshotOptions.Default, cancellationToken);
-            streamed = clock.Elapsed;
-            var manifest = BenchSnapshot.Manifest(spec, name, result, startedAt);
-            foreach (var writer in writers)
-            {
-                await writer.CompleteAsync(manifest, cancellationToken);
-            }
-        }
-        finally
-        {
-            // Completed writers keep their snapshot; one that failed aborts (partial file removed, upload aborted).
-            foreach (var writer in writers)
-            {
-                await writer.DisposeAsync();
-            }
+            var job = BenchJob.For(client, endpoint, name, [.. mode.Stores.Select(s => s.Target)], DateTimeOffset.UtcNow);
+            outcome = await new SnapshotPipeline(new SnapshotStores(mode.Stores), TimeProvider.System).RunAsync(job, new LatestProgress(), () => streamed = clock.Elapsed, cancellationToken);
         }
 
         clock.Stop();
-        return (new TargetRun(clock.Elapsed.TotalSeconds, streamed.TotalSeconds, result.Size, result.Sha256), name);
+        if (outcome.Errors.Count > 0)
+        {
+            throw new InvalidOperationException($"a target failed: {string.Join("; ", outcome.Errors.Values)}");
+        }
+
+        return (new TargetRun(clock.Elapsed.TotalSeconds, streamed.TotalSeconds, outcome.Snapshot.Size, outcome.Snapshot.Sha256), name);
     }
 
     /// <summary>Checks every store holds the snapshot at its full size, then deletes it (and its manifest) from each.</summary>
@@ -93,20 +78,5 @@ internal sealed class TargetSnapshotPath(ClusterSpec spec, Uri endpoint)
         var now = DateTimeOffset.UtcNow;
         _last = now > _last.AddMilliseconds(1) ? now : _last.AddMilliseconds(1);
         return SnapshotName.For(spec.Name, _last);
-    }
-
-    /// <summary>
-    /// Like the console's TeeSink (internal to Console.Infrastructure) without its failure bookkeeping: each chunk goes
-    /// to every writer in turn, the next writer only once the previous one has taken it.
-    /// </summary>
-    private sealed class Tee(IReadOnlyList<ISnapshotWriter> writers) : ISnapshotSink
-    {
-        public async ValueTask WriteAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
-        {
-            foreach (var writer in writers)
-            {
-                await writer.WriteAsync(chunk, cancellationToken);
-            }
-        }
     }
 }

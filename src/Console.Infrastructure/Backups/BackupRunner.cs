@@ -16,9 +16,10 @@ using Microsoft.Extensions.Options;
 namespace Console.Infrastructure.Backups;
 
 /// <summary>
-/// Takes backups: one run per cluster at a time, whoever asks (button, API, schedule, restore). A run picks a healthy
-/// member (a follower where possible), streams its snapshot into the store while verifying it, finalizes it
-/// atomically with a manifest, records the attempt, and prunes by retention. Failures leave no file at a final name
+/// Takes backups: one run per cluster at a time, whoever asks (button, API, schedule, restore). A run records the
+/// attempt, picks a healthy member (a follower where possible), hands the snapshot to <see cref="SnapshotPipeline"/>
+/// (stream, verify, tee to the stores, finalize with a manifest), records the copies, and runs the
+/// <see cref="RetentionPass"/>. Failures leave no file at a final name
 /// and are recorded with the error an operator needs; a prune failure is noted on the record but never fails the run.
 /// </summary>
 public sealed partial class BackupRunner(
@@ -39,6 +40,8 @@ public sealed partial class BackupRunner(
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(150);
     private readonly ConcurrentDictionary<string, BackupRun> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _suspended = new(StringComparer.Ordinal);
+    private readonly SnapshotPipeline _pipeline = new(stores, clock);
+    private readonly RetentionPass _retention = new(stores, ledger, clock, logger);
 
     /// <summary>Refuses every backup of the cluster but pre-restore ones until <see cref="Unsuspend"/> (a restore runs).</summary>
     public void Suspend(string cluster, string reason) => _suspended[cluster] = reason;
@@ -232,83 +235,35 @@ public sealed partial class BackupRunner(
         Publish(run);
         var name = SnapshotName.For(spec.Name, clock.GetUtcNow());
         var etcd = settings.Value.Etcd;
-
-        // Open every target; one that cannot even start is recorded and the others go on.
-        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
-        var writers = new List<(string Target, ISnapshotWriter Writer)>();
-        foreach (var target in spec.Backup.Targets)
+        var member = choice.Member;
+        var job = new SnapshotJob(client, choice.Endpoint!, name, spec.Backup.Targets, new SnapshotOptions(etcd.SnapshotIdleTimeout, etcd.SnapshotDeadline), (result, finishedAt) => new SnapshotManifest
         {
-            try
+            Cluster = spec.Name.Value,
+            FileName = name.FileName,
+            Member = member.Name,
+            MemberId = member.IdHex,
+            Revision = result.Revision ?? status?.Revision,
+            RaftIndex = (long?)status?.RaftIndex,
+            DbSize = status?.DbSize,
+            SizeBytes = result.Size,
+            Sha256 = result.Sha256,
+            EtcdVersion = status?.Version,
+            Trigger = run.Trigger.ToString(),
+            RequestedBy = run.RequestedBy,
+            StartedAt = run.StartedAt,
+            FinishedAt = finishedAt,
+            ConsoleVersion = ConsoleVersion,
+        });
+        var outcome = await _pipeline.RunAsync(
+            job,
+            new ThrottledProgress(this, run, clock),
+            () =>
             {
-                writers.Add((target, await stores.Get(target).BeginWriteAsync(name, cancellationToken).ConfigureAwait(false)));
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                errors[target] = $"{target}: {StorageErrors.Describe(ex)}";
-            }
-        }
-
-        var stored = new Dictionary<string, string>(StringComparer.Ordinal);
-        SnapshotResult result;
-        DateTimeOffset finishedAt;
-        try
-        {
-            if (writers.Count == 0)
-            {
-                throw new BackupException($"no target could be opened: {string.Join("; ", errors.Values)}");
-            }
-
-            var tee = new TeeSink(writers, errors);
-            var progress = new ThrottledProgress(this, run, clock);
-            result = await client.SnapshotAsync(choice.Endpoint!, tee, progress, new SnapshotOptions(etcd.SnapshotIdleTimeout, etcd.SnapshotDeadline), cancellationToken).ConfigureAwait(false);
-
-            run.Phase = BackupPhase.Finalizing;
-            Publish(run);
-            finishedAt = clock.GetUtcNow();
-            var manifest = new SnapshotManifest
-            {
-                Cluster = spec.Name.Value,
-                FileName = name.FileName,
-                Member = choice.Member.Name,
-                MemberId = choice.Member.IdHex,
-                Revision = result.Revision ?? status?.Revision,
-                RaftIndex = (long?)status?.RaftIndex,
-                DbSize = status?.DbSize,
-                SizeBytes = result.Size,
-                Sha256 = result.Sha256,
-                EtcdVersion = status?.Version,
-                Trigger = run.Trigger.ToString(),
-                RequestedBy = run.RequestedBy,
-                StartedAt = run.StartedAt,
-                FinishedAt = finishedAt,
-                ConsoleVersion = ConsoleVersion,
-            };
-            foreach (var (target, writer) in tee.Healthy.ToList())
-            {
-                try
-                {
-                    await writer.CompleteAsync(manifest, cancellationToken).ConfigureAwait(false);
-                    stored[target] = writer.Location;
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    tee.Fail(target, ex);
-                }
-            }
-        }
-        finally
-        {
-            // Completed writers keep their snapshot; the rest abort (partial file removed, multipart upload aborted).
-            foreach (var (_, writer) in writers)
-            {
-                await writer.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-
-        if (stored.Count == 0)
-        {
-            throw new BackupException($"the snapshot was taken but no target stored it: {string.Join("; ", errors.Values)}");
-        }
+                run.Phase = BackupPhase.Finalizing;
+                Publish(run);
+            },
+            cancellationToken).ConfigureAwait(false);
+        var (result, stored, errors, finishedAt) = (outcome.Snapshot, outcome.Stored, outcome.Errors, outcome.FinishedAt);
 
         await RecordCopiesAsync(run.RecordId, spec, stored, errors).ConfigureAwait(false);
         var partial = stored.Count < spec.Backup.Targets.Count;
@@ -330,7 +285,7 @@ public sealed partial class BackupRunner(
         };
     }
 
-    private async Task RecordCopiesAsync(long recordId, ClusterSpec spec, Dictionary<string, string> stored, Dictionary<string, string> errors)
+    private async Task RecordCopiesAsync(long recordId, ClusterSpec spec, IReadOnlyDictionary<string, string> stored, IReadOnlyDictionary<string, string> errors)
     {
         var now = clock.GetUtcNow();
         foreach (var target in spec.Backup.Targets)
@@ -373,73 +328,11 @@ public sealed partial class BackupRunner(
         return (choice, choice.Member is null ? null : statuses.GetValueOrDefault(choice.Member.Id));
     }
 
-    /// <summary>
-    /// Prunes every target of the cluster by its policy, independently. Protected snapshots are kept, and so is every
-    /// local copy whose upload is still pending (it is the only source for the retry).
-    /// </summary>
     private async Task<BackupRecord> PruneAsync(ClusterSpec spec, BackupRun run, BackupRecord record)
     {
         run.Phase = BackupPhase.Pruning;
         Publish(run);
-        var notes = new List<string>();
-        try
-        {
-            var keep = new HashSet<string>(await ledger.ProtectedAsync(clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false), StringComparer.Ordinal);
-
-            // The snapshot just taken is never pruned, even if a file with a later timestamp (a clock stepped back, a
-            // copy from another host) makes it look older than the newest.
-            if (record.FileName is { } justTaken)
-            {
-                keep.Add(justTaken);
-            }
-
-            keep.UnionWith((await ledger.PendingUploadsAsync(CancellationToken.None).ConfigureAwait(false)).Select(p => p.FileName));
-            foreach (var target in spec.Backup.Targets)
-            {
-                notes.Add(await PruneTargetAsync(spec, stores.Get(target), keep).ConfigureAwait(false));
-            }
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
-        {
-            LogPruneFailed(logger, spec.Name.Value, ex);
-            notes.Add($"retention failed (the backup itself succeeded): {StorageErrors.Describe(ex)}");
-        }
-
-        return record with { RetentionNote = string.Join("; ", notes) };
-    }
-
-    private async Task<string> PruneTargetAsync(ClusterSpec spec, ISnapshotStore store, IReadOnlySet<string> keep)
-    {
-        try
-        {
-            // Only copies the console can vouch for are counted: a manifest of ours beside it, or a record in the ledger.
-            // A look-alike (a random file named like a snapshot, dated in the future) would otherwise push real ones out.
-            var existing = await store.ListAsync(spec.Name, withManifests: true, CancellationToken.None).ConfigureAwait(false);
-            var known = await ledger.KnownFileNamesAsync(spec.Name.Value, CancellationToken.None).ConfigureAwait(false);
-            known.UnionWith(existing.Where(s => s.Manifest is { } m && m.FileName == s.Name.FileName && m.Cluster == spec.Name.Value).Select(s => s.Name.FileName));
-            var plan = RetentionPlanner.Plan(existing.Select(s => s.Name.FileName), spec.Name, spec.Backup.Retention, clock.GetUtcNow(), known, keep);
-            foreach (var (name, _) in plan.Delete)
-            {
-                await store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
-            }
-
-            var note = plan.Delete.Count == 0
-                ? $"{store.Target} retention ({spec.Backup.Retention}): nothing to delete, {plan.Keep.Count} kept"
-                : $"{store.Target} retention ({spec.Backup.Retention}): deleted {string.Join(", ", plan.Delete.Select(d => $"{d.Name.FileName} ({d.Reason})"))}; {plan.Keep.Count} kept";
-            if (plan.Foreign.Count > 0)
-            {
-                var names = string.Join(", ", plan.Foreign.Select(f => f.FileName));
-                LogForeignSetAside(logger, spec.Name.Value, store.Target, plan.Foreign.Count, names);
-                note += $"; set aside {plan.Foreign.Count} file(s) named like snapshots but without a manifest of ours, neither counted nor deleted: {names}";
-            }
-
-            return note;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
-        {
-            LogPruneFailed(logger, spec.Name.Value, ex);
-            return $"{store.Target} retention failed (the backup itself succeeded): {StorageErrors.Describe(ex)}";
-        }
+        return record with { RetentionNote = await _retention.RunAsync(spec, record.FileName).ConfigureAwait(false) };
     }
 
     /// <summary>Lets other parts (the upload retry) announce a record they changed, so open pages refresh.</summary>
@@ -504,12 +397,6 @@ public sealed partial class BackupRunner(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not record the outcome of backup {RecordId} of {Cluster}")]
     private static partial void LogRecordFailed(ILogger logger, string cluster, long recordId, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention for {Cluster} failed; the backup itself succeeded")]
-    private static partial void LogPruneFailed(ILogger logger, string cluster, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention for {Cluster} in {Target} set aside {Count} file(s) named like snapshots but without a manifest of ours (not counted, not deleted): {Names}")]
-    private static partial void LogForeignSetAside(ILogger logger, string cluster, string target, int count, string names);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Re-checking storage after a backup of {Cluster} failed")]
     private static partial void LogStorageCheckFailed(ILogger logger, string cluster, Exception exception);

@@ -40,12 +40,3 @@ internal sealed class TeeSink(IReadOnlyList<(string Target, ISnapshotWriter Writ
         }
     }
 }
-
-internal static class StorageErrors
-{
-    public static string Describe(Exception exception) => exception switch
-    {
-        Amazon.Runtime.AmazonServiceException or HttpRequestException => S3SnapshotStore.Describe(exception),
-        _ => exception.Message,
-    };
-}

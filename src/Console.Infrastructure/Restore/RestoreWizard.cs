@@ -226,7 +226,7 @@ public sealed class RestoreWizard(
             _ = PlanOf(verified); // members must be plannable before going on
             return new WizardResult(true, $"verified: sha256 {contents.Sha256}, revision {contents.Revision:N0}, {contents.KeyCount:N0} keys", verified);
         }
-        catch (Exception ex) when (ex is SnapshotIntegrityException or IOException or ArgumentException or Amazon.Runtime.AmazonServiceException or HttpRequestException or TimeoutException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is SnapshotIntegrityException or ArgumentException or TimeoutException || StorageErrors.IsStorageFailure(ex))
         {
             File.Delete(staged);
             s = s with { StagedPath = null };

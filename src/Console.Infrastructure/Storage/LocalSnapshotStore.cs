@@ -207,6 +207,9 @@ public sealed class LocalSnapshotWriter : ISnapshotWriter, IDisposable
     private readonly LocalSnapshotStore _store;
     private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _handle;
     private readonly FileStream _file;
+    private const long WritebackEvery = 8 << 20;
+    private long _written;
+    private long _writebackAt = WritebackEvery;
     private bool _completed;
     private bool _disposed;
 
@@ -229,7 +232,19 @@ public sealed class LocalSnapshotWriter : ISnapshotWriter, IDisposable
 
     public string Location => FinalPath;
 
-    public ValueTask WriteAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken) => _file.WriteAsync(chunk, cancellationToken);
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+    {
+        // Every few MiB, start the disk writing what has been written so far, so it overlaps the stream instead of
+        // all of it waiting for the fsync in CompleteAsync (measured: that wait was most of a run's time outside the stream).
+        _written += chunk.Length;
+        if (_written >= _writebackAt)
+        {
+            _writebackAt = _written + WritebackEvery;
+            Fsync.StartWriteback(_handle);
+        }
+
+        return _file.WriteAsync(chunk, cancellationToken);
+    }
 
     /// <summary>Makes the verified snapshot durable under its final name, then writes its manifest beside it.</summary>
     public async Task CompleteAsync(SnapshotManifest manifest, CancellationToken cancellationToken)

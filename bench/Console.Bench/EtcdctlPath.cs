@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using Console.Domain.Backups;
-using Console.Domain.Clusters;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Storage;
 
@@ -11,6 +9,12 @@ internal sealed record SnapshotFile(double Seconds, long Size, string Footer, IR
 {
     /// <summary>For the console: the part of <see cref="Seconds"/> spent before CompleteAsync (connecting and streaming).</summary>
     public double? StreamSeconds { get; init; }
+
+    /// <summary>For a full backup run: its record's own duration (StartedAt to FinishedAt).</summary>
+    public double? RecordSeconds { get; init; }
+
+    /// <summary>For a full backup run: the time from the request to each phase's start, in order.</summary>
+    public IReadOnlyList<(string Phase, double Seconds)> Phases { get; init; } = [];
 
     /// <summary>CPU seconds the client side used (the console's process, or the etcdctl child).</summary>
     public double ClientCpu { get; init; }
@@ -33,36 +37,6 @@ internal sealed record SnapshotFile(double Seconds, long Size, string Footer, IR
         {
             File.Delete(path);
         }
-    }
-}
-
-/// <summary>
-/// The console's snapshot path as BackupRunner runs it: a client for the cluster, EtcdClusterClient.SnapshotAsync streaming
-/// into LocalSnapshotStore's writer with a progress sink, then CompleteAsync (fsync, rename, directory fsync,
-/// manifest). Timed from creating the client (so connection set-up counts, as it does for etcdctl) to the manifest
-/// being durable.
-/// </summary>
-internal sealed class ConsoleSnapshotPath(ClusterSpec spec, Uri endpoint, LocalSnapshotStore store)
-{
-    public async Task<SnapshotFile> RunAsync(CancellationToken cancellationToken)
-    {
-        var name = SnapshotName.For(spec.Name, DateTimeOffset.UtcNow);
-        var clock = Stopwatch.StartNew();
-        TimeSpan streamed;
-        using (var client = new EtcdClusterClient(spec, TimeSpan.FromSeconds(5)))
-        using (var writer = store.BeginWrite(name))
-        {
-            var startedAt = DateTimeOffset.UtcNow;
-            var progress = new LatestProgress();
-            var result = await client.SnapshotAsync(endpoint, writer, progress, SnapshotOptions.Default, cancellationToken);
-            streamed = clock.Elapsed;
-            await writer.CompleteAsync(
-                BenchSnapshot.Manifest(spec, name, result, startedAt),
-                cancellationToken);
-        }
-
-        clock.Stop();
-        return SnapshotFile.Read(clock.Elapsed.TotalSeconds, store.PathOf(name), Path.Combine(store.Directory, name.ManifestFileName)) with { StreamSeconds = streamed.TotalSeconds };
     }
 }
 

@@ -1,0 +1,86 @@
+using Console.Domain.Backups;
+using Console.Domain.Clusters;
+using Console.Infrastructure.Persistence;
+using Console.Infrastructure.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Console.Infrastructure.Backups;
+
+/// <summary>
+/// Prunes every target of a cluster by its policy, independently, after a backup. Protected snapshots are kept, and
+/// so is every local copy whose upload is still pending (it is the only source for the retry). Never throws: what it
+/// did, or why it could not, comes back as the note for the backup's record.
+/// </summary>
+public sealed partial class RetentionPass(SnapshotStores stores, SnapshotLedger ledger, TimeProvider clock, ILogger logger)
+{
+    /// <param name="justTaken">The snapshot the backup just took (never pruned), if it took one.</param>
+    public async Task<string> RunAsync(ClusterSpec spec, string? justTaken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var notes = new List<string>();
+        try
+        {
+            var keep = new HashSet<string>(await ledger.ProtectedAsync(clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false), StringComparer.Ordinal);
+
+            // The snapshot just taken is never pruned, even if a file with a later timestamp (a clock stepped back, a
+            // copy from another host) makes it look older than the newest.
+            if (justTaken is not null)
+            {
+                keep.Add(justTaken);
+            }
+
+            keep.UnionWith((await ledger.PendingUploadsAsync(CancellationToken.None).ConfigureAwait(false)).Select(p => p.FileName));
+            foreach (var target in spec.Backup.Targets)
+            {
+                notes.Add(await PruneTargetAsync(spec, stores.Get(target), keep).ConfigureAwait(false));
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            LogPruneFailed(logger, spec.Name.Value, ex);
+            notes.Add($"retention failed (the backup itself succeeded): {StorageErrors.Describe(ex)}");
+        }
+
+        return string.Join("; ", notes);
+    }
+
+    private async Task<string> PruneTargetAsync(ClusterSpec spec, ISnapshotStore store, IReadOnlySet<string> keep)
+    {
+        try
+        {
+            // Only copies the console can vouch for are counted: a manifest of ours beside it, or a record in the ledger.
+            // A look-alike (a random file named like a snapshot, dated in the future) would otherwise push real ones out.
+            var existing = await store.ListAsync(spec.Name, withManifests: true, CancellationToken.None).ConfigureAwait(false);
+            var known = await ledger.KnownFileNamesAsync(spec.Name.Value, CancellationToken.None).ConfigureAwait(false);
+            known.UnionWith(existing.Where(s => s.Manifest is { } m && m.FileName == s.Name.FileName && m.Cluster == spec.Name.Value).Select(s => s.Name.FileName));
+            var plan = RetentionPlanner.Plan(existing.Select(s => s.Name.FileName), spec.Name, spec.Backup.Retention, clock.GetUtcNow(), known, keep);
+            foreach (var (name, _) in plan.Delete)
+            {
+                await store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            var note = plan.Delete.Count == 0
+                ? $"{store.Target} retention ({spec.Backup.Retention}): nothing to delete, {plan.Keep.Count} kept"
+                : $"{store.Target} retention ({spec.Backup.Retention}): deleted {string.Join(", ", plan.Delete.Select(d => $"{d.Name.FileName} ({d.Reason})"))}; {plan.Keep.Count} kept";
+            if (plan.Foreign.Count > 0)
+            {
+                var names = string.Join(", ", plan.Foreign.Select(f => f.FileName));
+                LogForeignSetAside(logger, spec.Name.Value, store.Target, plan.Foreign.Count, names);
+                note += $"; set aside {plan.Foreign.Count} file(s) named like snapshots but without a manifest of ours, neither counted nor deleted: {names}";
+            }
+
+            return note;
+        }
+        catch (Exception ex) when (StorageErrors.IsStorageFailure(ex))
+        {
+            LogPruneFailed(logger, spec.Name.Value, ex);
+            return $"{store.Target} retention failed (the backup itself succeeded): {StorageErrors.Describe(ex)}";
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention for {Cluster} failed; the backup itself succeeded")]
+    private static partial void LogPruneFailed(ILogger logger, string cluster, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention for {Cluster} in {Target} set aside {Count} file(s) named like snapshots but without a manifest of ours (not counted, not deleted): {Names}")]
+    private static partial void LogForeignSetAside(ILogger logger, string cluster, string target, int count, string names);
+}
