@@ -69,10 +69,12 @@ internal sealed class BackupRunPath : IDisposable
     private readonly EtcdClusterClientFactory _clients;
     private readonly LocalSnapshotStore _store;
     private readonly BackupRunner _runner;
+    private readonly BackupProgressFeed _progress;
     private readonly ClusterSpec _spec;
 
-    private BackupRunPath(ClusterSpec spec, EtcdClusterClientFactory clients, LocalSnapshotStore store, BackupRunner runner)
+    private BackupRunPath(ClusterSpec spec, EtcdClusterClientFactory clients, LocalSnapshotStore store, BackupRunner runner, BackupProgressFeed progress)
     {
+        _progress = progress;
         _spec = spec;
         _clients = clients;
         _store = store;
@@ -90,6 +92,7 @@ internal sealed class BackupRunPath : IDisposable
         var stores = new SnapshotStores([store]);
         var clients = new EtcdClusterClientFactory(settings);
         var guard = new AccessGuard(new UserStore(database), new ApiTokenStore(database), new AuditLog(database, TimeProvider.System), NullLogger<AccessGuard>.Instance);
+        var progress = new BackupProgressFeed(NullLogger<BackupProgressFeed>.Instance);
         var runner = new BackupRunner(
             catalog,
             clients,
@@ -101,15 +104,16 @@ internal sealed class BackupRunPath : IDisposable
             new Running(),
             guard,
             new StorageHealthMonitor(stores, settings, TimeProvider.System),
+            progress,
             NullLogger<BackupRunner>.Instance);
-        return new BackupRunPath(spec, clients, store, runner);
+        return new BackupRunPath(spec, clients, store, runner, progress);
     }
 
     public async Task<SnapshotFile> RunAsync(CancellationToken cancellationToken)
     {
         var phases = new List<(string Phase, double Seconds)>();
         var clock = Stopwatch.StartNew();
-        void OnProgress(BackupRun run)
+        void OnProgress(BackupProgress run)
         {
             var phase = run.Phase.ToString();
             if (phases.Count == 0 || phases[^1].Phase != phase)
@@ -118,15 +122,10 @@ internal sealed class BackupRunPath : IDisposable
             }
         }
 
-        _runner.Progress += OnProgress;
         BackupRecord record;
-        try
+        using (_progress.Subscribe(OnProgress))
         {
             record = await _runner.RunAsync(_spec.Name.Value, BackupTrigger.Manual, Requester, cancellationToken);
-        }
-        finally
-        {
-            _runner.Progress -= OnProgress;
         }
 
         clock.Stop();

@@ -12,11 +12,15 @@ public enum BackupPhase
     Finished,
 }
 
-/// <summary>A backup in flight, as every open page sees it. Updated by the runner; read by anyone.</summary>
+/// <summary>
+/// The handle of a backup in flight: who asked, its record, and its outcome once it ends. How far it has come is
+/// <see cref="Progress"/>, an immutable update that the runner replaces (and publishes on <see cref="BackupProgressFeed"/>).
+/// </summary>
 public sealed class BackupRun
 {
     private readonly TaskCompletionSource<BackupRecord> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<bool> _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile BackupProgress _progress;
 
     internal BackupRun(string cluster, BackupTrigger trigger, string requestedBy, DateTimeOffset startedAt)
     {
@@ -24,29 +28,35 @@ public sealed class BackupRun
         Trigger = trigger;
         RequestedBy = requestedBy;
         StartedAt = startedAt;
+        _progress = new BackupProgress(0, cluster, trigger, requestedBy, startedAt, BackupPhase.Starting, null, 0, null, startedAt);
     }
 
-    public long RecordId { get; internal set; }
+    public long RecordId { get; private set; }
     public string Cluster { get; }
     public BackupTrigger Trigger { get; }
     public string RequestedBy { get; }
     public DateTimeOffset StartedAt { get; }
-    public BackupPhase Phase { get; internal set; }
-    public string? Member { get; internal set; }
-    public long BytesReceived { get; internal set; }
-    public long? TotalBytes { get; internal set; }
+
+    /// <summary>The latest update of this run.</summary>
+    public BackupProgress Progress => _progress;
 
     /// <summary>Completes with the final record (Succeeded, Failed or Interrupted); never faults.</summary>
     public Task<BackupRecord> Completion => _completion.Task;
 
-    public double? Percent => TotalBytes is > 0 and var total ? Math.Min(100, 100.0 * BytesReceived / total) : null;
-
-    public double BytesPerSecond(DateTimeOffset now) => (now - StartedAt).TotalSeconds is > 0 and var s ? BytesReceived / s : 0;
-
     /// <summary>True once the run's record exists (RecordId is set); false if recording it failed.</summary>
     internal Task<bool> Registered => _registered.Task;
 
-    internal void MarkRegistered(bool ok) => _registered.TrySetResult(ok);
+    internal void MarkRegistered(long recordId)
+    {
+        RecordId = recordId;
+        _progress = _progress with { RecordId = recordId };
+        _registered.TrySetResult(true);
+    }
+
+    internal void MarkNotRegistered() => _registered.TrySetResult(false);
+
+    /// <summary>Replaces the progress with a changed copy and returns it (only the runner's thread for this run calls it).</summary>
+    internal BackupProgress Advance(Func<BackupProgress, BackupProgress> change) => _progress = change(_progress);
 
     internal void Complete(BackupRecord record) => _completion.TrySetResult(record);
 }

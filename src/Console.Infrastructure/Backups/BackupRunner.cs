@@ -21,6 +21,7 @@ namespace Console.Infrastructure.Backups;
 /// (stream, verify, tee to the stores, finalize with a manifest), records the copies, and runs the
 /// <see cref="RetentionPass"/>. Failures leave no file at a final name
 /// and are recorded with the error an operator needs; a prune failure is noted on the record but never fails the run.
+/// How a run is going is published on <see cref="BackupProgressFeed"/>, throttled while it streams and at each phase.
 /// </summary>
 public sealed partial class BackupRunner(
     ClusterCatalog catalog,
@@ -33,6 +34,7 @@ public sealed partial class BackupRunner(
     IHostApplicationLifetime lifetime,
     AccessGuard guard,
     StorageHealthMonitor storageHealth,
+    BackupProgressFeed feed,
     ILogger<BackupRunner> logger)
 {
     private static readonly TimeSpan StorageCheckTimeout = TimeSpan.FromSeconds(30);
@@ -49,12 +51,6 @@ public sealed partial class BackupRunner(
     public void Unsuspend(string cluster) => _suspended.TryRemove(cluster, out _);
 
     public string? SuspendedBecause(string cluster) => _suspended.GetValueOrDefault(cluster);
-
-    /// <summary>Raised (throttled) while a run streams, and at each phase change.</summary>
-    public event Action<BackupRun>? Progress;
-
-    /// <summary>Raised once per run with its final record.</summary>
-    public event Action<BackupRecord>? Completed;
 
     public IReadOnlyCollection<BackupRun> Running => [.. _running.Values];
 
@@ -113,20 +109,19 @@ public sealed partial class BackupRunner(
 
         try
         {
-            run.RecordId = await records.InsertRunningAsync(
+            run.MarkRegistered(await records.InsertRunningAsync(
                 new BackupRecord { Cluster = cluster, Trigger = trigger, RequestedBy = requestedBy, StartedAt = run.StartedAt, Targets = string.Join('+', spec.Backup.Targets) },
-                cancellationToken).ConfigureAwait(false);
-            run.MarkRegistered(true);
+                cancellationToken).ConfigureAwait(false));
         }
         catch
         {
             _running.TryRemove(cluster, out _);
-            run.MarkRegistered(false);
+            run.MarkNotRegistered();
             throw;
         }
 
         LogStarted(logger, cluster, run.RecordId, trigger, requestedBy);
-        Publish(run);
+        Publish(run, BackupPhase.Starting);
         _ = Task.Run(() => ExecuteAsync(spec, run), CancellationToken.None);
         return new BackupStart.Started(run);
     }
@@ -194,11 +189,10 @@ public sealed partial class BackupRunner(
             }
         }
 
-        run.Phase = BackupPhase.Finished;
+        // Published before the run completes, so whoever awaits the outcome has seen the last update too.
         _running.TryRemove(new KeyValuePair<string, BackupRun>(run.Cluster, run));
+        feed.Publish(run.Advance(p => p with { Phase = BackupPhase.Finished, At = clock.GetUtcNow(), Final = record }));
         run.Complete(record);
-        Publish(run);
-        AnnounceCompleted(record);
     }
 
     /// <summary>
@@ -210,7 +204,7 @@ public sealed partial class BackupRunner(
         using var timeout = new CancellationTokenSource(StorageCheckTimeout);
         try
         {
-            await storageHealth.CheckAfterBackupAsync(run.Cluster, spec.Backup.Targets, record.SizeBytes ?? run.TotalBytes, timeout.Token).ConfigureAwait(false);
+            await storageHealth.CheckAfterBackupAsync(run.Cluster, spec.Backup.Targets, record.SizeBytes ?? run.Progress.TotalBytes, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -221,8 +215,7 @@ public sealed partial class BackupRunner(
     private async Task<BackupRecord> SnapshotAsync(ClusterSpec spec, BackupRun run, BackupRecord record, CancellationToken cancellationToken)
     {
         var client = clients.For(spec);
-        run.Phase = BackupPhase.ChoosingMember;
-        Publish(run);
+        Publish(run, BackupPhase.ChoosingMember);
         var (choice, status) = await ChooseMemberAsync(client, spec, cancellationToken).ConfigureAwait(false);
         record = record with { MemberNote = choice.Note };
         if (!choice.Found)
@@ -230,12 +223,10 @@ public sealed partial class BackupRunner(
             throw new BackupException(choice.Note);
         }
 
-        run.Member = choice.Member!.Name;
-        run.Phase = BackupPhase.Streaming;
-        Publish(run);
+        var member = choice.Member!;
+        feed.Publish(run.Advance(p => p with { Member = member.Name, Phase = BackupPhase.Streaming, At = clock.GetUtcNow() }));
         var name = SnapshotName.For(spec.Name, clock.GetUtcNow());
         var etcd = settings.Value.Etcd;
-        var member = choice.Member;
         var job = new SnapshotJob(client, choice.Endpoint!, name, spec.Backup.Targets, new SnapshotOptions(etcd.SnapshotIdleTimeout, etcd.SnapshotDeadline), (result, finishedAt) => new SnapshotManifest
         {
             Cluster = spec.Name.Value,
@@ -256,25 +247,21 @@ public sealed partial class BackupRunner(
         });
         var outcome = await _pipeline.RunAsync(
             job,
-            new ThrottledProgress(this, run, clock),
-            () =>
-            {
-                run.Phase = BackupPhase.Finalizing;
-                Publish(run);
-            },
+            new ThrottledProgress(feed, run, clock),
+            () => Publish(run, BackupPhase.Finalizing),
             cancellationToken).ConfigureAwait(false);
         var (result, stored, errors, finishedAt) = (outcome.Snapshot, outcome.Stored, outcome.Errors, outcome.FinishedAt);
 
         await RecordCopiesAsync(run.RecordId, spec, stored, errors).ConfigureAwait(false);
         var partial = stored.Count < spec.Backup.Targets.Count;
         var retried = partial && stored.ContainsKey("local") ? " The local copy is kept and the upload is retried from it." : string.Empty;
-        LogSucceeded(logger, spec.Name.Value, run.RecordId, name.FileName, result.Size, choice.Member.Name);
+        LogSucceeded(logger, spec.Name.Value, run.RecordId, name.FileName, result.Size, member.Name);
         return record with
         {
             Status = partial ? BackupStatus.PartiallySucceeded : BackupStatus.Succeeded,
             Error = partial ? $"{string.Join("; ", errors.Values)}.{retried}" : null,
             FinishedAt = finishedAt,
-            Member = choice.Member.Name,
+            Member = member.Name,
             FileName = name.FileName,
             Location = string.Join('\n', stored.Select(s => s.Value)),
             SizeBytes = result.Size,
@@ -330,36 +317,11 @@ public sealed partial class BackupRunner(
 
     private async Task<BackupRecord> PruneAsync(ClusterSpec spec, BackupRun run, BackupRecord record)
     {
-        run.Phase = BackupPhase.Pruning;
-        Publish(run);
+        Publish(run, BackupPhase.Pruning);
         return record with { RetentionNote = await _retention.RunAsync(spec, record.FileName).ConfigureAwait(false) };
     }
 
-    /// <summary>Lets other parts (the upload retry) announce a record they changed, so open pages refresh.</summary>
-    internal void AnnounceCompleted(BackupRecord record)
-    {
-        try
-        {
-            Completed?.Invoke(record);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogSubscriberFailed(logger, ex);
-        }
-    }
-
-    private void Publish(BackupRun run)
-    {
-        try
-        {
-            Progress?.Invoke(run);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // A subscriber's failure must never fail a backup.
-            LogSubscriberFailed(logger, ex);
-        }
-    }
+    private void Publish(BackupRun run, BackupPhase phase) => feed.Publish(run.Advance(p => p with { Phase = phase, At = clock.GetUtcNow() }));
 
     private static string Describe(Exception exception) => exception switch
     {
@@ -369,19 +331,18 @@ public sealed partial class BackupRunner(
         _ => $"unexpected error: {exception.Message}",
     };
 
-    private sealed class ThrottledProgress(BackupRunner runner, BackupRun run, TimeProvider clock) : IProgress<SnapshotProgress>
+    private sealed class ThrottledProgress(BackupProgressFeed feed, BackupRun run, TimeProvider clock) : IProgress<SnapshotProgress>
     {
         private DateTimeOffset _last = DateTimeOffset.MinValue;
 
         public void Report(SnapshotProgress value)
         {
-            run.BytesReceived = value.BytesReceived;
-            run.TotalBytes = value.TotalBytes;
             var now = clock.GetUtcNow();
+            var progress = run.Advance(p => p with { BytesReceived = value.BytesReceived, TotalBytes = value.TotalBytes, At = now });
             if (now - _last >= ProgressInterval || value.BytesReceived == value.TotalBytes)
             {
                 _last = now;
-                runner.Publish(run);
+                feed.Publish(progress);
             }
         }
     }
@@ -401,8 +362,6 @@ public sealed partial class BackupRunner(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Re-checking storage after a backup of {Cluster} failed")]
     private static partial void LogStorageCheckFailed(ILogger logger, string cluster, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A backup progress subscriber failed")]
-    private static partial void LogSubscriberFailed(ILogger logger, Exception exception);
 }
 
 public sealed class BackupException : Exception

@@ -56,7 +56,7 @@ public sealed partial class BackupStartup(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         var runs = runner.Running;
-        var waits = runs.Select(r => shutdown?.Waiting(() => $"the backup of {r.Cluster} (record {r.RecordId}, {r.Phase}) to record how it ended")).ToList();
+        var waits = runs.Select(r => shutdown?.Waiting(() => $"the backup of {r.Cluster} (record {r.RecordId}, {r.Progress.Phase}) to record how it ended")).ToList();
         try
         {
             await Task.WhenAll(runs.Select(r => r.Completion)).WaitAsync(cancellationToken).ConfigureAwait(false);

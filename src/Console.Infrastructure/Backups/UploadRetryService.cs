@@ -18,7 +18,7 @@ public sealed partial class UploadRetryService(
     SnapshotStores stores,
     SnapshotLedger ledger,
     BackupRecordStore records,
-    BackupRunner runner,
+    BackupProgressFeed feed,
     IOptions<ConsoleSettings> settings,
     TimeProvider clock,
     ILogger<UploadRetryService> logger) : BackgroundService
@@ -99,7 +99,7 @@ public sealed partial class UploadRetryService(
                     RetentionNote = $"{record.RetentionNote}; {pending.Target} copy uploaded from the local copy at {now:u} (attempt {pending.Attempts + 1})".TrimStart(';', ' '),
                 };
                 await records.UpdateAsync(updated, cancellationToken).ConfigureAwait(false);
-                runner.AnnounceCompleted(updated);
+                feed.Publish(BackupProgress.Of(updated, now));
             }
 
             LogUploaded(logger, pending.FileName, pending.Target, pending.Attempts + 1);

@@ -26,6 +26,7 @@ public sealed partial class SandboxCluster(
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     private readonly List<EtcdProcess> _members = [];
+    private Task? _stopping;
     private (string Binary, string InitialCluster, string Token)? _launch;
 
     public string Directory { get; } = Path.GetFullPath(Path.Combine(settings.Value.DataDir, "sandbox"));
@@ -132,7 +133,17 @@ public sealed partial class SandboxCluster(
     /// the host's shutdown time is up), then at most <see cref="ShutdownBudget.AfterKill"/> more. A member that outlives
     /// even SIGKILL (stuck in the kernel) stays in the pid file, for the next start to stop, instead of holding the console.
     /// </summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Stopping twice at once (the host and a disposal racing) would walk the member list while the other clears it:
+        // the second caller waits for the first stop instead.
+        lock (_members)
+        {
+            return _stopping ??= StopMembersInOrderAsync(cancellationToken);
+        }
+    }
+
+    private async Task StopMembersInOrderAsync(CancellationToken cancellationToken)
     {
         using var graceful = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         graceful.CancelAfter(ShutdownBudget.MemberGrace);
@@ -222,6 +233,11 @@ public sealed partial class SandboxCluster(
 
     public async ValueTask DisposeAsync()
     {
+        if (Volatile.Read(ref _stopping) is { } stopping)
+        {
+            await stopping.ConfigureAwait(false);
+        }
+
         // Only members StopAsync never saw (a start-up that failed half-way): stopped together, each within its bound.
         await Task.WhenAll(_members.Select(m => m.DisposeAsync().AsTask())).ConfigureAwait(false);
         _members.Clear();

@@ -17,6 +17,8 @@ public interface ISnapshotStore
 
     Task<ISnapshotWriter> BeginWriteAsync(SnapshotName name, CancellationToken cancellationToken);
 
+    /// <summary>Opens a snapshot to read. <see cref="FileNotFoundException"/> when the store does not hold it; <see cref="IOException"/>
+    /// (with the reason in words) when the store could not be read.</summary>
     Task<Stream> OpenReadAsync(SnapshotName name, CancellationToken cancellationToken);
 
     Task<SnapshotManifest?> ReadManifestAsync(SnapshotName name, CancellationToken cancellationToken);

@@ -149,11 +149,15 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
             var response = await Client.GetObjectAsync(Bucket, KeyOf(name), cancellationToken).ConfigureAwait(false);
             return new ResponseStream(response);
         }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            // Missing is missing, whichever store: the same exception as a local file that is not there.
+            throw new FileNotFoundException($"{LocationOf(name)} does not exist", LocationOf(name), ex);
+        }
         catch (Exception ex) when (ex is AmazonServiceException or HttpRequestException or TimeoutException
-            && ex is not AmazonS3Exception { StatusCode: System.Net.HttpStatusCode.NotFound }
             && !cancellationToken.IsCancellationRequested)
         {
-            // Which copy could not be read and why, in words (a missing object stays the SDK's 404 for the caller).
+            // Which copy could not be read and why, in words.
             throw new IOException($"reading {LocationOf(name)} failed: {Describe(ex)}", ex);
         }
     }

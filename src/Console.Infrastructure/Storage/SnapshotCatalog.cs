@@ -21,7 +21,17 @@ public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger
 {
     public async Task<IReadOnlyList<SnapshotEntry>> ListAsync(ClusterName? cluster, CancellationToken cancellationToken)
     {
-        var listed = await Task.WhenAll(stores.All.Select(s => s.ListAsync(cluster, withManifests: true, cancellationToken))).ConfigureAwait(false);
+        IReadOnlyList<StoredSnapshot>[] listed;
+        try
+        {
+            listed = await Task.WhenAll(stores.All.Select(s => s.ListAsync(cluster, withManifests: true, cancellationToken))).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StorageErrors.IsStorageFailure(ex) && ex is not IOException && !cancellationToken.IsCancellationRequested)
+        {
+            // Callers outside Storage see one kind of failure, in words, whichever store it was.
+            throw new IOException(StorageErrors.Describe(ex), ex);
+        }
+
         var verifications = await ledger.LatestVerificationsAsync(cancellationToken).ConfigureAwait(false);
         var protectedNames = await ledger.ProtectedAsync(clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         return [.. listed.SelectMany(x => x)

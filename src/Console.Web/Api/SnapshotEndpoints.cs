@@ -35,10 +35,7 @@ internal static class SnapshotEndpoints
         }
         catch (FileNotFoundException)
         {
-            return Results.NotFound();
-        }
-        catch (Amazon.S3.AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
+            // Either store says "not there" this way.
             return Results.NotFound();
         }
     }

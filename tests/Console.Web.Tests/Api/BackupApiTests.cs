@@ -102,13 +102,13 @@ public sealed class BackupApiTests
         }
 
         // Hold the first run mid-stream by pausing etcd as soon as bytes flow.
-        app.Services.GetRequiredService<BackupRunner>().Progress += run =>
+        using var mid = app.Services.GetRequiredService<BackupProgressFeed>().Subscribe(run =>
         {
             if (run.Phase == BackupPhase.Streaming && run.BytesReceived > 0)
             {
                 etcd.Members[0].Pause();
             }
-        };
+        });
         try
         {
             var first = await client.PostAsync("/api/clusters/test/backups", null);

@@ -59,6 +59,22 @@ public sealed partial class ErrorResponsesTests
         Assert.Equal(2, logs.Lines.Count(l => (l.StartsWith("Error ", StringComparison.Ordinal) || l.StartsWith("Critical ", StringComparison.Ordinal)) && l.Contains("Exception", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task A_download_of_a_snapshot_no_store_holds_answers_404_from_the_bucket_and_the_disk_alike()
+    {
+        await using var s3 = await S3rver.StartAsync();
+        await using var app = ConsoleApp.Start(TestTokens.Settings().Concat(s3.ConfigurationKeys()).ToDictionary());
+        using var api = new HttpClient { BaseAddress = app.Address };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Operator);
+        const string file = "prod_20260101T000000.000Z.db";
+
+        foreach (var target in new[] { "s3", "local" })
+        {
+            using var response = await api.GetAsync($"/snapshots/download/{target}/{file}");
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+    }
+
     private static void AssertNothingInternal(string body)
     {
         Assert.DoesNotContain("S3RVER", body, StringComparison.Ordinal);

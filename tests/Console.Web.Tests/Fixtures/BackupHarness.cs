@@ -43,7 +43,8 @@ public sealed class BackupHarness : IDisposable
         Audit = new AuditLog(Database, TimeProvider.System);
         Guard = new AccessGuard(new UserStore(Database), new ApiTokenStore(Database), Audit, NullLogger<AccessGuard>.Instance);
         StorageHealth = new StorageHealthMonitor(Stores, Settings, TimeProvider.System);
-        Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), Guard, StorageHealth, new Logger<BackupRunner>(_logs));
+        Progress = new BackupProgressFeed(new Logger<BackupProgressFeed>(_logs));
+        Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), Guard, StorageHealth, Progress, new Logger<BackupRunner>(_logs));
         Snapshots = new SnapshotCatalog(Stores, Ledger, Records, TimeProvider.System, Guard);
     }
 
@@ -55,6 +56,7 @@ public sealed class BackupHarness : IDisposable
     public ConsoleDatabase Database { get; }
     public BackupRecordStore Records { get; }
     public BackupRunner Runner { get; }
+    public BackupProgressFeed Progress { get; }
     public SnapshotLedger Ledger { get; }
     public S3SnapshotStore? S3 { get; }
     public SnapshotStores Stores { get; }
@@ -67,7 +69,7 @@ public sealed class BackupHarness : IDisposable
     public AccessGuard Guard { get; }
 
     public UploadRetryService Retry() =>
-        new(Stores, Ledger, Records, Runner, Settings, TimeProvider.System, NullLogger<UploadRetryService>.Instance);
+        new(Stores, Ledger, Records, Progress, Settings, TimeProvider.System, NullLogger<UploadRetryService>.Instance);
     public string DataDir => _data.Path;
 
     public Task<Console.Domain.Backups.BackupRecord> BackupAsync() =>

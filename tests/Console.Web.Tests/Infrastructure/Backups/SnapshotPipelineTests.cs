@@ -110,14 +110,14 @@ public sealed class SnapshotPipelineTests
         var earlierBytes = await File.ReadAllBytesAsync(earlier.Location!);
 
         // Freeze etcd the moment the first bytes arrive, then kill it: deterministically mid-stream.
-        harness.Runner.Progress += run =>
+        using var mid = harness.Progress.Subscribe(run =>
         {
             if (run.Phase == BackupPhase.Streaming && run.BytesReceived > 0 && !etcd.Members[0].HasExited)
             {
                 etcd.Members[0].Pause();
                 etcd.Members[0].Kill();
             }
-        };
+        });
         var failed = await harness.BackupAsync();
 
         Assert.Equal(BackupStatus.Failed, failed.Status);
@@ -135,13 +135,13 @@ public sealed class SnapshotPipelineTests
         await using var etcd = await TestEtcdCluster.StartAsync();
         using var harness = new BackupHarness(etcd.Spec(), e => e with { SnapshotIdleTimeout = TimeSpan.FromSeconds(1) });
         await harness.FillAsync(24);
-        harness.Runner.Progress += run =>
+        using var mid = harness.Progress.Subscribe(run =>
         {
             if (run.Phase == BackupPhase.Streaming && run.BytesReceived > 0)
             {
                 etcd.Members[0].Pause();
             }
-        };
+        });
 
         try
         {

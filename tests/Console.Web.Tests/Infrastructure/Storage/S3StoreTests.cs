@@ -75,13 +75,13 @@ public sealed class S3StoreTests
         await using var s3 = await S3rver.StartAsync();
         using var harness = new BackupHarness(Targets(etcd, 7, "local", "s3"), s3: s3);
         await harness.FillAsync(24);
-        harness.Runner.Progress += run =>
+        using var mid = harness.Progress.Subscribe(run =>
         {
             if (run.Phase == BackupPhase.Streaming && run.BytesReceived > 0)
             {
                 s3.Kill();
             }
-        };
+        });
 
         var record = await harness.BackupAsync();
 
