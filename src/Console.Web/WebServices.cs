@@ -1,6 +1,7 @@
 using Console.Web.Access;
 using Console.Web.Api;
 using Console.Web.Components;
+using Console.Web.Scheduling;
 using Radzen;
 
 namespace Console.Web;

@@ -1,9 +1,10 @@
 using Console.Domain.Access;
 using Console.Infrastructure.Access;
+using Console.Web.Access;
 using Hangfire;
 using Hangfire.Dashboard;
 
-namespace Console.Web.Access;
+namespace Console.Web.Scheduling;
 
 /// <summary>
 /// Hangfire's dashboard at /hangfire, for Admins only. The endpoint sits behind the fallback policy, so an anonymous
