@@ -2,6 +2,7 @@ using Console.Web.Access;
 using Console.Web.Api;
 using Console.Web.Components;
 using Console.Web.Scheduling;
+using MudBlazor.Services;
 using Radzen;
 
 namespace Console.Web;
@@ -13,6 +14,8 @@ internal static class WebServices
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddRadzenComponents();
+        services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
+        services.AddScoped<Components.Shared.Notifier>();
         services.AddConsoleAuth(configuration);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return services;
