@@ -17,6 +17,11 @@ internal static class WebServices
         services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         services.AddScoped<Components.Shared.Notifier>();
         services.AddConsoleAuth(configuration);
+
+        // Status, Settings and Snapshots pages: one service each, per circuit.
+        services.AddScoped<Components.Pages.Status.StatusPageService>();
+        services.AddScoped<Components.Pages.Settings.SettingsPageService>();
+        services.AddScoped<Components.Pages.Snapshots.SnapshotsPageService>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return services;
     }

@@ -1,0 +1,118 @@
+using System.Collections.Immutable;
+using Console.Domain.Access;
+using Console.Domain.Backups;
+using Console.Domain.Clusters;
+using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Scheduling;
+
+namespace Console.Web.Components.Pages.Settings;
+
+/// <summary>One cluster's effective configuration and when its next scheduled backup is due.</summary>
+public sealed record ClusterSettings(ClusterSpec Cluster, DateTimeOffset? NextRun);
+
+/// <summary>
+/// The problems of a schedule edit sorted by the field they are about, so each message can sit beside its field.
+/// They come from the Domain's rules (<see cref="BackupScheduleRules"/>, the ones start-up uses), which name the field
+/// in front of each message; what names no field (both or neither of interval and cron) is about the schedule as a whole.
+/// </summary>
+public sealed record ScheduleProblems(
+    ImmutableArray<string> Interval,
+    ImmutableArray<string> Cron,
+    ImmutableArray<string> RetentionCount,
+    ImmutableArray<string> RetentionMaxAge,
+    ImmutableArray<string> Other)
+{
+    /// <summary>What the rules put in front of each message for this form.</summary>
+    public const string Path = "Schedule";
+
+    public static ScheduleProblems None { get; } = new([], [], [], [], []);
+
+    public bool IsEmpty => Interval.IsEmpty && Cron.IsEmpty && RetentionCount.IsEmpty && RetentionMaxAge.IsEmpty && Other.IsEmpty;
+
+    public static ScheduleProblems From(IEnumerable<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        var problems = None;
+        foreach (var error in errors)
+        {
+            problems = error switch
+            {
+                _ when Strip(error, "Interval") is { } m => problems with { Interval = problems.Interval.Add(m) },
+                _ when Strip(error, "Cron") is { } m => problems with { Cron = problems.Cron.Add(m) },
+                _ when Strip(error, "Retention:Count") is { } m => problems with { RetentionCount = problems.RetentionCount.Add(m) },
+                _ when Strip(error, "Retention:MaxAge") is { } m => problems with { RetentionMaxAge = problems.RetentionMaxAge.Add(m) },
+                _ when Strip(error, string.Empty) is { } m => problems with { Interval = problems.Interval.Add(m), Cron = problems.Cron.Add(m) },
+                _ => problems with { Other = problems.Other.Add(error) },
+            };
+        }
+
+        return problems;
+    }
+
+    /// <summary>The message without "Schedule:Field", when it is about that field.</summary>
+    private static string? Strip(string error, string field)
+    {
+        var prefix = field.Length == 0 ? Path : $"{Path}:{field}";
+        return error.StartsWith(prefix, StringComparison.Ordinal) ? error[prefix.Length..].TrimStart(':', ' ') : null;
+    }
+}
+
+/// <summary>
+/// The Settings page's one service: the effective configuration of every cluster with its next run, published again
+/// whenever a schedule or an override changes, and the schedule editor's checks and save (Admin, audited).
+/// </summary>
+public sealed class SettingsPageService(ClusterCatalog catalog, BackupScheduler scheduler)
+{
+    public async Task<IReadOnlyList<ClusterSettings>> LoadAsync(CancellationToken cancellationToken)
+    {
+        var clusters = new List<ClusterSettings>();
+        foreach (var cluster in catalog.All)
+        {
+            clusters.Add(new ClusterSettings(cluster, await scheduler.NextRunAsync(cluster.Name.Value, cancellationToken)));
+        }
+
+        return clusters;
+    }
+
+    /// <summary>The clusters again after every change to schedules or overrides, until the subscription is disposed.</summary>
+    public IDisposable Subscribe(Func<IReadOnlyList<ClusterSettings>, Task> onChange, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onChange);
+        void Changed() => _ = PublishAsync();
+        async Task PublishAsync()
+        {
+            try
+            {
+                await onChange(await LoadAsync(cancellationToken));
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+        }
+
+        scheduler.Changed += Changed;
+        catalog.Changed += Changed;
+        return new Unsubscribe(() =>
+        {
+            scheduler.Changed -= Changed;
+            catalog.Changed -= Changed;
+        });
+    }
+
+    /// <summary>The problems the rules find with <paramref name="edit"/>, without saving anything (as the operator types).</summary>
+    public static ScheduleProblems Check(ClusterSpec cluster, ScheduleEdit edit)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(edit);
+        return ScheduleProblems.From(BackupScheduleRules.Validate(ScheduleProblems.Path, cluster.Backup.Enabled, edit.Interval, edit.Cron, edit.RetentionCount, edit.RetentionMaxAge));
+    }
+
+    /// <summary>Saves the edit (checked again by the scheduler, with the same rules); on any problem nothing changes.</summary>
+    public async Task<ScheduleProblems> SaveAsync(string cluster, ScheduleEdit edit, Actor by, CancellationToken cancellationToken) =>
+        ScheduleProblems.From(await scheduler.SaveAsync(cluster, edit, by, cancellationToken));
+
+    private sealed class Unsubscribe(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
+}
