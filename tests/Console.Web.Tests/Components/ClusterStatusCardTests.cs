@@ -2,7 +2,8 @@ using Console.Domain.Clusters;
 using Console.Web.Components.Pages.Status;
 using Bunit;
 using Microsoft.AspNetCore.Components;
-using Radzen;
+using MudBlazor;
+using MudBlazor.Services;
 
 namespace Console.Web.Tests.Components;
 
@@ -11,11 +12,11 @@ public sealed class ClusterStatusCardTests : BunitContext, IAsyncLifetime
     private static readonly ClusterName Name = ClusterName.Parse("prod");
     private static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
 
-    // bunit's own context, as the app runs it: interactive server rendering, Radzen's services, and JS calls
+    // bunit's own context, as the app runs it: interactive server rendering, MudBlazor's services, and JS calls
     // answered loosely (behaviour that lives in the browser is tested with Playwright).
     public ClusterStatusCardTests()
     {
-        Services.AddRadzenComponents();
+        Services.AddMudServices();
         JSInterop.Mode = JSRuntimeMode.Loose;
 
         // After the services: setting it builds the renderer, which closes the service collection.
@@ -31,14 +32,14 @@ public sealed class ClusterStatusCardTests : BunitContext, IAsyncLifetime
 
         var card = Render<ClusterStatusCard>(p => p.Add(c => c.Health, health));
 
-        Assert.Equal("Healthy", card.Find("[data-testid=cluster-state]").TextContent.Trim());
+        Assert.Equal(("Healthy", "Healthy"), State(card));
         Assert.Equal("m2", card.Find("[data-testid=leader]").TextContent.Trim());
         Assert.Equal("3 / 3", card.Find("[data-testid=members-up]").TextContent.Trim());
         Assert.Equal("300", card.Find("[data-testid=key-count]").TextContent.Trim());
         Assert.Contains("3.0 MiB", card.Markup, StringComparison.Ordinal);
         Assert.Contains("1,234", card.Markup, StringComparison.Ordinal);
-        var roles = card.FindAll("[data-testid=member-role]").Select(e => e.TextContent.Trim()).ToList();
-        Assert.Equal(["follower", "leader", "follower"], roles);
+        var roles = card.FindAll("[data-testid=member-role]").Select(e => (e.GetAttribute("data-state"), e.TextContent.Trim())).ToList();
+        Assert.Equal([("follower", "follower"), ("leader", "leader"), ("follower", "follower")], roles);
         Assert.Contains("http://10.0.0.3:2379", card.Markup, StringComparison.Ordinal);
         Assert.Empty(card.FindAll("[data-testid=cluster-problems]"));
     }
@@ -50,8 +51,8 @@ public sealed class ClusterStatusCardTests : BunitContext, IAsyncLifetime
 
         var card = Render<ClusterStatusCard>(p => p.Add(c => c.Health, health));
 
-        Assert.Equal("Unreachable", card.Find("[data-testid=cluster-state]").TextContent.Trim());
-        Assert.Contains("rz-badge-danger", card.Find("[data-testid=cluster-state]").ClassName, StringComparison.Ordinal);
+        Assert.Equal(("Unreachable", "Unreachable"), State(card));
+        Assert.Equal("Unreachable", card.Find("[data-testid=cluster-card]").GetAttribute("data-state"));
         Assert.Contains("cannot reach 10.0.0.1:2379: connection refused", card.Find("[data-testid=cluster-problems]").TextContent, StringComparison.Ordinal);
         Assert.Equal("–", card.Find("[data-testid=leader]").TextContent.Trim());
         Assert.Equal("–", card.Find("[data-testid=members-up]").TextContent.Trim());
@@ -65,8 +66,14 @@ public sealed class ClusterStatusCardTests : BunitContext, IAsyncLifetime
             .Add(c => c.Health, ClusterHealth.NotPolled(Name))
             .Add(c => c.Endpoints, [new Uri("https://10.0.0.9:2379")]));
 
-        Assert.Equal("Checking", card.Find("[data-testid=cluster-state]").TextContent.Trim());
+        Assert.Equal(("Unknown", "Checking"), State(card));
         Assert.Contains("Asking 10.0.0.9:2379", card.Markup, StringComparison.Ordinal);
+    }
+
+    private static (string? State, string Text) State(IRenderedComponent<ClusterStatusCard> card)
+    {
+        var badge = card.Find("[data-testid=cluster-state]");
+        return (badge.GetAttribute("data-state"), badge.TextContent.Trim());
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
