@@ -62,7 +62,7 @@ public sealed class BackupStatusRowTests : BunitContext, IAsyncLifetime
         var row = RenderRow(SixHours, Record(BackupStatus.Failed, 0.5, "cannot reach 10.0.0.1:2379: connection refused"), Record(BackupStatus.Succeeded, 3), failures: 3);
 
         Assert.Equal(("Error", "Error", "Error"), Shown(row));
-        Assert.Contains("connection refused", row.Find(".backup-error").TextContent, StringComparison.Ordinal);
+        Assert.Contains("connection refused", row.Find("[data-testid=last-error]").TextContent, StringComparison.Ordinal);
         var failures = row.Find("[data-testid=failures]");
         Assert.Equal(("Error", "3"), (failures.GetAttribute("data-state"), failures.TextContent.Trim()));
     }

@@ -33,7 +33,7 @@ public sealed class HomePageTests() : ConsolePageContext(Cluster)
         var row = await page.WaitForElementAsync("[data-testid=backup-status-row][data-cluster=prod]");
         Assert.Equal("Error", row.GetAttribute("data-state"));
         Assert.Equal("Error", page.Find("[data-testid=backup-state]").GetAttribute("data-state"));
-        Assert.Contains("connection refused", page.Find(".backup-error").TextContent, StringComparison.Ordinal);
+        Assert.Contains("connection refused", page.Find("[data-testid=last-error]").TextContent, StringComparison.Ordinal);
         Assert.Equal("Unknown", page.Find("[data-testid=cluster-card][data-cluster=prod]").GetAttribute("data-state"));
         Assert.Empty(page.FindAll("[data-testid=no-clusters]"));
 

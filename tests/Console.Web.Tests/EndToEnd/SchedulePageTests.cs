@@ -20,12 +20,13 @@ public sealed class SchedulePageTests(Browser browser)
         // The sandbox backs up hourly: a next run is shown.
         await Expect(row.Locator("[data-testid=next-run]")).ToHaveAttributeAsync("data-next-run", new System.Text.RegularExpressions.Regex(".+"), new() { Timeout = 30_000 });
 
-        await row.Locator("[data-testid=toggle-pause]").ClickAsync();
+        await row.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
         await Expect(row).ToHaveAttributeAsync("data-state", "Paused");
+        await Expect(row.Locator("[data-testid=backup-state]")).ToHaveAttributeAsync("data-state", "Paused");
         await Expect(row.Locator("[data-testid=next-run]")).ToHaveTextAsync("paused");
         await Browser.ScreenshotAsync(page, "status-paused");
 
-        await row.Locator("[data-testid=toggle-pause]").ClickAsync();
+        await row.GetByRole(AriaRole.Button, new() { Name = "Resume" }).ClickAsync();
         await Expect(row).Not.ToHaveAttributeAsync("data-state", "Paused");
         await Expect(row.Locator("[data-testid=next-run]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^in "));
 
@@ -35,15 +36,23 @@ public sealed class SchedulePageTests(Browser browser)
         var nextRun = card.Locator("[data-testid=settings-next-run]");
         var hourly = NextRun(await nextRun.GetAttributeAsync("data-next-run"));
 
-        await card.Locator("[data-testid=edit-interval] input, input[data-testid=edit-interval]").First.FillAsync("5s");
-        await card.Locator("[data-testid=save-settings]").ClickAsync();
-        await Expect(card.Locator("[data-testid=settings-errors]")).ToContainTextAsync("shorter than one minute");
+        // A wrong interval is explained beside its field as soon as the field is left, and Save changes nothing.
+        var interval = card.Locator("[data-testid=field-interval]");
+        await card.GetByLabel("Interval").FillAsync("5s");
+        await card.GetByLabel("Interval").BlurAsync();
+        await Expect(interval).ToHaveAttributeAsync("data-state", "Error");
+        await Expect(interval).ToContainTextAsync("shorter than one minute");
+        await card.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(card.Locator("[data-testid=settings-errors]")).ToContainTextAsync("Nothing was changed");
         await Expect(card.Locator("[data-testid=effective-schedule]")).ToHaveTextAsync("every 1h");
         Assert.Equal(hourly, NextRun(await nextRun.GetAttributeAsync("data-next-run")));
+        await Browser.ScreenshotAsync(page, "settings-invalid");
 
-        await card.Locator("[data-testid=edit-interval] input, input[data-testid=edit-interval]").First.FillAsync("3h");
-        await card.Locator("[data-testid=save-settings]").ClickAsync();
+        await card.GetByLabel("Interval").FillAsync("3h");
+        await card.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(card.Locator("[data-testid=effective-schedule]")).ToHaveTextAsync("every 3h");
+        await Expect(page.GetByText("Saved backup settings of sandbox")).ToBeVisibleAsync();
+        await Expect(interval).ToHaveAttributeAsync("data-state", "Ok");
         await Expect(card.Locator("[data-testid=settings-errors]")).ToHaveCountAsync(0);
         var edited = NextRun(await nextRun.GetAttributeAsync("data-next-run"));
         Assert.InRange(edited, DateTimeOffset.UtcNow.AddMinutes(175), DateTimeOffset.UtcNow.AddMinutes(181));

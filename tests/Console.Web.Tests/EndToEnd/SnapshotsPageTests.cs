@@ -39,11 +39,11 @@ public sealed class SnapshotsPageTests(Browser browser)
         foreach (var target in new[] { "local", "s3" })
         {
             var copy = row.Locator($"[data-testid=snapshot-copy][data-target={target}]");
-            await copy.Locator("[data-testid=verify]").ClickAsync();
-            await Expect(copy.Locator("[data-testid=verification]")).ToHaveAttributeAsync("data-ok", "true", new() { Timeout = 30_000 });
+            await copy.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
+            await Expect(copy.Locator("[data-testid=verification]")).ToHaveAttributeAsync("data-state", "Ok", new() { Timeout = 30_000 });
             await Expect(copy.Locator("[data-testid=verification]")).ToContainTextAsync("matches the footer and the manifest");
 
-            var download = await page.RunAndWaitForDownloadAsync(() => copy.Locator("[data-testid=download]").ClickAsync());
+            var download = await page.RunAndWaitForDownloadAsync(() => copy.GetByRole(AriaRole.Link, new() { Name = "Download" }).ClickAsync());
             using var saved = new TestDirectory("download");
             var path = Path.Combine(saved.Path, download.SuggestedFilename);
             await download.SaveAsAsync(path);
@@ -58,18 +58,20 @@ public sealed class SnapshotsPageTests(Browser browser)
         bytes[bytes.Length / 2] ^= 0xff;
         await File.WriteAllBytesAsync(local.PathOf(name), bytes);
         var localCopy = row.Locator("[data-testid=snapshot-copy][data-target=local]");
-        await localCopy.Locator("[data-testid=verify]").ClickAsync();
-        await Expect(localCopy.Locator("[data-testid=verification]")).ToHaveAttributeAsync("data-ok", "false", new() { Timeout = 30_000 });
+        await localCopy.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
+        await Expect(localCopy.Locator("[data-testid=verification]")).ToHaveAttributeAsync("data-state", "Error", new() { Timeout = 30_000 });
         await Expect(localCopy.Locator("[data-testid=verification]")).ToContainTextAsync("does not match its content");
+        await Expect(page.GetByText($"local copy of {record.FileName} is NOT valid")).ToBeVisibleAsync();
 
-        await row.Locator("[data-testid=protect]").ClickAsync();
-        await Expect(row.Locator("[data-testid=protected]")).ToBeVisibleAsync();
+        await row.GetByRole(AriaRole.Button, new() { Name = "Protect" }).ClickAsync();
+        await Expect(row).ToHaveAttributeAsync("data-state", "Protected");
+        await Expect(row.GetByRole(AriaRole.Button, new() { Name = "Unprotect" })).ToBeVisibleAsync();
         await Browser.ScreenshotAsync(page, "snapshots");
 
         // S3 dies: Download on its copy lands on the error page, which says what failed and gives a request id to quote,
         // rather than a download that fails in the browser's download list with no words.
         s3.Kill();
-        await row.Locator("[data-testid=snapshot-copy][data-target=s3] [data-testid=download]").ClickAsync();
+        await row.Locator("[data-testid=snapshot-copy][data-target=s3]").GetByRole(AriaRole.Link, new() { Name = "Download" }).ClickAsync();
         await page.WaitForURLAsync($"**/snapshots/download/s3/{record.FileName}");
         await Expect(page).ToHaveTitleAsync(new System.Text.RegularExpressions.Regex("Something went wrong"));
         await Expect(page.Locator("[data-testid=error-detail]")).ToContainTextAsync($"s3://{S3rver.Bucket}/etcd/test/{record.FileName}");
