@@ -242,28 +242,10 @@ public sealed class RestoreWizard(
             : new WizardResult(true, "plan accepted", session! with { Step = RestoreStep.SafetySnapshot });
     });
 
-    /// <summary>Backs up the current state first (kept out of retention for 7 days). Only if no member answers may the operator go on without one, by typing the phrase.</summary>
-    public Task<WizardResult> SafetySnapshotAsync(string cluster, string? phrase, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "safety snapshot", [RestoreStep.SafetySnapshot], async (session, now) =>
+    /// <summary>Backs up the current state before anything is stopped (kept out of retention for 7 days).</summary>
+    public Task<WizardResult> TakeSafetySnapshotAsync(string cluster, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "safety snapshot", [RestoreStep.SafetySnapshot], async (session, now) =>
     {
         var s = session!;
-        if (RestorePhrases.Matches(RestorePhrases.ProceedWithoutSafetySnapshot, phrase))
-        {
-            var spec = catalog.Find(cluster)!;
-            foreach (var endpoint in spec.Endpoints)
-            {
-                try
-                {
-                    await clients.For(spec).StatusAsync(endpoint, cancellationToken).ConfigureAwait(false);
-                    return new WizardResult(false, $"{endpoint.Authority} answers, so a safety snapshot can be taken: take it", null);
-                }
-                catch (EtcdException)
-                {
-                }
-            }
-
-            return new WizardResult(true, "going on without a safety snapshot, as typed", s with { Step = RestoreStep.StopMembers, SafetyNote = $"skipped by {who}: {RestorePhrases.ProceedWithoutSafetySnapshot}" });
-        }
-
         var record = await runner.RunAsync(cluster, BackupTrigger.PreRestore, who, cancellationToken).ConfigureAwait(false);
         if (record.Status is not (BackupStatus.Succeeded or BackupStatus.PartiallySucceeded))
         {
@@ -272,6 +254,33 @@ public sealed class RestoreWizard(
 
         await ledger.ProtectAsync(record.FileName!, cluster, who.Label, now, now.AddDays(7), cancellationToken).ConfigureAwait(false);
         return new WizardResult(true, $"safety snapshot {record.FileName} taken (backup {record.Id}), kept for 7 days", s with { Step = RestoreStep.StopMembers, SafetyBackupId = record.Id, SafetyNote = record.FileName });
+    });
+
+    /// <summary>
+    /// Goes on without a safety snapshot: only with the exact phrase, and only when no member answers (else one can be
+    /// taken). A separate action from taking one, so that a wrong phrase can never fall through to "take a snapshot".
+    /// </summary>
+    public Task<WizardResult> ProceedWithoutSafetySnapshotAsync(string cluster, string? phrase, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "proceed without safety snapshot", [RestoreStep.SafetySnapshot], async (session, _) =>
+    {
+        if (!RestorePhrases.Matches(RestorePhrases.ProceedWithoutSafetySnapshot, phrase))
+        {
+            return new WizardResult(false, $"nothing was done: type \"{RestorePhrases.ProceedWithoutSafetySnapshot}\" to go on without a safety snapshot", null);
+        }
+
+        var spec = catalog.Find(cluster)!;
+        foreach (var endpoint in spec.Endpoints)
+        {
+            try
+            {
+                await clients.For(spec).StatusAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                return new WizardResult(false, $"nothing was done: {endpoint.Authority} answers, so a safety snapshot can be taken: take it", null);
+            }
+            catch (EtcdException)
+            {
+            }
+        }
+
+        return new WizardResult(true, "going on without a safety snapshot, as typed", session! with { Step = RestoreStep.StopMembers, SafetyNote = $"skipped by {who}: {RestorePhrases.ProceedWithoutSafetySnapshot}" });
     });
 
     public Task<WizardResult> StopMembersAsync(string cluster, string? phrase, Actor who, CancellationToken cancellationToken) => RunAsync(cluster, who, "stop members", [RestoreStep.StopMembers], async (session, _) =>

@@ -64,7 +64,7 @@ public sealed class RestoreWizardServiceTests
         await wizard.ChooseAsync("sandbox", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
         Assert.True((await wizard.VerifyAsync("sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
         await wizard.ConfirmPlanAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
-        Assert.True((await wizard.SafetySnapshotAsync("sandbox", null, TestActors.Of("test"), CancellationToken.None)).Ok);
+        Assert.True((await wizard.TakeSafetySnapshotAsync("sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
 
         var wrongStop = await wizard.StopMembersAsync("sandbox", "Sandbox", TestActors.Of("test"), CancellationToken.None);
         Assert.False(wrongStop.Ok);
@@ -128,7 +128,7 @@ public sealed class RestoreWizardServiceTests
             await wizard.ChooseAsync("sandbox", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
             await wizard.VerifyAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
             await wizard.ConfirmPlanAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
-            await wizard.SafetySnapshotAsync("sandbox", null, TestActors.Of("test"), CancellationToken.None);
+            await wizard.TakeSafetySnapshotAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
             Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
         }
 
@@ -162,9 +162,9 @@ public sealed class RestoreWizardServiceTests
         await wizard.ChooseAsync("sandbox", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
         await wizard.VerifyAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
         await wizard.ConfirmPlanAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
-        var without = await wizard.SafetySnapshotAsync("sandbox", RestorePhrasesFor.NoSafety, TestActors.Of("test"), CancellationToken.None);
+        var without = await wizard.ProceedWithoutSafetySnapshotAsync("sandbox", RestorePhrasesFor.NoSafety, TestActors.Of("test"), CancellationToken.None);
         Assert.False(without.Ok); // members answer: the phrase is not an option then
-        await wizard.SafetySnapshotAsync("sandbox", null, TestActors.Of("test"), CancellationToken.None);
+        await wizard.TakeSafetySnapshotAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
         Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
 
         var abandoned = await wizard.AbandonAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
@@ -198,7 +198,7 @@ public sealed class RestoreWizardServiceTests
         await wizard.ChooseAsync("byhand", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
         Assert.True((await wizard.VerifyAsync("byhand", TestActors.Of("test"), CancellationToken.None)).Ok);
         await wizard.ConfirmPlanAsync("byhand", TestActors.Of("test"), CancellationToken.None);
-        await wizard.SafetySnapshotAsync("byhand", null, TestActors.Of("test"), CancellationToken.None);
+        await wizard.TakeSafetySnapshotAsync("byhand", TestActors.Of("test"), CancellationToken.None);
 
         var stop = await wizard.StopMembersAsync("byhand", "byhand", TestActors.Of("test"), CancellationToken.None);
         Assert.StartsWith("waiting", stop.Session!.MemberStates["m1"], StringComparison.Ordinal);
@@ -258,7 +258,7 @@ public sealed class RestoreWizardServiceTests
             await wizard.ChooseAsync("cmd", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
             Assert.True((await wizard.VerifyAsync("cmd", TestActors.Of("test"), CancellationToken.None)).Ok);
             await wizard.ConfirmPlanAsync("cmd", TestActors.Of("test"), CancellationToken.None);
-            await wizard.SafetySnapshotAsync("cmd", null, TestActors.Of("test"), CancellationToken.None);
+            await wizard.TakeSafetySnapshotAsync("cmd", TestActors.Of("test"), CancellationToken.None);
 
             var stop = await wizard.StopMembersAsync("cmd", "cmd", TestActors.Of("test"), CancellationToken.None);
             Assert.True(stop.Ok, stop.Message + " " + string.Join("; ", stop.Session!.MemberStates.Values));
@@ -341,7 +341,7 @@ public sealed class RestoreWizardServiceTests
         await wizard.ChooseAsync("probe", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
         Assert.True((await wizard.VerifyAsync("probe", TestActors.Of("test"), CancellationToken.None)).Ok);
         Assert.True((await wizard.ConfirmPlanAsync("probe", TestActors.Of("test"), CancellationToken.None)).Ok);
-        await wizard.SafetySnapshotAsync("probe", null, TestActors.Of("test"), CancellationToken.None);
+        await wizard.TakeSafetySnapshotAsync("probe", TestActors.Of("test"), CancellationToken.None);
         Assert.StartsWith("waiting", (await wizard.StopMembersAsync("probe", "probe", TestActors.Of("test"), CancellationToken.None)).Session!.MemberStates["m1"], StringComparison.Ordinal);
         await etcd.StopAllAsync();
 
