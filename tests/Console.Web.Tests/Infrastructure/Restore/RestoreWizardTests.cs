@@ -2,6 +2,7 @@ using Console.Domain.Backups;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Etcd;
+using Console.Domain.Restore;
 using Console.Infrastructure.Restore;
 using Console.Web.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
@@ -84,8 +85,8 @@ public sealed class RestoreWizardServiceTests
 
         Assert.False(failed.Ok);
         Assert.Equal(RestoreStep.Failed, failed.Session!.Step);
-        Assert.StartsWith("restored", failed.Session.MemberStates["m1"], StringComparison.Ordinal);
-        Assert.StartsWith("failed", failed.Session.MemberStates["m2"], StringComparison.Ordinal);
+        Assert.Equal(MemberState.Restored, failed.Session.Members["m1"].State);
+        Assert.Equal(MemberState.RestoreFailed, failed.Session.Members["m2"].State);
         Assert.True(Directory.Exists(plan.Members[0].AsideDir), "m1's original data is kept aside");
 
         var rolledBack = await wizard.RollBackAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
@@ -201,7 +202,7 @@ public sealed class RestoreWizardServiceTests
         await wizard.TakeSafetySnapshotAsync("byhand", TestActors.Of("test"), CancellationToken.None);
 
         var stop = await wizard.StopMembersAsync("byhand", "byhand", TestActors.Of("test"), CancellationToken.None);
-        Assert.StartsWith("waiting", stop.Session!.MemberStates["m1"], StringComparison.Ordinal);
+        Assert.Equal(MemberState.AwaitingStop, stop.Session!.Members["m1"].State);
         var tooEarly = await wizard.MarkDoneAsync("byhand", "m1", TestActors.Of("test"), CancellationToken.None);
         Assert.False(tooEarly.Ok);
         Assert.Contains("still answers", tooEarly.Message, StringComparison.Ordinal);
@@ -212,7 +213,7 @@ public sealed class RestoreWizardServiceTests
         Assert.Equal(RestoreStep.RestoreData, stopped.Session!.Step);
 
         var restore = await wizard.RestoreDataAsync("byhand", "restore byhand", TestActors.Of("test"), CancellationToken.None);
-        Assert.StartsWith("waiting", restore.Session!.MemberStates["m1"], StringComparison.Ordinal);
+        Assert.Equal(MemberState.AwaitingRestore, restore.Session!.Members["m1"].State);
         Assert.False(Directory.Exists(wizard.PlanOf(restore.Session)!.Members[0].AsideDir), "the console never touches a member it does not control");
         var restored = await wizard.MarkDoneAsync("byhand", "m1", TestActors.Of("test"), CancellationToken.None);
         Assert.Equal(RestoreStep.StartMembers, restored.Session!.Step);
@@ -261,8 +262,8 @@ public sealed class RestoreWizardServiceTests
             await wizard.TakeSafetySnapshotAsync("cmd", TestActors.Of("test"), CancellationToken.None);
 
             var stop = await wizard.StopMembersAsync("cmd", "cmd", TestActors.Of("test"), CancellationToken.None);
-            Assert.True(stop.Ok, stop.Message + " " + string.Join("; ", stop.Session!.MemberStates.Values));
-            Assert.Contains("exited 0", stop.Session.MemberStates["m1"], StringComparison.Ordinal);
+            Assert.True(stop.Ok, stop.Message + " " + string.Join("; ", stop.Session!.Members.Values));
+            Assert.Contains("exited 0", stop.Session.Members["m1"].Detail, StringComparison.Ordinal);
             Assert.True((await wizard.RestoreDataAsync("cmd", "restore cmd", TestActors.Of("test"), CancellationToken.None)).Ok);
             var start = await wizard.StartMembersAsync("cmd", TestActors.Of("test"), CancellationToken.None);
             Assert.True(start.Ok, start.Message);
@@ -342,7 +343,7 @@ public sealed class RestoreWizardServiceTests
         Assert.True((await wizard.VerifyAsync("probe", TestActors.Of("test"), CancellationToken.None)).Ok);
         Assert.True((await wizard.ConfirmPlanAsync("probe", TestActors.Of("test"), CancellationToken.None)).Ok);
         await wizard.TakeSafetySnapshotAsync("probe", TestActors.Of("test"), CancellationToken.None);
-        Assert.StartsWith("waiting", (await wizard.StopMembersAsync("probe", "probe", TestActors.Of("test"), CancellationToken.None)).Session!.MemberStates["m1"], StringComparison.Ordinal);
+        Assert.Equal(MemberState.AwaitingStop, (await wizard.StopMembersAsync("probe", "probe", TestActors.Of("test"), CancellationToken.None)).Session!.Members["m1"].State);
         await etcd.StopAllAsync();
 
         foreach (var port in new[] { member.PeerUrl.Port, member.ClientUrl.Port })
