@@ -33,6 +33,7 @@ public static class DependencyInjection
             .AddSandbox(configuration)
             .AddClusterStatus()
             .AddBackups(configuration)
+            .AddRestore()
             .AddScheduling(configuration);
     }
 
@@ -70,7 +71,6 @@ public static class DependencyInjection
         services.AddSingleton<SnapshotStores>();
         services.AddSingleton<SnapshotCatalog>();
         services.AddSingleton<RestoreSessionStore>();
-        services.AddSingleton<Restore.RestoreWizard>();
 
         // First hosted service: the schema is migrated and a crashed run's leftovers are settled before anything else.
         services.AddHostedService<BackupStartup>();
@@ -98,6 +98,20 @@ public static class DependencyInjection
             services.AddHostedService(sp => sp.GetRequiredService<UploadRetryService>());
         }
 
+        return services;
+    }
+
+    /// <summary>The restore wizard: the order of steps, one control per kind of member, one owner of the staging area, one journal that runs every action.</summary>
+    private static IServiceCollection AddRestore(this IServiceCollection services)
+    {
+        services.AddSingleton(new Restore.RestoreExecutor(TimeSpan.FromMinutes(10)));
+        services.AddSingleton<Restore.IMemberControl, Restore.ManagedMemberControl>();
+        services.AddSingleton<Restore.IMemberControl, Restore.CommandMemberControl>();
+        services.AddSingleton<Restore.IMemberControl, Restore.ManualMemberControl>();
+        services.AddSingleton<Restore.MemberControls>();
+        services.AddSingleton<Restore.RestoreStaging>();
+        services.AddSingleton<Restore.RestoreJournal>();
+        services.AddSingleton<Restore.RestoreWizard>();
         return services;
     }
 

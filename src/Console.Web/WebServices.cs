@@ -16,6 +16,10 @@ internal static class WebServices
         services.AddRadzenComponents();
         services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         services.AddScoped<Components.Shared.Notifier>();
+
+        // Restore: the wizard page's one service (per circuit: it runs actions as the signed-in admin).
+        services.AddScoped<Components.Pages.Restore.RestorePageService>();
+
         services.AddConsoleAuth(configuration);
 
         // Status, Settings and Snapshots pages: one service each, per circuit.

@@ -37,7 +37,7 @@ public sealed partial class BackupStartup(
         // A restore that was past its safety snapshot when the console stopped keeps the cluster's backups suspended.
         foreach (var session in await restores.AllActiveAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (session.Step >= Restore.RestoreStep.StopMembers)
+            if (session.Procedure.SuspendsBackups)
             {
                 runner.Suspend(session.Cluster, $"a restore is in progress (started by {session.StartedBy}, at the {session.Step} step)");
             }

@@ -1,21 +1,9 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Console.Domain.Restore;
 
 namespace Console.Infrastructure.Restore;
-
-public enum RestoreStep
-{
-    Choose,
-    Verify,
-    Plan,
-    SafetySnapshot,
-    StopMembers,
-    RestoreData,
-    StartMembers,
-    Prove,
-    Done,
-    Failed,
-    RolledBack,
-}
 
 /// <summary>The state of one restore, persisted after every action so a refresh or a restart resumes at the same step.</summary>
 public sealed record RestoreSession
@@ -38,18 +26,39 @@ public sealed record RestoreSession
     public string? ToolVersion { get; init; }
     public long? SafetyBackupId { get; init; }
     public string? SafetyNote { get; init; }
-    public Dictionary<string, string> MemberStates { get; init; } = [];
+    public IReadOnlyDictionary<string, MemberProgress> Members { get; init; } = new Dictionary<string, MemberProgress>();
     /// <summary>Each member's own client and peer URLs from etcd's member list before the stop: what must refuse connections for it to be down.</summary>
     public Dictionary<string, List<string>> MemberUrls { get; init; } = [];
     public string? Failure { get; init; }
     public RestoreStep? FailedAt { get; init; }
     public List<ProofLine> Report { get; init; } = [];
 
-    public bool Active => Step is not (RestoreStep.Done or RestoreStep.RolledBack);
+    /// <summary>The procedure's rules applied to this session's step and members.</summary>
+    [JsonIgnore]
+    public RestoreProcedure Procedure => new(Step, Members);
+
+    public bool Active => Procedure.Active;
+
+    public RestoreSession WithMember(string member, MemberProgress progress) =>
+        this with { Members = new Dictionary<string, MemberProgress>(Members) { [member] = progress } };
 
     public string ToJson() => JsonSerializer.Serialize(this);
 
-    public static RestoreSession FromJson(string json) => JsonSerializer.Deserialize<RestoreSession>(json) ?? throw new InvalidDataException("empty restore session");
+    /// <summary>
+    /// Sessions saved before member states were an enum hold "MemberStates" as free text: they are read by the words
+    /// each began with (<see cref="MemberProgress.FromLegacyText"/>) and written back in the new shape on the next save.
+    /// </summary>
+    public static RestoreSession FromJson(string json)
+    {
+        var node = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("empty restore session");
+        if (node["MemberStates"] is JsonObject legacy && node[nameof(Members)] is null)
+        {
+            node[nameof(Members)] = JsonSerializer.SerializeToNode(legacy.ToDictionary(kv => kv.Key, kv => MemberProgress.FromLegacyText(kv.Value?.GetValue<string>() ?? string.Empty)));
+        }
+
+        node.Remove("MemberStates");
+        return node.Deserialize<RestoreSession>() ?? throw new InvalidDataException("empty restore session");
+    }
 }
 
 public sealed record ProofLine(string Check, bool Ok, string Detail);

@@ -32,23 +32,25 @@ public sealed class SnapshotUpload : IAsyncDisposable
     public const long FormOverhead = 64 * 1024;
 
     private readonly RestoreWizard _wizard;
+    private readonly RestoreStaging _staging;
     private readonly string _cluster;
     private readonly long _sessionId;
-    private readonly string _staging;
+    private readonly string _stagingDir;
     private readonly long _maxBytes;
     private readonly Actor _who;
     private readonly string _part;
     private bool _released;
 
-    internal SnapshotUpload(RestoreWizard wizard, string cluster, long sessionId, string staging, long maxBytes, Actor who)
+    internal SnapshotUpload(RestoreWizard wizard, RestoreStaging staging, string cluster, long sessionId, string stagingDir, long maxBytes, Actor who)
     {
         _wizard = wizard;
+        _staging = staging;
         _cluster = cluster;
         _sessionId = sessionId;
-        _staging = staging;
+        _stagingDir = stagingDir;
         _maxBytes = maxBytes;
         _who = who;
-        _part = Path.Combine(staging, $"upload-{Guid.NewGuid():N}.part");
+        _part = Path.Combine(stagingDir, $"upload-{Guid.NewGuid():N}.part");
     }
 
     /// <summary>Streams <paramref name="content"/> to staging and, when it is complete and within the limit, makes it the session's snapshot.</summary>
@@ -59,7 +61,7 @@ public sealed class SnapshotUpload : IAsyncDisposable
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
-            Directory.CreateDirectory(_staging);
+            Directory.CreateDirectory(_stagingDir);
             var file = new FileStream(_part, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
             await using (file.ConfigureAwait(false))
             {
@@ -108,27 +110,17 @@ public sealed class SnapshotUpload : IAsyncDisposable
         return new UploadAnswer(result.Ok ? UploadOutcome.Accepted : UploadOutcome.Failed, result.Message);
     }
 
-    private void Discard()
-    {
-        try
-        {
-            File.Delete(_part);
-        }
-        catch (IOException)
-        {
-            // The staging dir goes when the session ends.
-        }
-    }
+    private void Discard() => RestoreStaging.Discard(_part);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (_released)
+        if (!_released)
         {
-            return;
+            _released = true;
+            Discard();
+            _staging.ReleaseUpload(_sessionId);
         }
 
-        _released = true;
-        Discard();
-        await _wizard.ReleaseUploadAsync(_sessionId).ConfigureAwait(false);
+        return ValueTask.CompletedTask;
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using Console.Domain.Access;
+using Console.Domain.Restore;
 using Console.Infrastructure.Restore;
 using Console.Web.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;

@@ -35,48 +35,62 @@ public sealed class RestoreWizardTests(Browser browser)
         }
 
         await using var session = await browser.OpenAsync(app, "restore");
+        await using var watcher = await browser.OpenAsync(app, "restore");
         var page = session.Page;
         var panel = page.Locator("[data-testid=restore-panel]");
-        await page.Locator("[data-testid=begin]").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start a restore" }).ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "Choose");
 
+        // Another admin's open page follows the wizard live.
+        await Expect(watcher.Page.Locator("[data-testid=restore-panel]")).ToHaveAttributeAsync("data-step", "Choose");
+
         // The newest snapshot is pre-selected: the one just taken.
-        await Expect(page.Locator($"[data-testid=candidate][data-file='{backup.FileName}'] input")).ToBeCheckedAsync();
-        await page.Locator("[data-testid=choose]").ClickAsync();
+        await Expect(page.GetByLabel($"Use {backup.FileName}")).ToBeCheckedAsync();
+        await Browser.ScreenshotAsync(page, "restore-1-choose");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Use this snapshot" }).ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "Verify");
-        await page.Locator("[data-testid=verify]").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Verify", Exact = true }).ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "Plan", Slow);
         await Expect(page.Locator("[data-testid=plan-members] tbody tr")).ToHaveCountAsync(3);
         await Expect(page.Locator("[data-testid=plan-members]")).ToContainTextAsync("snapshot restore");
+        await Expect(watcher.Page.Locator("[data-testid=restore-panel]")).ToHaveAttributeAsync("data-step", "Plan");
+        await Browser.ScreenshotAsync(page, "restore-3-plan");
 
         // A refresh resumes at the same step.
         await page.ReloadAsync();
         await page.Locator("[data-testid=interactive]").WaitForAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "Plan");
-        await page.Locator("[data-testid=accept-plan]").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Accept the plan" }).ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "SafetySnapshot");
-        await page.Locator("[data-testid=safety]").ClickAsync();
+
+        // At every typed confirmation a wrong phrase leaves the button disabled and the wizard where it was.
+        await WrongPhraseDoesNothingAsync(page, Console.Domain.Restore.RestorePhrases.ProceedWithoutSafetySnapshot, "Go on without", "SafetySnapshot");
+        await Browser.ScreenshotAsync(page, "restore-4-safety-wrong-phrase");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Take safety snapshot" }).ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "StopMembers", Slow);
 
-        // A wrong phrase does nothing: the cluster keeps running.
-        await page.Locator("[data-testid=confirm-stop]").FillAsync("sandbx");
-        await page.Locator("[data-testid=confirm-stop-button]").ClickAsync();
-        await Expect(page.Locator("[data-testid=wizard-message]")).ToHaveAttributeAsync("data-ok", "false");
-        await Expect(panel).ToHaveAttributeAsync("data-step", "StopMembers");
+        await WrongPhraseDoesNothingAsync(page, "sandbox", "Stop members", "StopMembers");
         Assert.Equal("B", await client.GetAsync(spec.Endpoints[0], "/keys-b/0", CancellationToken.None));
-
-        await page.Locator("[data-testid=confirm-stop]").FillAsync("sandbox");
-        await page.Locator("[data-testid=confirm-stop-button]").ClickAsync();
+        await Browser.ScreenshotAsync(page, "restore-5-stop");
+        await page.GetByLabel("Type sandbox to confirm").FillAsync("sandbox");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Stop members", Exact = true }).ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "RestoreData", Slow);
-        await page.Locator("[data-testid=confirm-restore]").FillAsync("restore sandbox");
-        await page.Locator("[data-testid=confirm-restore-button]").ClickAsync();
+        await Expect(page.Locator("[data-testid=member-states] tr[data-state=Stopped]")).ToHaveCountAsync(3);
+
+        await WrongPhraseDoesNothingAsync(page, "restore sandbox", "Restore data", "RestoreData");
+        await Browser.ScreenshotAsync(page, "restore-6-restore-data");
+        await page.GetByLabel("Type restore sandbox to confirm").FillAsync("restore sandbox");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Restore data", Exact = true }).ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "StartMembers", Slow);
-        await page.Locator("[data-testid=start]").ClickAsync();
+        await Expect(page.Locator("[data-testid=member-states] tr[data-state=Restored]")).ToHaveCountAsync(3);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Abandon" })).ToHaveCountAsync(0);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start members", Exact = true }).ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "Prove", Slow);
-        await page.Locator("[data-testid=prove]").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Prove", Exact = true }).ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "Done", Slow);
-        await Expect(page.Locator("[data-testid=proof] tr[data-ok=true]")).ToHaveCountAsync(5);
+        await Expect(page.Locator("[data-testid=proof] tr[data-state=ok]")).ToHaveCountAsync(5);
         await Expect(page.Locator("[data-testid=audit] tbody tr")).Not.ToHaveCountAsync(0);
+        await Expect(watcher.Page.Locator("[data-testid=restore-panel]")).ToHaveAttributeAsync("data-step", "Done");
         await Browser.ScreenshotAsync(page, "restore-done");
 
         using var fresh = new EtcdClusterClient(spec, TimeSpan.FromSeconds(5));
@@ -110,38 +124,52 @@ public sealed class RestoreWizardTests(Browser browser)
         await using var session = await browser.OpenAsync(app, "restore");
         var page = session.Page;
         var panel = page.Locator("[data-testid=restore-panel]");
-        await page.Locator("[data-testid=begin]").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start a restore" }).ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "Choose");
 
         // Over Console:Restore:MaxUploadBytes: refused before it is stored, back on the Restore page at the same step, saying why.
-        await page.Locator("[data-testid=upload-file]").SetInputFilesAsync(tooBig);
-        await page.Locator("[data-testid=upload]").ClickAsync();
+        await page.GetByLabel("Snapshot file to upload").SetInputFilesAsync(tooBig);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Upload", Exact = true }).ClickAsync();
         await page.Locator("[data-testid=interactive]").WaitForAsync();
         await Expect(page.Locator("[data-testid=wizard-message]")).ToHaveAttributeAsync("data-ok", "false");
         await Expect(page.Locator("[data-testid=wizard-message]")).ToContainTextAsync("more than Console:Restore:MaxUploadBytes");
         await Expect(panel).ToHaveAttributeAsync("data-step", "Choose");
-        await Expect(page.Locator("[data-testid=upload-file]")).ToBeVisibleAsync();
+        await Expect(page.GetByLabel("Snapshot file to upload")).ToBeVisibleAsync();
         await Expect(page.Locator("[data-testid=restore-steps]")).ToContainTextAsync("Safety snapshot");
         await Expect(page.Locator("[data-testid=restore-steps]")).Not.ToContainTextAsync("SafetySnapshot");
         await Browser.ScreenshotAsync(page, "restore-upload-refused");
 
-        await page.Locator("[data-testid=upload-file]").SetInputFilesAsync(bad);
-        await page.Locator("[data-testid=upload]").ClickAsync();
+        await page.GetByLabel("Snapshot file to upload").SetInputFilesAsync(bad);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Upload", Exact = true }).ClickAsync();
         await page.Locator("[data-testid=interactive]").WaitForAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "Verify");
-        await page.Locator("[data-testid=verify]").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Verify", Exact = true }).ClickAsync();
         await Expect(page.Locator("[data-testid=wizard-message]")).ToContainTextAsync("the snapshot is refused", new() { Timeout = 60_000 });
         await Expect(panel).ToHaveAttributeAsync("data-step", "Verify");
 
         await page.GotoAsync(new Uri(app.Address, "restore").ToString());
         await page.Locator("[data-testid=interactive]").WaitForAsync();
-        await page.Locator("[data-testid=abandon]").ClickAsync();
-        await page.Locator("[data-testid=begin]").ClickAsync();
-        await page.Locator("[data-testid=upload-file]").SetInputFilesAsync(good);
-        await page.Locator("[data-testid=upload]").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Abandon" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start a restore" }).ClickAsync();
+        await page.GetByLabel("Snapshot file to upload").SetInputFilesAsync(good);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Upload", Exact = true }).ClickAsync();
         await page.Locator("[data-testid=interactive]").WaitForAsync();
-        await page.Locator("[data-testid=verify]").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Verify", Exact = true }).ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "Plan", Slow);
         await Expect(page.Locator("[data-testid=restore-panel]")).ToContainTextAsync(backup.Sha256!);
+    }
+    /// <summary>Near misses of <paramref name="phrase"/> keep the step's button disabled; the server refuses them too (RestoreConfirmationTests).</summary>
+    private static async Task WrongPhraseDoesNothingAsync(IPage page, string phrase, string button, string step)
+    {
+        var box = page.GetByLabel($"Type {phrase} to confirm");
+        var confirm = page.GetByRole(AriaRole.Button, new() { Name = button, Exact = true });
+        foreach (var nearMiss in new[] { phrase[..^1], phrase.ToUpperInvariant(), string.Empty })
+        {
+            await box.FillAsync(nearMiss);
+            await Expect(confirm).ToBeDisabledAsync();
+            await Expect(page.Locator("[data-testid=restore-panel]")).ToHaveAttributeAsync("data-step", step);
+        }
+
+        await box.FillAsync(phrase[..^1]);
     }
 }

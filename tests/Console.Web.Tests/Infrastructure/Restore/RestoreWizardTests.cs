@@ -2,6 +2,7 @@ using Console.Domain.Backups;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Etcd;
+using Console.Domain.Restore;
 using Console.Infrastructure.Restore;
 using Console.Web.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,7 +65,7 @@ public sealed class RestoreWizardServiceTests
         await wizard.ChooseAsync("sandbox", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
         Assert.True((await wizard.VerifyAsync("sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
         await wizard.ConfirmPlanAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
-        Assert.True((await wizard.SafetySnapshotAsync("sandbox", null, TestActors.Of("test"), CancellationToken.None)).Ok);
+        Assert.True((await wizard.TakeSafetySnapshotAsync("sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
 
         var wrongStop = await wizard.StopMembersAsync("sandbox", "Sandbox", TestActors.Of("test"), CancellationToken.None);
         Assert.False(wrongStop.Ok);
@@ -84,8 +85,8 @@ public sealed class RestoreWizardServiceTests
 
         Assert.False(failed.Ok);
         Assert.Equal(RestoreStep.Failed, failed.Session!.Step);
-        Assert.StartsWith("restored", failed.Session.MemberStates["m1"], StringComparison.Ordinal);
-        Assert.StartsWith("failed", failed.Session.MemberStates["m2"], StringComparison.Ordinal);
+        Assert.Equal(MemberState.Restored, failed.Session.Members["m1"].State);
+        Assert.Equal(MemberState.RestoreFailed, failed.Session.Members["m2"].State);
         Assert.True(Directory.Exists(plan.Members[0].AsideDir), "m1's original data is kept aside");
 
         var rolledBack = await wizard.RollBackAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
@@ -128,7 +129,7 @@ public sealed class RestoreWizardServiceTests
             await wizard.ChooseAsync("sandbox", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
             await wizard.VerifyAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
             await wizard.ConfirmPlanAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
-            await wizard.SafetySnapshotAsync("sandbox", null, TestActors.Of("test"), CancellationToken.None);
+            await wizard.TakeSafetySnapshotAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
             Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
         }
 
@@ -162,9 +163,9 @@ public sealed class RestoreWizardServiceTests
         await wizard.ChooseAsync("sandbox", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
         await wizard.VerifyAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
         await wizard.ConfirmPlanAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
-        var without = await wizard.SafetySnapshotAsync("sandbox", RestorePhrasesFor.NoSafety, TestActors.Of("test"), CancellationToken.None);
+        var without = await wizard.ProceedWithoutSafetySnapshotAsync("sandbox", RestorePhrasesFor.NoSafety, TestActors.Of("test"), CancellationToken.None);
         Assert.False(without.Ok); // members answer: the phrase is not an option then
-        await wizard.SafetySnapshotAsync("sandbox", null, TestActors.Of("test"), CancellationToken.None);
+        await wizard.TakeSafetySnapshotAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
         Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
 
         var abandoned = await wizard.AbandonAsync("sandbox", TestActors.Of("test"), CancellationToken.None);
@@ -198,10 +199,10 @@ public sealed class RestoreWizardServiceTests
         await wizard.ChooseAsync("byhand", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
         Assert.True((await wizard.VerifyAsync("byhand", TestActors.Of("test"), CancellationToken.None)).Ok);
         await wizard.ConfirmPlanAsync("byhand", TestActors.Of("test"), CancellationToken.None);
-        await wizard.SafetySnapshotAsync("byhand", null, TestActors.Of("test"), CancellationToken.None);
+        await wizard.TakeSafetySnapshotAsync("byhand", TestActors.Of("test"), CancellationToken.None);
 
         var stop = await wizard.StopMembersAsync("byhand", "byhand", TestActors.Of("test"), CancellationToken.None);
-        Assert.StartsWith("waiting", stop.Session!.MemberStates["m1"], StringComparison.Ordinal);
+        Assert.Equal(MemberState.AwaitingStop, stop.Session!.Members["m1"].State);
         var tooEarly = await wizard.MarkDoneAsync("byhand", "m1", TestActors.Of("test"), CancellationToken.None);
         Assert.False(tooEarly.Ok);
         Assert.Contains("still answers", tooEarly.Message, StringComparison.Ordinal);
@@ -212,7 +213,7 @@ public sealed class RestoreWizardServiceTests
         Assert.Equal(RestoreStep.RestoreData, stopped.Session!.Step);
 
         var restore = await wizard.RestoreDataAsync("byhand", "restore byhand", TestActors.Of("test"), CancellationToken.None);
-        Assert.StartsWith("waiting", restore.Session!.MemberStates["m1"], StringComparison.Ordinal);
+        Assert.Equal(MemberState.AwaitingRestore, restore.Session!.Members["m1"].State);
         Assert.False(Directory.Exists(wizard.PlanOf(restore.Session)!.Members[0].AsideDir), "the console never touches a member it does not control");
         var restored = await wizard.MarkDoneAsync("byhand", "m1", TestActors.Of("test"), CancellationToken.None);
         Assert.Equal(RestoreStep.StartMembers, restored.Session!.Step);
@@ -258,11 +259,11 @@ public sealed class RestoreWizardServiceTests
             await wizard.ChooseAsync("cmd", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
             Assert.True((await wizard.VerifyAsync("cmd", TestActors.Of("test"), CancellationToken.None)).Ok);
             await wizard.ConfirmPlanAsync("cmd", TestActors.Of("test"), CancellationToken.None);
-            await wizard.SafetySnapshotAsync("cmd", null, TestActors.Of("test"), CancellationToken.None);
+            await wizard.TakeSafetySnapshotAsync("cmd", TestActors.Of("test"), CancellationToken.None);
 
             var stop = await wizard.StopMembersAsync("cmd", "cmd", TestActors.Of("test"), CancellationToken.None);
-            Assert.True(stop.Ok, stop.Message + " " + string.Join("; ", stop.Session!.MemberStates.Values));
-            Assert.Contains("exited 0", stop.Session.MemberStates["m1"], StringComparison.Ordinal);
+            Assert.True(stop.Ok, stop.Message + " " + string.Join("; ", stop.Session!.Members.Values));
+            Assert.Contains("exited 0", stop.Session.Members["m1"].Detail, StringComparison.Ordinal);
             Assert.True((await wizard.RestoreDataAsync("cmd", "restore cmd", TestActors.Of("test"), CancellationToken.None)).Ok);
             var start = await wizard.StartMembersAsync("cmd", TestActors.Of("test"), CancellationToken.None);
             Assert.True(start.Ok, start.Message);
@@ -341,8 +342,8 @@ public sealed class RestoreWizardServiceTests
         await wizard.ChooseAsync("probe", "local", backup.FileName!, TestActors.Of("test"), CancellationToken.None);
         Assert.True((await wizard.VerifyAsync("probe", TestActors.Of("test"), CancellationToken.None)).Ok);
         Assert.True((await wizard.ConfirmPlanAsync("probe", TestActors.Of("test"), CancellationToken.None)).Ok);
-        await wizard.SafetySnapshotAsync("probe", null, TestActors.Of("test"), CancellationToken.None);
-        Assert.StartsWith("waiting", (await wizard.StopMembersAsync("probe", "probe", TestActors.Of("test"), CancellationToken.None)).Session!.MemberStates["m1"], StringComparison.Ordinal);
+        await wizard.TakeSafetySnapshotAsync("probe", TestActors.Of("test"), CancellationToken.None);
+        Assert.Equal(MemberState.AwaitingStop, (await wizard.StopMembersAsync("probe", "probe", TestActors.Of("test"), CancellationToken.None)).Session!.Members["m1"].State);
         await etcd.StopAllAsync();
 
         foreach (var port in new[] { member.PeerUrl.Port, member.ClientUrl.Port })

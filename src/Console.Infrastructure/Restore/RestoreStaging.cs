@@ -1,0 +1,171 @@
+using System.Globalization;
+using Console.Domain.Backups;
+using Console.Domain.Configuration;
+using Console.Domain.Restore;
+using Console.Infrastructure.Sandbox;
+using Console.Infrastructure.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Console.Infrastructure.Restore;
+
+/// <summary>
+/// The one owner of the staging area (<c>DataDir/restore/&lt;session&gt;</c>): a chosen copy is fetched here, an
+/// upload is received here (one at a time per restore, within the limit and the disk's free space), the staged file
+/// is inspected here, and the whole directory goes when the restore ends.
+/// </summary>
+public sealed class RestoreStaging(SnapshotStores stores, IOptions<ConsoleSettings> settings, ILogger<RestoreStaging> logger)
+{
+    public const string UploadTarget = "upload";
+    private readonly Lock _lock = new();
+    private readonly HashSet<long> _uploading = [];
+
+    public long MaxUploadBytes => settings.Value.Restore.MaxUploadBytes;
+
+    public bool IsKnownTarget(string target) => target == UploadTarget || stores.Find(target) is not null;
+
+    public string DirOf(RestoreSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return Path.Combine(Path.GetFullPath(settings.Value.DataDir), "restore", session.Id.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Why an upload of <paramref name="declaredBytes"/> cannot start now, or null after reserving its slot (release it with <see cref="ReleaseUpload"/>).</summary>
+    public (UploadOutcome Outcome, string Message) ReserveUpload(RestoreSession session, long? declaredBytes)
+    {
+        var staging = Directory.CreateDirectory(DirOf(session)).FullName;
+        var free = new DriveInfo(staging).AvailableFreeSpace;
+        var max = MaxUploadBytes;
+        lock (_lock)
+        {
+            var answer = declaredBytes switch
+            {
+                _ when _uploading.Contains(session.Id) => (UploadOutcome.AlreadyUploading, "another upload for this restore is still running; wait for it (a finished upload replaces the earlier one)"),
+                > 0 when declaredBytes > max + SnapshotUpload.FormOverhead => (UploadOutcome.TooLarge, $"the upload is {declaredBytes:N0} bytes, more than Console:Restore:MaxUploadBytes ({max:N0})"),
+                > 0 when declaredBytes > free => (UploadOutcome.NoSpace, $"the upload is {declaredBytes:N0} bytes but {staging} has only {free:N0} bytes free"),
+                _ => (UploadOutcome.Accepted, $"receiving an upload{(declaredBytes is > 0 ? $" of {declaredBytes:N0} bytes" : string.Empty)}"),
+            };
+            if (answer.Item1 == UploadOutcome.Accepted)
+            {
+                _uploading.Add(session.Id);
+            }
+
+            return answer;
+        }
+    }
+
+    public void ReleaseUpload(long sessionId)
+    {
+        lock (_lock)
+        {
+            _uploading.Remove(sessionId);
+        }
+    }
+
+    /// <summary>
+    /// Puts a received upload in place as the session's snapshot and deletes an earlier upload's file, so a session never
+    /// holds more than one. Returns the staged path and the replaced file's name (if any).
+    /// </summary>
+    public (string Staged, string? Replaced) PlaceUpload(RestoreSession session, string partPath, SnapshotName name)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var staged = Path.Combine(DirOf(session), name.FileName);
+        File.Move(partPath, staged, overwrite: true);
+        var replaced = session.SnapshotTarget == UploadTarget && session.StagedPath is { } earlier && earlier != staged && File.Exists(earlier) ? earlier : null;
+        if (replaced is not null)
+        {
+            File.Delete(replaced);
+        }
+
+        return (staged, replaced is null ? null : Path.GetFileName(replaced));
+    }
+
+    /// <summary>The chosen copy in staging: an upload is already there; a stored copy is fetched.</summary>
+    public async Task<string> StageAsync(RestoreSession session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        Directory.CreateDirectory(DirOf(session));
+        if (session.SnapshotTarget == UploadTarget && session.StagedPath is { } uploaded)
+        {
+            return uploaded;
+        }
+
+        var staged = Path.Combine(DirOf(session), session.SnapshotFile!);
+        if (!SnapshotName.TryParse(session.SnapshotFile!, out var name))
+        {
+            throw new ArgumentException($"'{session.SnapshotFile}' is not a snapshot name");
+        }
+
+        var source = await stores.Get(session.SnapshotTarget!).OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            var file = new FileStream(staged, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
+            await using (file.ConfigureAwait(false))
+            {
+                await source.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return staged;
+    }
+
+    /// <summary>Footer and size, then one real restore into a throwaway etcd (see <see cref="SnapshotInspector"/>).</summary>
+    public async Task<(SnapshotContents Contents, RestoreTool Tool)> InspectAsync(string staged, CancellationToken cancellationToken)
+    {
+        var tool = DetectTool();
+        var contents = await SnapshotInspector.InspectAsync(staged, settings.Value.Sandbox.EtcdBinary, tool.Name, settings.Value.Restore.InspectTimeout, logger, cancellationToken).ConfigureAwait(false);
+        return (contents, tool);
+    }
+
+    public static void Discard(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // The staging dir goes when the session ends.
+        }
+    }
+
+    public void Clean(RestoreSession session)
+    {
+        try
+        {
+            var staging = DirOf(session);
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Only staging copies of a snapshot; they will be removed by hand or next time.
+        }
+    }
+
+    /// <summary>etcdutl where installed (3.5+), else etcdctl; its version decides the revision bump.</summary>
+    private static RestoreTool DetectTool()
+    {
+        foreach (var name in new[] { "etcdutl", "etcdctl" })
+        {
+            if (EtcdBinary.Find(name) is null)
+            {
+                continue;
+            }
+
+            var info = new System.Diagnostics.ProcessStartInfo(name, "version") { RedirectStandardOutput = true, UseShellExecute = false };
+            info.Environment["ETCDCTL_API"] = "3";
+            using var process = System.Diagnostics.Process.Start(info)!;
+            var output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            if (RestoreTool.Parse(name, output) is { } tool)
+            {
+                return tool;
+            }
+        }
+
+        throw new IOException("neither etcdutl nor etcdctl was found to restore with; " + EtcdBinary.InstallHint);
+    }
+}

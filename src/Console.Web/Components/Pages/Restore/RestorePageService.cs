@@ -1,0 +1,144 @@
+using Console.Domain.Access;
+using Console.Domain.Backups;
+using Console.Domain.Restore;
+using Console.Infrastructure.Backups;
+using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Restore;
+using Console.Infrastructure.Storage;
+using Console.Web.Access;
+
+namespace Console.Web.Components.Pages.Restore;
+
+/// <summary>The last answer the wizard gave, shown until the next.</summary>
+public sealed record WizardNote(bool Ok, string Text);
+
+/// <summary>A button on the wizard's page: the action, and what was typed, picked or named for it.</summary>
+public sealed record WizardCommand(RestoreAction Action, string? Argument = null);
+
+/// <summary>Everything the Restore page shows, as one immutable snapshot.</summary>
+public sealed record RestoreView(
+    string? Cluster,
+    RestoreSession? Session,
+    RestorePlan? Plan,
+    IReadOnlyList<SnapshotEntry> Candidates,
+    IReadOnlyList<RestoreAuditEntry> Audit,
+    WizardNote? Note,
+    DateTimeOffset Now)
+{
+    public static readonly RestoreView Empty = new(null, null, null, [], [], null, DateTimeOffset.MinValue);
+}
+
+/// <summary>
+/// The Restore page's one service: runs the wizard's actions as the signed-in admin, and publishes a fresh
+/// <see cref="RestoreView"/> after each — and whenever the wizard changes in another browser.
+/// </summary>
+public sealed class RestorePageService(RestoreWizard wizard, SnapshotCatalog snapshots, ClusterCatalog catalog, BackupRunner runner, CurrentActor me, TimeProvider clock) : IDisposable
+{
+    private Action<RestoreView>? _subscriber;
+
+    public RestoreView View { get; private set; } = RestoreView.Empty;
+
+    public IReadOnlyList<string> Clusters => [.. catalog.All.Where(c => c.Members.Count > 0).Select(c => c.Name.Value)];
+
+    /// <summary>Starts with <paramref name="cluster"/> (or the first that can be restored); <paramref name="onChange"/> hears every later view.</summary>
+    public async Task StartAsync(string? cluster, WizardNote? note, Action<RestoreView> onChange)
+    {
+        _subscriber = onChange;
+        wizard.Changed += OnWizardChanged;
+        var clusters = Clusters;
+        await LoadAsync(cluster ?? (clusters.Count > 0 ? clusters[0] : null), note);
+    }
+
+    public Task SelectAsync(string cluster) => LoadAsync(cluster, null);
+
+    public Task BeginAsync() => AnswerAsync(who => wizard.BeginAsync(View.Cluster!, who, default));
+
+    public Task RunAsync(WizardCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var cluster = View.Cluster!;
+        return AnswerAsync(who => command.Action switch
+        {
+            RestoreAction.Choose => ChooseAsync(cluster, command.Argument!, who),
+            RestoreAction.Verify => wizard.VerifyAsync(cluster, who, default),
+            RestoreAction.AcceptPlan => wizard.ConfirmPlanAsync(cluster, who, default),
+            RestoreAction.TakeSafetySnapshot => wizard.TakeSafetySnapshotAsync(cluster, who, default),
+            RestoreAction.ProceedWithoutSafetySnapshot => wizard.ProceedWithoutSafetySnapshotAsync(cluster, command.Argument, who, default),
+            RestoreAction.StopMembers => wizard.StopMembersAsync(cluster, command.Argument, who, default),
+            RestoreAction.MarkDone => wizard.MarkDoneAsync(cluster, command.Argument!, who, default),
+            RestoreAction.RestoreData => wizard.RestoreDataAsync(cluster, command.Argument, who, default),
+            RestoreAction.StartMembers => wizard.StartMembersAsync(cluster, who, default),
+            RestoreAction.Prove => wizard.ProveAsync(cluster, who, default),
+            RestoreAction.RollBack => wizard.RollBackAsync(cluster, who, default),
+            RestoreAction.Abandon => wizard.AbandonAsync(cluster, who, default),
+            _ => throw new ArgumentOutOfRangeException(nameof(command), command.Action, "not a button of the page"),
+        });
+    }
+
+    public async Task BackUpNowAsync()
+    {
+        try
+        {
+            var start = await runner.StartAsync(View.Cluster!, BackupTrigger.Manual, await me.GetAsync(), default);
+            Publish(View with { Note = start is BackupStart.Started ? new(true, "a fresh backup is running; see the Backups page") : new(false, "could not start a backup now") });
+        }
+        catch (AccessDeniedException ex)
+        {
+            Publish(View with { Note = new(false, $"not allowed: {ex.Message}") });
+        }
+    }
+
+    private Task<WizardResult> ChooseAsync(string cluster, string file, Actor who)
+    {
+        // The local copy where there is one: nothing to fetch.
+        var entry = View.Candidates.First(c => c.Name.FileName == file);
+        var target = entry.Copies.Any(c => c.Target == "local") ? "local" : entry.Copies[0].Target;
+        return wizard.ChooseAsync(cluster, target, file, who, default);
+    }
+
+    private async Task AnswerAsync(Func<Actor, Task<WizardResult>> action)
+    {
+        WizardNote note;
+        try
+        {
+            var result = await action(await me.GetAsync());
+            note = new(result.Ok, result.Message);
+        }
+        catch (AccessDeniedException ex)
+        {
+            note = new(false, $"not allowed: {ex.Message}");
+        }
+
+        await LoadAsync(View.Cluster, note);
+    }
+
+    private async Task LoadAsync(string? cluster, WizardNote? note)
+    {
+        if (cluster is null)
+        {
+            Publish(RestoreView.Empty with { Note = note });
+            return;
+        }
+
+        var session = await wizard.CurrentAsync(cluster, default);
+        var audit = session is null ? [] : await wizard.AuditAsync(session, default);
+        var candidates = session?.Step == RestoreStep.Choose ? await snapshots.ListAsync(Console.Domain.Clusters.ClusterName.Parse(cluster), default) : [];
+        Publish(new RestoreView(cluster, session, session is null ? null : wizard.PlanOf(session), candidates, audit, note, clock.GetUtcNow()));
+    }
+
+    private void Publish(RestoreView view)
+    {
+        View = view;
+        _subscriber?.Invoke(view);
+    }
+
+    private void OnWizardChanged(RestoreSession session)
+    {
+        if (session.Cluster == View.Cluster)
+        {
+            _ = LoadAsync(session.Cluster, View.Note);
+        }
+    }
+
+    public void Dispose() => wizard.Changed -= OnWizardChanged;
+}
