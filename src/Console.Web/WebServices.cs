@@ -16,6 +16,11 @@ internal static class WebServices
         services.AddRadzenComponents();
         services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         services.AddScoped<Components.Shared.Notifier>();
+
+        // Shell pages (issue 13): users and tokens, the audit log.
+        services.AddScoped<Components.Pages.Users.UsersPageService>();
+        services.AddScoped<Components.Pages.Audit.AuditPageService>();
+
         services.AddConsoleAuth(configuration);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return services;
