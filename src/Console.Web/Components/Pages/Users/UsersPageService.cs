@@ -4,13 +4,13 @@ using Console.Infrastructure.Access;
 namespace Console.Web.Components.Pages.Users;
 
 /// <summary>What the page shows: every user and token, and the time their ages are counted from.</summary>
-internal sealed record UsersPageState(IReadOnlyList<LocalUser> Users, IReadOnlyList<ApiTokenRecord> Tokens, DateTimeOffset Now)
+public sealed record UsersPageState(IReadOnlyList<LocalUser> Users, IReadOnlyList<ApiTokenRecord> Tokens, DateTimeOffset Now)
 {
     public static readonly UsersPageState Empty = new([], [], DateTimeOffset.MinValue);
 }
 
 /// <summary>The outcome of one change: the problems that stopped it, or what to tell the admin it did.</summary>
-internal sealed record UserChange(IReadOnlyList<string> Errors, string Done)
+public sealed record UserChange(IReadOnlyList<string> Errors, string Done)
 {
     public bool Succeeded => Errors.Count == 0;
 }
