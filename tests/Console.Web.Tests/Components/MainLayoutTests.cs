@@ -18,6 +18,9 @@ public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
     public MainLayoutTests()
     {
         Services.AddMudServices();
+
+        // The layout still hosts Radzen's notifications for pages not yet moved; this line goes with Radzen.
+        Radzen.ServiceCollectionExtensions.AddRadzenComponents(Services);
         JSInterop.Mode = JSRuntimeMode.Loose;
         _auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
