@@ -20,6 +20,10 @@ internal static class WebServices
         // Restore: the wizard page's one service (per circuit: it runs actions as the signed-in admin).
         services.AddScoped<Components.Pages.Restore.RestorePageService>();
 
+        // Shell pages (issue 13): users and tokens, the audit log.
+        services.AddScoped<Components.Pages.Users.UsersPageService>();
+        services.AddScoped<Components.Pages.Audit.AuditPageService>();
+
         services.AddConsoleAuth(configuration);
 
         // Status, Settings and Snapshots pages: one service each, per circuit.
