@@ -16,6 +16,10 @@ internal static class WebServices
         services.AddRadzenComponents();
         services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         services.AddScoped<Components.Shared.Notifier>();
+
+        // Backups pages (dashboard, records, detail): one service over the records, scheduler, runner and progress feed.
+        services.AddSingleton<Backups.BackupsPageService>();
+
         services.AddConsoleAuth(configuration);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return services;
