@@ -132,7 +132,9 @@ public sealed partial class BackupRecordStore
             var usage = new List<TargetUsage>(targets.Count);
             foreach (var target in targets)
             {
-                // Each part walks the (cluster, started_at) index from the newest and stops at its LIMIT.
+                // The kept and the newest walk the (cluster, started_at) index from the newest and stop at their LIMIT; the
+                // protected start from protected_snapshots (few) and find their record by file name: CROSS JOIN fixes
+                // that order and "+" keeps SQLite from walking every record of the cluster, or every copy, instead.
                 const string Copies = """
                     SELECT b.id, b.size_bytes FROM backups b JOIN backup_copies c ON c.backup_id = b.id AND c.target = @target
                     WHERE b.cluster = @cluster AND c.status = 'Stored' AND b.size_bytes IS NOT NULL
@@ -140,10 +142,12 @@ public sealed partial class BackupRecordStore
                 var row = await connection.QuerySingleAsync<(long Copies, long Bytes)>(
                     $"""
                     SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM (
-                        SELECT * FROM ({Copies} AND b.started_at >= @cutoff ORDER BY b.started_at DESC, b.id DESC LIMIT @limit)
-                        UNION SELECT * FROM ({Copies} ORDER BY b.started_at DESC, b.id DESC LIMIT 1)
-                        UNION SELECT * FROM ({Copies} AND b.file_name IN (
-                            SELECT file_name FROM protected_snapshots WHERE cluster = @cluster AND (until IS NULL OR until > @now))))
+                        SELECT * FROM ({Copies} AND b.started_at >= @cutoff ORDER BY b.started_at DESC LIMIT @limit)
+                        UNION SELECT * FROM ({Copies} ORDER BY b.started_at DESC LIMIT 1)
+                        UNION SELECT b.id, b.size_bytes FROM protected_snapshots p CROSS JOIN backups b ON b.file_name = p.file_name
+                            CROSS JOIN backup_copies c ON c.backup_id = b.id AND c.target = @target
+                            WHERE p.cluster = @cluster AND (p.until IS NULL OR p.until > @now) AND +b.cluster = @cluster
+                                AND c.status = 'Stored' AND b.size_bytes IS NOT NULL)
                     """,
                     new
                     {
