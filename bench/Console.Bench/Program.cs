@@ -8,9 +8,16 @@
 //   bench/run.sh                        # 256 MiB and 1024 MiB, 7 paired runs each
 //   bench/run.sh --sizes 64 --runs 3    # a quick check
 //   bench/run.sh --s3-runs 0            # without the S3 section
+//   bench/run.sh --dashboard            # only the Backups page's first render over 100,000 records (no etcd needed)
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Console.Bench;
+
+if (args.Contains("--dashboard"))
+{
+    var at = Array.IndexOf(args, "--runs");
+    return await DashboardBench.RunAsync(at >= 0 ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 21);
+}
 
 var options = BenchOptions.Parse(args);
 using var cancel = new CancellationTokenSource();

@@ -24,6 +24,9 @@ internal static class WebServices
         services.AddScoped<Components.Pages.Users.UsersPageService>();
         services.AddScoped<Components.Pages.Audit.AuditPageService>();
 
+        // Backups pages (dashboard, records, detail): one service over the records, scheduler, runner and progress feed.
+        services.AddSingleton<Backups.BackupsPageService>();
+
         services.AddConsoleAuth(configuration);
 
         // Status, Settings and Snapshots pages: one service each, per circuit.

@@ -4,27 +4,37 @@ using Dapper;
 
 namespace Console.Infrastructure.Persistence;
 
-public sealed record BackupQuery(string? Cluster = null, BackupStatus? Status = null, BackupTrigger? Trigger = null, string SortBy = "StartedAt", bool Descending = true, int Skip = 0, int Take = 50);
+/// <summary>What the records can be sorted by; the UI maps its own columns to these, so the store never sees a grid's names.</summary>
+public enum BackupSort
+{
+    StartedAt,
+    FinishedAt,
+    Cluster,
+    Status,
+    Trigger,
+    Size,
+    Revision,
+    Member,
+    Duration,
+}
+
+/// <summary>A page of records: filters (a null one matches everything; <see cref="From"/> and <see cref="Until"/> bound the start time), sort and window.</summary>
+public sealed record BackupQuery(
+    string? Cluster = null,
+    BackupStatus? Status = null,
+    BackupTrigger? Trigger = null,
+    BackupSort SortBy = BackupSort.StartedAt,
+    bool Descending = true,
+    int Skip = 0,
+    int Take = 50,
+    DateTimeOffset? From = null,
+    DateTimeOffset? Until = null);
 
 public sealed record BackupPage(IReadOnlyList<BackupRecord> Items, int Total);
 
 /// <summary>Backup records in SQLite. Times are stored as round-trip ISO-8601 UTC text, so they sort as text.</summary>
-public sealed class BackupRecordStore(ConsoleDatabase database)
+public sealed partial class BackupRecordStore(ConsoleDatabase database)
 {
-    // Sortable columns by the property names the UI grid uses; anything else falls back to the start time.
-    private static readonly Dictionary<string, string> SortColumns = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["StartedAt"] = "started_at",
-        ["FinishedAt"] = "finished_at",
-        ["Cluster"] = "cluster",
-        ["Status"] = "status",
-        ["Trigger"] = "trigger",
-        ["SizeBytes"] = "size_bytes",
-        ["Revision"] = "revision",
-        ["Member"] = "member",
-        ["Duration"] = "duration_ms",
-    };
-
     private const string Columns = """
         id AS Id, cluster AS Cluster, trigger AS Trigger, requested_by AS RequestedBy, status AS Status,
         started_at AS StartedAt, finished_at AS FinishedAt, member AS Member, member_note AS MemberNote, error AS Error,
@@ -113,14 +123,26 @@ public sealed class BackupRecordStore(ConsoleDatabase database)
             where.Add("trigger = @Trigger");
         }
 
+        if (query.From is not null)
+        {
+            where.Add("started_at >= @From");
+        }
+
+        if (query.Until is not null)
+        {
+            where.Add("started_at < @Until");
+        }
+
         var filter = where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where);
-        var column = SortColumns.GetValueOrDefault(query.SortBy, "started_at");
+        var column = SortColumn(query.SortBy);
         var direction = query.Descending ? "DESC" : "ASC";
         var parameters = new
         {
             query.Cluster,
             Status = query.Status?.ToString(),
             Trigger = query.Trigger?.ToString(),
+            From = query.From is { } from ? Text(from) : null,
+            Until = query.Until is { } until ? Text(until) : null,
             Skip = Math.Max(0, query.Skip),
             Take = Math.Clamp(query.Take, 1, 1000),
         };
@@ -134,6 +156,19 @@ public sealed class BackupRecordStore(ConsoleDatabase database)
             return new BackupPage([.. rows.Select(r => r.ToRecord())], total);
         }
     }
+
+    private static string SortColumn(BackupSort sort) => sort switch
+    {
+        BackupSort.FinishedAt => "finished_at",
+        BackupSort.Cluster => "cluster",
+        BackupSort.Status => "status",
+        BackupSort.Trigger => "trigger",
+        BackupSort.Size => "size_bytes",
+        BackupSort.Revision => "revision",
+        BackupSort.Member => "member",
+        BackupSort.Duration => "duration_ms",
+        _ => "started_at",
+    };
 
     /// <summary>The newest successful backup of a cluster, if any.</summary>
     public async Task<BackupRecord?> LastSuccessAsync(string cluster, CancellationToken cancellationToken)

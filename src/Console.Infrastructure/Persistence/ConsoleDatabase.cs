@@ -163,6 +163,13 @@ public sealed class ConsoleDatabase
             updated_at  TEXT NOT NULL
         );
         """,
+
+        // 7: the Backups dashboard's aggregates (decision record 0018): a period's outcomes, sizes and durations read
+        // from one covering index instead of the table; snapshots found by file name (protected ones, per target).
+        """
+        CREATE INDEX ix_backups_started_outcome ON backups (started_at, cluster, status, size_bytes, duration_ms);
+        CREATE INDEX ix_backups_file ON backups (file_name) WHERE file_name IS NOT NULL;
+        """,
     ];
 
     private readonly string _connectionString;

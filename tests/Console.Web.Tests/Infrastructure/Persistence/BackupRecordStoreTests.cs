@@ -80,8 +80,8 @@ public sealed class BackupRecordStoreTests : IDisposable
         var newest = await _store.QueryAsync(new BackupQuery(Take: 25), CancellationToken.None);
         var lastPage = await _store.QueryAsync(new BackupQuery(Skip: Count - 10, Take: 25), CancellationToken.None);
         var failedProd = await _store.QueryAsync(new BackupQuery("prod", BackupStatus.Failed, Take: 5), CancellationToken.None);
-        var manualBySize = await _store.QueryAsync(new BackupQuery(Trigger: BackupTrigger.Manual, SortBy: "SizeBytes", Descending: false, Skip: 100, Take: 3), CancellationToken.None);
-        var injected = await _store.QueryAsync(new BackupQuery(SortBy: "size_bytes; DROP TABLE backups", Take: 1), CancellationToken.None);
+        var manualBySize = await _store.QueryAsync(new BackupQuery(Trigger: BackupTrigger.Manual, SortBy: BackupSort.Size, Descending: false, Skip: 100, Take: 3), CancellationToken.None);
+        var lastDay = await _store.QueryAsync(new BackupQuery("staging", From: start.AddMinutes(Count - 1440), Take: 1), CancellationToken.None);
 
         Assert.Equal(Count, newest.Total);
         Assert.Equal(start.AddMinutes(Count - 1), newest.Items[0].StartedAt);
@@ -92,7 +92,7 @@ public sealed class BackupRecordStoreTests : IDisposable
         Assert.All(failedProd.Items, r => Assert.Equal(("prod", BackupStatus.Failed), (r.Cluster, r.Status)));
         Assert.Equal(Count / 10, manualBySize.Total);
         Assert.Equal([10_000L, 10_100L, 10_200L], manualBySize.Items.Select(r => r.SizeBytes!.Value));
-        Assert.Equal(Count, injected.Total);
+        Assert.Equal(1440 * 3 / 4, lastDay.Total);
     }
 
     public void Dispose()

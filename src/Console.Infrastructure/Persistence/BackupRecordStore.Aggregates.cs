@@ -1,0 +1,166 @@
+using Console.Domain.Backups;
+using Dapper;
+
+namespace Console.Infrastructure.Persistence;
+
+/// <summary>How long one point of a timeline covers.</summary>
+public enum TimelineBucket
+{
+    Hour,
+    Day,
+}
+
+/// <summary>A cluster's record as a dashboard shows it: its newest good backup, and how its attempts went over 7 and 30 days.</summary>
+public sealed record ClusterBackupStats(string Cluster, BackupRecord? LastGood, int Finished7Days, int Good7Days, int Finished30Days, int Good30Days)
+{
+    /// <summary>Good (succeeded, or partially: a copy exists) among finished attempts; null without any.</summary>
+    public double? SuccessRate7Days => Finished7Days == 0 ? null : (double)Good7Days / Finished7Days;
+
+    public double? SuccessRate30Days => Finished30Days == 0 ? null : (double)Good30Days / Finished30Days;
+}
+
+/// <summary>
+/// The attempts started within one bucket: outcomes, and over its good ones the average snapshot size and duration and
+/// the throughput (bytes over seconds, summed, so a long backup weighs more than a short one).
+/// </summary>
+public sealed record TimelinePoint(
+    DateTimeOffset Start,
+    int Succeeded,
+    int PartiallySucceeded,
+    int Failed,
+    int Interrupted,
+    double? AverageSizeBytes,
+    double? AverageDurationSeconds,
+    double? BytesPerSecond)
+{
+    public static TimelinePoint Empty(DateTimeOffset start) => new(start, 0, 0, 0, 0, null, null, null);
+}
+
+/// <summary>The copies of a cluster's snapshots that a target holds, as its retention policy leaves them, and their bytes.</summary>
+public sealed record TargetUsage(string Target, int Copies, long Bytes);
+
+// The dashboard's figures, each computed by SQLite (GROUP BY, LIMIT over an index): no record is loaded to be counted.
+public sealed partial class BackupRecordStore
+{
+    private const string Good = "('Succeeded', 'PartiallySucceeded')";
+
+    /// <summary>Newest good backup and success counts over the 7 and 30 days before <paramref name="now"/>, per cluster.</summary>
+    public async Task<IReadOnlyList<ClusterBackupStats>> ClusterStatsAsync(IReadOnlyList<string> clusters, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(clusters);
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // Running attempts have no outcome yet, so they count on neither side of a rate.
+            var counts = (await connection.QueryAsync<(string Cluster, long Finished7, long Good7, long Finished30, long Good30)>(
+                $"""
+                SELECT cluster,
+                    SUM(CASE WHEN started_at >= @since7 AND status <> 'Running' THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN started_at >= @since7 AND status IN {Good} THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN status <> 'Running' THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN status IN {Good} THEN 1 ELSE 0 END)
+                FROM backups WHERE started_at >= @since30 AND started_at <= @now GROUP BY cluster
+                """,
+                new { since7 = Text(now.AddDays(-7)), since30 = Text(now.AddDays(-30)), now = Text(now) }).ConfigureAwait(false))
+                .ToDictionary(c => c.Cluster, StringComparer.Ordinal);
+            var stats = new List<ClusterBackupStats>(clusters.Count);
+            foreach (var cluster in clusters)
+            {
+                // Walks the (cluster, started_at) index from the newest and stops at the first good one.
+                var lastGood = await connection.QuerySingleOrDefaultAsync<Row>(
+                    $"SELECT {Columns} FROM backups WHERE cluster = @cluster AND status IN {Good} AND started_at <= @now ORDER BY started_at DESC, id DESC LIMIT 1",
+                    new { cluster, now = Text(now) }).ConfigureAwait(false);
+                var c = counts.GetValueOrDefault(cluster);
+                stats.Add(new ClusterBackupStats(cluster, lastGood?.ToRecord(), (int)c.Finished7, (int)c.Good7, (int)c.Finished30, (int)c.Good30));
+            }
+
+            return stats;
+        }
+    }
+
+    /// <summary>
+    /// Attempts started from <paramref name="from"/> on, grouped per hour or day (UTC) of their start: only buckets
+    /// with attempts come back, oldest first. <paramref name="cluster"/> null: every cluster.
+    /// </summary>
+    public async Task<IReadOnlyList<TimelinePoint>> TimelineAsync(string? cluster, DateTimeOffset from, TimelineBucket bucket, CancellationToken cancellationToken)
+    {
+        // ISO-8601 text: its first 13 characters name the hour ("2026-11-21T06"), its first 10 the day.
+        var length = bucket == TimelineBucket.Hour ? 13 : 10;
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var rows = await connection.QueryAsync<(string Bucket, long Succeeded, long Partial, long Failed, long Interrupted, double? Size, double? DurationMs, double? Bytes, double? Ms)>(
+                $"""
+                SELECT substr(started_at, 1, @length) AS bucket,
+                    SUM(CASE WHEN status = 'Succeeded' THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN status = 'PartiallySucceeded' THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN status = 'Failed' THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN status = 'Interrupted' THEN 1 ELSE 0 END),
+                    AVG(CASE WHEN status IN {Good} THEN size_bytes END),
+                    AVG(CASE WHEN status IN {Good} THEN duration_ms END),
+                    CAST(SUM(CASE WHEN status IN {Good} AND duration_ms > 0 THEN size_bytes END) AS REAL),
+                    CAST(SUM(CASE WHEN status IN {Good} AND duration_ms > 0 AND size_bytes IS NOT NULL THEN duration_ms END) AS REAL)
+                FROM backups WHERE started_at >= @from AND (@cluster IS NULL OR cluster = @cluster)
+                GROUP BY bucket ORDER BY bucket
+                """,
+                new { length, from = Text(from), cluster }).ConfigureAwait(false);
+            return [.. rows.Select(r => new TimelinePoint(
+                SqlTime.Parse(bucket == TimelineBucket.Hour ? r.Bucket + ":00:00Z" : r.Bucket + "T00:00:00Z"),
+                (int)r.Succeeded,
+                (int)r.Partial,
+                (int)r.Failed,
+                (int)r.Interrupted,
+                r.Size,
+                r.DurationMs / 1000,
+                r.Ms is > 0 ? r.Bytes / (r.Ms / 1000) : null))];
+        }
+    }
+
+    /// <summary>
+    /// Bytes each target holds for the cluster: its stored copies that <paramref name="retention"/> keeps (the newest
+    /// N, none older than the maximum age, the newest always), plus protected ones. Retention runs after every good
+    /// backup and deletes files without touching the ledger, so this is what it leaves rather than every copy ever
+    /// written (decision record 0018).
+    /// </summary>
+    public async Task<IReadOnlyList<TargetUsage>> StoredBytesAsync(string cluster, IReadOnlyList<string> targets, RetentionPolicy retention, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        ArgumentNullException.ThrowIfNull(retention);
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var usage = new List<TargetUsage>(targets.Count);
+            foreach (var target in targets)
+            {
+                // The kept and the newest walk the (cluster, started_at) index from the newest and stop at their LIMIT; the
+                // protected start from protected_snapshots (few) and find their record by file name: CROSS JOIN fixes
+                // that order and "+" keeps SQLite from walking every record of the cluster, or every copy, instead.
+                const string Copies = """
+                    SELECT b.id, b.size_bytes FROM backups b JOIN backup_copies c ON c.backup_id = b.id AND c.target = @target
+                    WHERE b.cluster = @cluster AND c.status = 'Stored' AND b.size_bytes IS NOT NULL
+                    """;
+                var row = await connection.QuerySingleAsync<(long Copies, long Bytes)>(
+                    $"""
+                    SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM (
+                        SELECT * FROM ({Copies} AND b.started_at >= @cutoff ORDER BY b.started_at DESC LIMIT @limit)
+                        UNION SELECT * FROM ({Copies} ORDER BY b.started_at DESC LIMIT 1)
+                        UNION SELECT b.id, b.size_bytes FROM protected_snapshots p CROSS JOIN backups b ON b.file_name = p.file_name
+                            CROSS JOIN backup_copies c ON c.backup_id = b.id AND c.target = @target
+                            WHERE p.cluster = @cluster AND (p.until IS NULL OR p.until > @now) AND +b.cluster = @cluster
+                                AND c.status = 'Stored' AND b.size_bytes IS NOT NULL)
+                    """,
+                    new
+                    {
+                        cluster,
+                        target,
+                        cutoff = retention.MaxAge is { } age ? Text(now - age) : string.Empty,
+                        limit = retention.Count ?? -1,
+                        now = Text(now),
+                    }).ConfigureAwait(false);
+                usage.Add(new TargetUsage(target, (int)row.Copies, row.Bytes));
+            }
+
+            return usage;
+        }
+    }
+}
