@@ -3,7 +3,7 @@ using Console.Web;
 
 var builder = WebApplication.CreateBuilder(args);
 
-// Package assets (the framework's blazor.web.js, Radzen's CSS/JS) are served from the build output only in
+// Package assets (the framework's blazor.web.js, MudBlazor's CSS/JS) are served from the build output only in
 // Development unless asked for: run.sh and the process tests run the build output as Production.
 builder.WebHost.UseStaticWebAssets();
 

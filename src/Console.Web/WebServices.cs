@@ -3,36 +3,27 @@ using Console.Web.Api;
 using Console.Web.Components;
 using Console.Web.Scheduling;
 using MudBlazor.Services;
-using Radzen;
 
 namespace Console.Web;
 
 internal static class WebServices
 {
-    /// <summary>The UI: Blazor Server with interactive server rendering, and Radzen's services (dialogs, notifications).</summary>
+    /// <summary>The UI: Blazor Server with interactive server rendering, MudBlazor's services (dialogs, snackbars, popovers), and one service per page.</summary>
     public static IServiceCollection AddWebServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
-        services.AddRadzenComponents();
         services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         services.AddScoped<Components.Shared.Notifier>();
-
-        // Restore: the wizard page's one service (per circuit: it runs actions as the signed-in admin).
-        services.AddScoped<Components.Pages.Restore.RestorePageService>();
-
-        // Shell pages (issue 13): users and tokens, the audit log.
-        services.AddScoped<Components.Pages.Users.UsersPageService>();
-        services.AddScoped<Components.Pages.Audit.AuditPageService>();
-
-        // Backups pages (dashboard, records, detail): one service over the records, scheduler, runner and progress feed.
-        services.AddSingleton<Backups.BackupsPageService>();
-
         services.AddConsoleAuth(configuration);
 
-        // Status, Settings and Snapshots pages: one service each, per circuit.
+        // One service per page (per circuit where it acts as the signed-in user); pages inject nothing else of ours.
         services.AddScoped<Components.Pages.Status.StatusPageService>();
-        services.AddScoped<Components.Pages.Settings.SettingsPageService>();
+        services.AddSingleton<Backups.BackupsPageService>();
         services.AddScoped<Components.Pages.Snapshots.SnapshotsPageService>();
+        services.AddScoped<Components.Pages.Settings.SettingsPageService>();
+        services.AddScoped<Components.Pages.Restore.RestorePageService>();
+        services.AddScoped<Components.Pages.Users.UsersPageService>();
+        services.AddScoped<Components.Pages.Audit.AuditPageService>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return services;
     }

@@ -47,21 +47,4 @@ public sealed class CurrentActor(AuthenticationStateProvider authentication, IHt
         var state = await authentication.GetAuthenticationStateAsync();
         return state.User.RoleOf() >= role;
     }
-
-    /// <summary>Runs a service call as the signed-in actor; a refusal (the service's role check) becomes a notification.</summary>
-    public async Task<bool> TryAsync(Func<Console.Domain.Access.Actor, Task> action, Radzen.NotificationService notifications)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        ArgumentNullException.ThrowIfNull(notifications);
-        try
-        {
-            await action(await GetAsync());
-            return true;
-        }
-        catch (Console.Domain.Access.AccessDeniedException ex)
-        {
-            notifications.Notify(Radzen.NotificationSeverity.Error, "Not allowed", ex.Message, TimeSpan.FromSeconds(10));
-            return false;
-        }
-    }
 }

@@ -45,7 +45,7 @@ public sealed class BackupsPageTests : BunitContext, IAsyncLifetime
         // The page's Notifier (internal to the web project) and its snackbars from bunit's services, not the host's,
         // whose navigation belongs to no circuit.
         Services.AddScoped(sp => new CurrentActor(sp.GetRequiredService<AuthenticationStateProvider>(), new HttpContextAccessor()));
-        Services.AddScoped(typeof(Policies).Assembly.GetType("Console.Web.Components.Shared.Notifier", throwOnError: true)!);
+        Services.AddScoped<Console.Web.Components.Shared.Notifier>();
         Services.AddFallbackServiceProvider(_scope.ServiceProvider);
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         return _app;

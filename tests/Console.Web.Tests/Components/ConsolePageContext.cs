@@ -46,7 +46,7 @@ public abstract class ConsolePageContext : BunitContext, IAsyncLifetime
         Services.AddScoped<Console.Web.Components.Pages.Snapshots.SnapshotsPageService>();
 
         // The pages' notifier is internal to the web project; register it by its type, as the app does.
-        Services.AddScoped(typeof(Program).Assembly.GetType("Console.Web.Components.Shared.Notifier", throwOnError: true)!);
+        Services.AddScoped<Console.Web.Components.Shared.Notifier>();
         _auth = AddAuthorization();
         JSInterop.Mode = JSRuntimeMode.Loose;
 

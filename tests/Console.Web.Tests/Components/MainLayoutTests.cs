@@ -19,8 +19,6 @@ public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
     {
         Services.AddMudServices();
 
-        // The layout still hosts Radzen's notifications for pages not yet moved; this line goes with Radzen.
-        Radzen.ServiceCollectionExtensions.AddRadzenComponents(Services);
         JSInterop.Mode = JSRuntimeMode.Loose;
         _auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));

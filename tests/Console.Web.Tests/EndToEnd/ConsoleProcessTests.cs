@@ -311,9 +311,9 @@ public sealed class ConsoleProcessTests
     }
 
     // run.sh and operators run the build output as Production, where package assets (the framework's blazor.web.js,
-    // Radzen's script and styles) are served only because Program.cs asks for static web assets.
+    // MudBlazor's script and styles) are served only because Program.cs asks for static web assets.
     [Fact]
-    public async Task The_built_console_serves_the_framework_script_and_radzen_assets_before_sign_in()
+    public async Task The_built_console_serves_the_framework_script_and_mudblazor_assets_before_sign_in()
     {
         using var data = new TestDirectory("assets");
         var port = FreePorts.Pick(1)[0];
@@ -328,7 +328,7 @@ public sealed class ConsoleProcessTests
         var signIn = await http.GetStringAsync(new Uri("/account/login", UriKind.Relative));
         var fingerprinted = System.Text.RegularExpressions.Regex.Match(signIn, @"_framework/blazor\.web\.[a-z0-9]+\.js").Value;
         Assert.NotEmpty(fingerprinted);
-        foreach (var path in new[] { "/_framework/blazor.web.js", "/" + fingerprinted, "/_content/Radzen.Blazor/Radzen.Blazor.js" })
+        foreach (var path in new[] { "/_framework/blazor.web.js", "/" + fingerprinted, "/_content/MudBlazor/MudBlazor.min.js" })
         {
             using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
             Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode}");
@@ -337,7 +337,7 @@ public sealed class ConsoleProcessTests
 
         // The reconnect banner is styled against the classes this script sets.
         Assert.Contains("components-reconnect-show", await http.GetStringAsync(new Uri("/_framework/blazor.web.js", UriKind.Relative)), StringComparison.Ordinal);
-        using (var css = await http.GetAsync(new Uri("/_content/Radzen.Blazor/css/software-dark-base.css", UriKind.Relative)))
+        using (var css = await http.GetAsync(new Uri("/_content/MudBlazor/MudBlazor.min.css", UriKind.Relative)))
         {
             Assert.Equal("text/css", css.Content.Headers.ContentType?.MediaType);
         }
