@@ -21,6 +21,12 @@ internal static partial class ErrorResponses
     public static WebApplication UseConsoleErrors(this WebApplication app)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteAsync, SuppressDiagnosticsCallback = _ => true });
+
+        // A browser that asks for an address with no page gets the console's "Page not found" (inside the layout, with
+        // the menu), not the browser's own error screen; the API keeps its bare 404s and problem details.
+        app.UseWhen(
+            context => HttpMethods.IsGet(context.Request.Method) && WantsPage(context.Request),
+            branch => branch.UseStatusCodePagesWithReExecute(NotFoundPath, createScopeForStatusCodePages: true));
         return app;
     }
 
@@ -36,6 +42,8 @@ internal static partial class ErrorResponses
             : TypedResults.Problem(detail, statusCode: StatusCodes.Status500InternalServerError, title: Title, extensions: new Dictionary<string, object?> { ["requestId"] = context.TraceIdentifier });
         await result.ExecuteAsync(context);
     }
+
+    public const string NotFoundPath = "/not-found";
 
     /// <summary>A browser asking for a document; the API and the Blazor hub never get HTML.</summary>
     private static bool WantsPage(HttpRequest request) =>

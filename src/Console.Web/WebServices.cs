@@ -31,6 +31,9 @@ internal static class WebServices
     public static WebApplication UseConsolePipeline(this WebApplication app)
     {
         app.UseConsoleErrors();
+
+        // Routing after the error and status-code handlers, so a re-executed request (404 -> /not-found) is routed again.
+        app.UseRouting();
         app.UseConsoleAuth();
         app.UseAntiforgery();
 
