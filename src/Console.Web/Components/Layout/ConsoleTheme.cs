@@ -10,6 +10,9 @@ namespace Console.Web.Components.Layout;
 internal static class ConsoleTheme
 {
     public const string CookieName = "console-theme";
+
+    /// <summary>The name under which Routes cascades the theme App read from the cookie.</summary>
+    public const string CascadeName = "ConsoleTheme";
     public const string Light = "light";
     public const string Dark = "dark";
 
