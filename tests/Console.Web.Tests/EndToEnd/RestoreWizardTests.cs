@@ -51,8 +51,9 @@ public sealed class RestoreWizardTests(Browser browser)
         await Expect(panel).ToHaveAttributeAsync("data-step", "Verify");
         await page.GetByRole(AriaRole.Button, new() { Name = "Verify", Exact = true }).ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "Plan", Slow);
-        await Expect(page.Locator("[data-testid=plan-members] tbody tr")).ToHaveCountAsync(3);
-        await Expect(page.Locator("[data-testid=plan-members]")).ToContainTextAsync("snapshot restore");
+        await Expect(page.Locator("[data-testid=plan-member]")).ToHaveCountAsync(3);
+        await Expect(page.Locator("[data-testid=plan-commands]")).ToHaveCountAsync(3);
+        await Expect(page.Locator("[data-testid=plan-commands]").First).ToContainTextAsync("snapshot restore");
         await Expect(watcher.Page.Locator("[data-testid=restore-panel]")).ToHaveAttributeAsync("data-step", "Plan");
         await Browser.ScreenshotAsync(page, "restore-3-plan");
 
@@ -66,6 +67,8 @@ public sealed class RestoreWizardTests(Browser browser)
         // At every typed confirmation a wrong phrase leaves the button disabled and the wizard where it was.
         await WrongPhraseDoesNothingAsync(page, Console.Domain.Restore.RestorePhrases.ProceedWithoutSafetySnapshot, "Go on without", "SafetySnapshot");
         await Browser.ScreenshotAsync(page, "restore-4-safety-wrong-phrase");
+        await page.GetByRole(AriaRole.Heading, new() { Level = 1 }).ScrollIntoViewIfNeededAsync();
+        await Browser.ScreenshotAsync(page, "restore-4-safety-wrong-phrase-window", fullPage: false);
         await page.GetByRole(AriaRole.Button, new() { Name = "Take safety snapshot" }).ClickAsync();
         await Expect(panel).ToHaveAttributeAsync("data-step", "StopMembers", Slow);
 

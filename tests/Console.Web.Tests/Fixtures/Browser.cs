@@ -50,13 +50,21 @@ public sealed class Browser : IAsyncLifetime
         await page.Locator("[data-testid=login-submit]").ClickAsync();
     }
 
-    /// <summary>Saves a screenshot under artifacts/screenshots at the repository root.</summary>
-    public static async Task<string> ScreenshotAsync(IPage page, string name)
+    /// <summary>
+    /// Saves a screenshot under artifacts/screenshots at the repository root: the whole page, or what the window shows.
+    /// The page is scrolled to the top first, or the app bar (fixed to the window) would be drawn where it had scrolled.
+    /// </summary>
+    public static async Task<string> ScreenshotAsync(IPage page, string name, bool fullPage = true)
     {
+        if (fullPage)
+        {
+            await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        }
+
         var directory = Path.Combine(RepositoryRoot(), "artifacts", "screenshots");
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, name + ".png");
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        await page.ScreenshotAsync(new() { Path = path, FullPage = fullPage });
         return path;
     }
 
