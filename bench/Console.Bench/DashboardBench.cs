@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using Console.Domain.Access;
+using Console.Domain.Backups;
 using Console.Infrastructure.Access;
 using Console.Infrastructure.Persistence;
 using web::Console.Web.Backups;
@@ -110,7 +111,10 @@ internal static partial class DashboardBench
         }
     }
 
-    /// <summary>A record every 10 minutes for about two years, alternating clusters; 2% failed; every good one stored locally.</summary>
+    /// <summary>
+/// A record every 10 minutes for about two years, alternating clusters; 2% failed; every good one copied locally, and
+/// all but each cluster's newest 7 since deleted by retention.
+/// </summary>
     private static async Task SeedAsync(string dataDir)
     {
         var database = new ConsoleDatabase(Microsoft.Extensions.Options.Options.Create(new Domain.Configuration.ConsoleSettings { DataDir = dataDir }));
@@ -141,9 +145,11 @@ internal static partial class DashboardBench
             """,
             rows,
             transaction);
+        // As retention leaves the ledger (the default keeps the newest 7 per cluster): the older copies recorded as deleted.
+        var kept = rows.Where(r => r.Size is not null).GroupBy(r => r.Cluster).SelectMany(g => g.OrderByDescending(r => r.Id).Take(RetentionPolicy.Default.Count!.Value)).Select(r => r.Id).ToHashSet();
         await connection.ExecuteAsync(
-            "INSERT INTO backup_copies (backup_id, target, status, updated_at) VALUES (@Id, 'local', 'Stored', @FinishedAt)",
-            rows.Where(r => r.Size is not null),
+            "INSERT INTO backup_copies (backup_id, target, status, updated_at) VALUES (@Id, 'local', @Status, @FinishedAt)",
+            rows.Where(r => r.Size is not null).Select(r => new { r.Id, Status = kept.Contains(r.Id) ? "Stored" : "Deleted", r.FinishedAt }),
             transaction);
         transaction.Commit();
     }

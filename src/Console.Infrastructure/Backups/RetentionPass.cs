@@ -9,7 +9,9 @@ namespace Console.Infrastructure.Backups;
 /// <summary>
 /// Prunes every target of a cluster by its policy, independently, after a backup. Protected snapshots are kept, and
 /// so is every local copy whose upload is still pending (it is the only source for the retry). Never throws: what it
-/// did, or why it could not, comes back as the note for the backup's record.
+/// did, or why it could not, comes back as the note for the backup's record. The ledger follows the store: each
+/// deletion marks the backup's copy in that target Deleted, and the listing retention plans from also settles copies the
+/// ledger had wrong (a file removed by hand); a target whose listing failed is left as the ledger has it.
 /// </summary>
 public sealed partial class RetentionPass(SnapshotStores stores, SnapshotLedger ledger, TimeProvider clock, ILogger logger)
 {
@@ -50,14 +52,20 @@ public sealed partial class RetentionPass(SnapshotStores stores, SnapshotLedger 
         {
             // Only copies the console can vouch for are counted: a manifest of ours beside it, or a record in the ledger.
             // A look-alike (a random file named like a snapshot, dated in the future) would otherwise push real ones out.
+            var listedAt = clock.GetUtcNow();
             var existing = await store.ListAsync(spec.Name, withManifests: true, CancellationToken.None).ConfigureAwait(false);
             var known = await ledger.KnownFileNamesAsync(spec.Name.Value, CancellationToken.None).ConfigureAwait(false);
             known.UnionWith(existing.Where(s => s.Manifest is { } m && m.FileName == s.Name.FileName && m.Cluster == spec.Name.Value).Select(s => s.Name.FileName));
             var plan = RetentionPlanner.Plan(existing.Select(s => s.Name.FileName), spec.Name, spec.Backup.Retention, clock.GetUtcNow(), known, keep);
-            foreach (var (name, _) in plan.Delete)
+            foreach (var (name, reason) in plan.Delete)
             {
                 await store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
+                var now = clock.GetUtcNow();
+                await ledger.MarkDeletedAsync(spec.Name.Value, store.Target, name.FileName, $"deleted by retention at {now:u} ({reason})", now, CancellationToken.None).ConfigureAwait(false);
             }
+
+            var present = existing.Select(s => s.Name.FileName).Except(plan.Delete.Select(d => d.Name.FileName), StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
+            var settled = await ledger.ReconcileAsync(spec.Name.Value, store.Target, present, listedAt, clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
 
             var note = plan.Delete.Count == 0
                 ? $"{store.Target} retention ({spec.Backup.Retention}): nothing to delete, {plan.Keep.Count} kept"
@@ -69,6 +77,20 @@ public sealed partial class RetentionPass(SnapshotStores stores, SnapshotLedger 
                 note += $"; set aside {plan.Foreign.Count} file(s) named like snapshots but without a manifest of ours, neither counted nor deleted: {names}";
             }
 
+            if (settled.Missing.Count > 0)
+            {
+                var names = Some(settled.Missing);
+                LogMissingMarked(logger, spec.Name.Value, store.Target, settled.Missing.Count, names);
+                note += $"; {settled.Missing.Count} copy(ies) the ledger had as stored are not in the store (removed outside the console, or pruned before deletions were recorded), now recorded as deleted: {names}";
+            }
+
+            if (settled.Reappeared.Count > 0)
+            {
+                var names = Some(settled.Reappeared);
+                LogReappearedMarked(logger, spec.Name.Value, store.Target, settled.Reappeared.Count, names);
+                note += $"; {settled.Reappeared.Count} copy(ies) recorded as deleted are in the store again, now recorded as stored: {names}";
+            }
+
             return note;
         }
         catch (Exception ex) when (StorageErrors.IsStorageFailure(ex))
@@ -78,9 +100,19 @@ public sealed partial class RetentionPass(SnapshotStores stores, SnapshotLedger 
         }
     }
 
+    // The first pass after an upgrade finds every copy pruned before deletions were recorded: the note names a few.
+    private static string Some(IReadOnlyList<string> names) =>
+        names.Count <= 10 ? string.Join(", ", names) : $"{string.Join(", ", names.Take(10))} and {names.Count - 10} more";
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention for {Cluster} failed; the backup itself succeeded")]
     private static partial void LogPruneFailed(ILogger logger, string cluster, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention for {Cluster} in {Target} set aside {Count} file(s) named like snapshots but without a manifest of ours (not counted, not deleted): {Names}")]
     private static partial void LogForeignSetAside(ILogger logger, string cluster, string target, int count, string names);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention for {Cluster} in {Target}: {Count} copy(ies) the ledger had as stored are not in the store, now recorded as deleted: {Names}")]
+    private static partial void LogMissingMarked(ILogger logger, string cluster, string target, int count, string names);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention for {Cluster} in {Target}: {Count} copy(ies) recorded as deleted are in the store again, now recorded as stored: {Names}")]
+    private static partial void LogReappearedMarked(ILogger logger, string cluster, string target, int count, string names);
 }

@@ -36,7 +36,7 @@ public sealed record TimelinePoint(
     public static TimelinePoint Empty(DateTimeOffset start) => new(start, 0, 0, 0, 0, null, null, null);
 }
 
-/// <summary>The copies of a cluster's snapshots that a target holds, as its retention policy leaves them, and their bytes.</summary>
+/// <summary>The copies of a cluster's snapshots that a target holds, as the ledger records them, and their bytes.</summary>
 public sealed record TargetUsage(string Target, int Copies, long Bytes);
 
 // The dashboard's figures, each computed by SQLite (GROUP BY, LIMIT over an index): no record is loaded to be counted.
@@ -117,50 +117,24 @@ public sealed partial class BackupRecordStore
     }
 
     /// <summary>
-    /// Bytes each target holds for the cluster: its stored copies that <paramref name="retention"/> keeps (the newest
-    /// N, none older than the maximum age, the newest always), plus protected ones. Retention runs after every good
-    /// backup and deletes files without touching the ledger, so this is what it leaves rather than every copy ever
-    /// written (decision record 0018).
+    /// Copies of the cluster's snapshots that each target holds, and their bytes: the ledger's stored copies. Retention
+    /// marks the copies it deletes, and the ones it finds missing, so no policy is applied here (decision record 0018).
     /// </summary>
-    public async Task<IReadOnlyList<TargetUsage>> StoredBytesAsync(string cluster, IReadOnlyList<string> targets, RetentionPolicy retention, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TargetUsage>> StoredBytesAsync(string cluster, IReadOnlyList<string> targets, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(targets);
-        ArgumentNullException.ThrowIfNull(retention);
         var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var usage = new List<TargetUsage>(targets.Count);
-            foreach (var target in targets)
-            {
-                // The kept and the newest walk the (cluster, started_at) index from the newest and stop at their LIMIT; the
-                // protected start from protected_snapshots (few) and find their record by file name: CROSS JOIN fixes
-                // that order and "+" keeps SQLite from walking every record of the cluster, or every copy, instead.
-                const string Copies = """
-                    SELECT b.id, b.size_bytes FROM backups b JOIN backup_copies c ON c.backup_id = b.id AND c.target = @target
-                    WHERE b.cluster = @cluster AND c.status = 'Stored' AND b.size_bytes IS NOT NULL
-                    """;
-                var row = await connection.QuerySingleAsync<(long Copies, long Bytes)>(
-                    $"""
-                    SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM (
-                        SELECT * FROM ({Copies} AND b.started_at >= @cutoff ORDER BY b.started_at DESC LIMIT @limit)
-                        UNION SELECT * FROM ({Copies} ORDER BY b.started_at DESC LIMIT 1)
-                        UNION SELECT b.id, b.size_bytes FROM protected_snapshots p CROSS JOIN backups b ON b.file_name = p.file_name
-                            CROSS JOIN backup_copies c ON c.backup_id = b.id AND c.target = @target
-                            WHERE p.cluster = @cluster AND (p.until IS NULL OR p.until > @now) AND +b.cluster = @cluster
-                                AND c.status = 'Stored' AND b.size_bytes IS NOT NULL)
-                    """,
-                    new
-                    {
-                        cluster,
-                        target,
-                        cutoff = retention.MaxAge is { } age ? Text(now - age) : string.Empty,
-                        limit = retention.Count ?? -1,
-                        now = Text(now),
-                    }).ConfigureAwait(false);
-                usage.Add(new TargetUsage(target, (int)row.Copies, row.Bytes));
-            }
-
-            return usage;
+            // Reads the partial index of stored copies (migration 8), never the copies retention has deleted.
+            var rows = (await connection.QueryAsync<(string Target, long Copies, long Bytes)>(
+                """
+                SELECT c.target, COUNT(*), SUM(b.size_bytes) FROM backup_copies c JOIN backups b ON b.id = c.backup_id
+                WHERE c.status = 'Stored' AND c.target IN @targets AND b.cluster = @cluster AND b.size_bytes IS NOT NULL
+                GROUP BY c.target
+                """,
+                new { cluster, targets }).ConfigureAwait(false)).ToDictionary(r => r.Target, StringComparer.Ordinal);
+            return [.. targets.Select(t => rows.TryGetValue(t, out var r) ? new TargetUsage(t, (int)r.Copies, r.Bytes) : new TargetUsage(t, 0, 0))];
         }
     }
 }

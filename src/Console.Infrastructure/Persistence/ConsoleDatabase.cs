@@ -170,6 +170,12 @@ public sealed class ConsoleDatabase
         CREATE INDEX ix_backups_started_outcome ON backups (started_at, cluster, status, size_bytes, duration_ms);
         CREATE INDEX ix_backups_file ON backups (file_name) WHERE file_name IS NOT NULL;
         """,
+
+        // 8: the copies a target still holds, found without reading the ones retention deleted (which grow with history):
+        // the dashboard's bytes per target sum them (decision record 0018).
+        """
+        CREATE INDEX ix_backup_copies_stored ON backup_copies (target, backup_id) WHERE status = 'Stored';
+        """,
     ];
 
     private readonly string _connectionString;

@@ -9,6 +9,17 @@ public enum CopyStatus
     /// <summary>The target failed while another copy succeeded; the upload is retried from the local copy.</summary>
     Pending,
     Failed,
+    /// <summary>
+    /// The target no longer holds it: retention deleted it, or a retention pass found it missing from the store's listing
+    /// (removed by hand, or pruned before the ledger recorded deletions). When and why are in the copy's error text.
+    /// </summary>
+    Deleted,
+}
+
+/// <summary>What a retention pass changed in the ledger after comparing it with the store's listing.</summary>
+public sealed record CopyReconciliation(IReadOnlyList<string> Missing, IReadOnlyList<string> Reappeared)
+{
+    public static readonly CopyReconciliation None = new([], []);
 }
 
 public sealed record BackupCopy(long BackupId, string Target, CopyStatus Status, string? Location, string? Error, int Attempts);
@@ -34,6 +45,73 @@ public sealed class SnapshotLedger(ConsoleDatabase database)
                     error = excluded.error, attempts = excluded.attempts, updated_at = excluded.updated_at
                 """,
                 new { copy.BackupId, copy.Target, Status = copy.Status.ToString(), copy.Location, copy.Error, copy.Attempts, now = Text(now) }).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Records that <paramref name="target"/> no longer holds the cluster's snapshot <paramref name="fileName"/>.</summary>
+    public async Task MarkDeletedAsync(string cluster, string target, string fileName, string why, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.ExecuteAsync(
+                """
+                UPDATE backup_copies SET status = 'Deleted', error = @why, updated_at = @now
+                WHERE target = @target AND status = 'Stored'
+                    AND backup_id IN (SELECT id FROM backups WHERE file_name = @fileName AND cluster = @cluster)
+                """,
+                new { cluster, target, fileName, why, now = Text(now) }).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Makes the ledger agree with a listing of the cluster's snapshots in <paramref name="target"/> taken at
+    /// <paramref name="listedAt"/>: stored copies absent from it become Deleted, and Deleted copies present in it (a
+    /// directory that was unmounted, a file put back) Stored again. Copies changed after the listing started (an upload
+    /// retry finishing meanwhile) are left for the next pass: the listing cannot know them.
+    /// </summary>
+    public async Task<CopyReconciliation> ReconcileAsync(string cluster, string target, IReadOnlySet<string> present, DateTimeOffset listedAt, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(present);
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var transaction = connection.BeginTransaction();
+
+            // Stored copies are few once the ledger records deletions (what retention keeps); Deleted ones grow with
+            // history, so those are looked up by the names present, not read in full.
+            var stored = await connection.QueryAsync<(long BackupId, string FileName)>(
+                """
+                SELECT c.backup_id, b.file_name FROM backup_copies c JOIN backups b ON b.id = c.backup_id
+                WHERE c.target = @target AND c.status = 'Stored' AND b.cluster = @cluster AND b.file_name IS NOT NULL AND c.updated_at <= @listedAt
+                """,
+                new { cluster, target, listedAt = Text(listedAt) },
+                transaction).ConfigureAwait(false);
+            var missing = stored.Where(s => !present.Contains(s.FileName)).ToList();
+            await connection.ExecuteAsync(
+                "UPDATE backup_copies SET status = 'Deleted', error = @why, updated_at = @now WHERE backup_id = @BackupId AND target = @target AND status = 'Stored'",
+                missing.Select(m => new { m.BackupId, target, why = $"not in the store at {now:u}: removed outside the console, or pruned before the ledger recorded deletions", now = Text(now) }),
+                transaction).ConfigureAwait(false);
+
+            var reappeared = new List<string>();
+            foreach (var fileName in present)
+            {
+                var changed = await connection.ExecuteAsync(
+                    """
+                    UPDATE backup_copies SET status = 'Stored', error = NULL, updated_at = @now
+                    WHERE target = @target AND status = 'Deleted' AND updated_at <= @listedAt
+                        AND backup_id IN (SELECT id FROM backups WHERE file_name = @fileName AND cluster = @cluster)
+                    """,
+                    new { cluster, target, fileName, listedAt = Text(listedAt), now = Text(now) },
+                    transaction).ConfigureAwait(false);
+                if (changed > 0)
+                {
+                    reappeared.Add(fileName);
+                }
+            }
+
+            transaction.Commit();
+            return new CopyReconciliation([.. missing.Select(m => m.FileName).Order(StringComparer.Ordinal)], [.. reappeared.Order(StringComparer.Ordinal)]);
         }
     }
 

@@ -70,7 +70,7 @@ public sealed class BackupsPageService(
         foreach (var (spec, stat) in specs.Zip(stats))
         {
             var name = spec.Name.Value;
-            var stored = await records.StoredBytesAsync(name, spec.Backup.Targets, spec.Backup.Retention, now, cancellationToken);
+            var stored = await records.StoredBytesAsync(name, spec.Backup.Targets, cancellationToken);
             var next = await scheduler.NextRunAsync(name, cancellationToken);
             var wouldLose = stat.LastGood is { } good ? now - good.StartedAt : (TimeSpan?)null;
             clusters.Add(new ClusterDashboard(name, spec.Backup, stat.LastGood, wouldLose, stat, stored, next));

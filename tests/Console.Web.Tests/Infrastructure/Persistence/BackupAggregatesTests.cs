@@ -1,7 +1,9 @@
 using Console.Domain.Backups;
+using Console.Domain.Clusters;
 using Console.Domain.Configuration;
 using Console.Infrastructure.Persistence;
 using Console.Web.Tests.Fixtures;
+using Console.Web.Tests.Infrastructure.Backups;
 using Dapper;
 using Microsoft.Extensions.Options;
 
@@ -111,27 +113,51 @@ public sealed class BackupAggregatesTests : IDisposable
     }
 
     [Fact]
-    public async Task Bytes_per_target_are_the_stored_copies_that_retention_keeps()
+    public async Task Bytes_per_target_sum_the_copies_the_ledger_has_as_stored_whatever_their_age()
     {
         (string, CopyStatus) local = ("local", CopyStatus.Stored), s3 = ("s3", CopyStatus.Stored);
-        await StoredAsync("prod", 24 * 9, 1, local, s3);
-        var protectedOld = await StoredAsync("prod", 24 * 8, 10, local, s3);
-        await StoredAsync("prod", 24 * 4, 100, local, s3);
-        await StoredAsync("prod", 24 * 3, 1_000, local, ("s3", CopyStatus.Pending));
-        await StoredAsync("prod", 24 * 2, 10_000, local, ("s3", CopyStatus.Failed));
-        await StoredAsync("prod", 24 * 1, 100_000, local, s3);
-        await StoredAsync("staging", 1, 1_000_000, local, s3);
-        var old = (await _store.GetAsync(protectedOld, CancellationToken.None))!;
-        await _ledger.ProtectAsync(old.FileName!, "prod", "test", Now, null, CancellationToken.None);
+        await StoredAsync("prod", 24 * 400, 1, local, s3);
+        await StoredAsync("prod", 24 * 8, 10, ("local", CopyStatus.Deleted), s3);
+        await StoredAsync("prod", 24 * 3, 100, local, ("s3", CopyStatus.Pending));
+        await StoredAsync("prod", 24 * 2, 1_000, local, ("s3", CopyStatus.Failed));
+        await StoredAsync("prod", 24 * 1, 10_000, ("local", CopyStatus.Deleted), ("s3", CopyStatus.Deleted));
+        await StoredAsync("staging", 1, 100_000, local, s3);
 
-        async Task<IEnumerable<(string, int, long)>> UsageAsync(int? count, TimeSpan? maxAge) =>
-            (await _store.StoredBytesAsync("prod", ["local", "s3"], new RetentionPolicy(count, maxAge), Now, CancellationToken.None)).Select(u => (u.Target, u.Copies, u.Bytes));
+        var usage = await _store.StoredBytesAsync("prod", ["local", "s3"], CancellationToken.None);
+        var idle = await _store.StoredBytesAsync("idle", ["local"], CancellationToken.None);
 
-        Assert.Equal([("local", 6, 111_111L), ("s3", 4, 100_111L)], await UsageAsync(null, null));
-        Assert.Equal([("local", 3, 110_010L), ("s3", 3, 100_110L)], await UsageAsync(2, null));
-        Assert.Equal([("local", 5, 111_110L), ("s3", 3, 100_110L)], await UsageAsync(null, TimeSpan.FromDays(5)));
-        Assert.Equal([("local", 2, 100_010L), ("s3", 2, 100_010L)], await UsageAsync(1, TimeSpan.FromDays(5)));
-        Assert.Equal([("local", 2, 100_010L), ("s3", 2, 100_010L)], await UsageAsync(3, TimeSpan.FromHours(1)));
+        Assert.Equal([("local", 3, 1_101L), ("s3", 2, 11L)], usage.Select(u => (u.Target, u.Copies, u.Bytes)));
+        Assert.Equal([("local", 0, 0L)], idle.Select(u => (u.Target, u.Copies, u.Bytes)));
+    }
+
+    [Fact]
+    public async Task Bytes_per_target_equal_the_files_each_store_holds_after_retention()
+    {
+        await using var s3 = await S3rver.StartAsync();
+        var spec = new ClusterSpec(ClusterName.Parse("test"), [new Uri("http://127.0.0.1:1")], null, null, [])
+        {
+            Backup = BackupPolicy.Default with { Targets = ["local", "s3"], Retention = new RetentionPolicy(3, null) },
+        };
+        using var harness = new BackupHarness(spec, s3: s3);
+        var records = new List<BackupRecord>();
+        for (var i = 5; i >= 1; i--)
+        {
+            records.Add(await RetentionPassTests.SnapshotAsync(harness, i, (int)Math.Pow(10, 5 - i), "local", "s3"));
+        }
+
+        // Removed by hand from the local directory: retention keeps the next one there instead, and the ledger must follow.
+        File.Delete(Path.Combine(harness.Store.Directory, records[3].FileName!));
+
+        await RetentionPassTests.Pass(harness, new ManualClock(Now)).RunAsync(harness.Cluster, records[^1].FileName);
+
+        var usage = await harness.Records.StoredBytesAsync("test", ["local", "s3"], CancellationToken.None);
+        foreach (var store in harness.Stores.All)
+        {
+            var files = await store.ListAsync(spec.Name, withManifests: false, CancellationToken.None);
+            Assert.Equal((store.Target, files.Count, files.Sum(f => f.SizeBytes)), usage.Select(u => (u.Target, u.Copies, u.Bytes)).Single(u => u.Target == store.Target));
+        }
+
+        Assert.Equal([("local", 3, 10_110L), ("s3", 3, 11_100L)], usage.Select(u => (u.Target, u.Copies, u.Bytes)));
     }
 
     public static TheoryData<BackupSort> Sorts => [.. Enum.GetValues<BackupSort>()];
