@@ -35,6 +35,22 @@ public sealed class ConsoleApp : IAsyncDisposable
     /// <param name="logs">Receives every log line at every level (secrets tests, the first-run password).</param>
     public static ConsoleApp Start(IReadOnlyDictionary<string, string?>? settings = null, string? dataDir = null, LogSink? logs = null)
     {
+        // A port picked free can be taken by another process before Kestrel binds it (a busy machine, another test
+        // run): pick again rather than fail the test over it.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return StartOnce(settings, dataDir, logs);
+            }
+            catch (IOException ex) when (attempt < 5 && ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+            }
+        }
+    }
+
+    private static ConsoleApp StartOnce(IReadOnlyDictionary<string, string?>? settings, string? dataDir, LogSink? logs)
+    {
         var owned = dataDir is null ? new TestDirectory("console") : null;
         var dataPath = dataDir ?? owned!.Path;
 
