@@ -135,7 +135,7 @@ public sealed partial class BackupScheduler(
     /// <summary>
     /// Validates an edit (Admin) with the same rules as start-up; on any problem returns them all and changes nothing.
     /// </summary>
-    public Task<IReadOnlyList<string>> SaveAsync(string cluster, ScheduleEdit edit, Actor by, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ScheduleProblem>> SaveAsync(string cluster, ScheduleEdit edit, Actor by, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(edit);
         return guard.AuditedAsync(
@@ -147,18 +147,18 @@ public sealed partial class BackupScheduler(
             () => SaveCoreAsync(cluster, edit, by.Label, cancellationToken),
             errors => errors.Count == 0
                 ? (AuditOutcome.Succeeded, $"interval {edit.Interval ?? "-"}, cron {edit.Cron ?? "-"}, keep {edit.RetentionCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, max age {edit.RetentionMaxAge ?? "-"}, paused {edit.Paused}")
-                : (AuditOutcome.Failed, string.Join("; ", errors)),
+                : (AuditOutcome.Failed, string.Join("; ", errors.Select(e => e.At("Schedule")))),
             cancellationToken);
     }
 
-    private async Task<IReadOnlyList<string>> SaveCoreAsync(string cluster, ScheduleEdit edit, string by, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ScheduleProblem>> SaveCoreAsync(string cluster, ScheduleEdit edit, string by, CancellationToken cancellationToken)
     {
         if (catalog.Find(cluster) is not { } spec)
         {
-            return [$"there is no cluster named '{cluster}'"];
+            return [new(ScheduleField.Schedule, $"there is no cluster named '{cluster}'")];
         }
 
-        var errors = BackupScheduleRules.Validate("Schedule", spec.Backup.Enabled, edit.Interval, edit.Cron, edit.RetentionCount, edit.RetentionMaxAge);
+        var errors = BackupScheduleRules.Check(spec.Backup.Enabled, edit.Interval, edit.Cron, edit.RetentionCount, edit.RetentionMaxAge);
         if (errors.Count > 0)
         {
             return errors;

@@ -192,17 +192,17 @@ public sealed class HangfireSchedulingTests
         var errors = await scheduler.SaveAsync("hourly", new ScheduleEdit("10s", "0 0 * * *", -1, "soon", false), TestActors.Of("test"), CancellationToken.None);
 
         Assert.Equal(4, errors.Count);
-        Assert.Contains(errors, e => e.Contains("not both", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.Contains("shorter than one minute", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.Contains("must not be negative", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.Contains("'soon' is not a duration", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Field == ScheduleField.Schedule && e.Message.Contains("not both", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Field == ScheduleField.Interval && e.Message.Contains("shorter than one minute", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Field == ScheduleField.RetentionCount && e.Message.Contains("must not be negative", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Field == ScheduleField.RetentionMaxAge && e.Message.Contains("'soon' is not a duration", StringComparison.Ordinal));
         Assert.Equal(TimeSpan.FromHours(1), catalog.Find("hourly")!.Backup.Interval);
         Assert.Equal(before, await scheduler.NextRunAsync("hourly", CancellationToken.None));
 
         // The Settings editor holds a cron to the same floor as start-up.
         var tooOften = await scheduler.SaveAsync("hourly", new ScheduleEdit(null, "*/10 * * * * *", 3, null, false), TestActors.Of("test"), CancellationToken.None);
 
-        Assert.Contains(tooOften, e => e.Contains("fires more often than once a minute (every 10s at the shortest)", StringComparison.Ordinal));
+        Assert.Contains(tooOften, e => e.Field == ScheduleField.Cron && e.Message.Contains("fires more often than once a minute (every 10s at the shortest)", StringComparison.Ordinal));
         Assert.Equal(TimeSpan.FromHours(1), catalog.Find("hourly")!.Backup.Interval);
 
         // A valid edit applies at once: the next run moves without a restart or a tick.

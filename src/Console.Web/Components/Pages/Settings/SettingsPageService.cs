@@ -12,48 +12,36 @@ public sealed record ClusterSettings(ClusterSpec Cluster, DateTimeOffset? NextRu
 
 /// <summary>
 /// The problems of a schedule edit sorted by the field they are about, so each message can sit beside its field.
-/// They come from the Domain's rules (<see cref="BackupScheduleRules"/>, the ones start-up uses), which name the field
-/// in front of each message; what names no field (both or neither of interval and cron) is about the schedule as a whole.
+/// They come from the Domain's rules (<see cref="BackupScheduleRules"/>, the ones start-up uses), each with its field;
+/// what is about the schedule as a whole (both or neither of interval and cron) sits beside both of those fields.
 /// </summary>
 public sealed record ScheduleProblems(
     ImmutableArray<string> Interval,
     ImmutableArray<string> Cron,
     ImmutableArray<string> RetentionCount,
-    ImmutableArray<string> RetentionMaxAge,
-    ImmutableArray<string> Other)
+    ImmutableArray<string> RetentionMaxAge)
 {
-    /// <summary>What the rules put in front of each message for this form.</summary>
-    public const string Path = "Schedule";
+    public static ScheduleProblems None { get; } = new([], [], [], []);
 
-    public static ScheduleProblems None { get; } = new([], [], [], [], []);
+    public bool IsEmpty => Interval.IsEmpty && Cron.IsEmpty && RetentionCount.IsEmpty && RetentionMaxAge.IsEmpty;
 
-    public bool IsEmpty => Interval.IsEmpty && Cron.IsEmpty && RetentionCount.IsEmpty && RetentionMaxAge.IsEmpty && Other.IsEmpty;
-
-    public static ScheduleProblems From(IEnumerable<string> errors)
+    public static ScheduleProblems From(IEnumerable<ScheduleProblem> problems)
     {
-        ArgumentNullException.ThrowIfNull(errors);
-        var problems = None;
-        foreach (var error in errors)
+        ArgumentNullException.ThrowIfNull(problems);
+        var sorted = None;
+        foreach (var (field, message) in problems)
         {
-            problems = error switch
+            sorted = field switch
             {
-                _ when Strip(error, "Interval") is { } m => problems with { Interval = problems.Interval.Add(m) },
-                _ when Strip(error, "Cron") is { } m => problems with { Cron = problems.Cron.Add(m) },
-                _ when Strip(error, "Retention:Count") is { } m => problems with { RetentionCount = problems.RetentionCount.Add(m) },
-                _ when Strip(error, "Retention:MaxAge") is { } m => problems with { RetentionMaxAge = problems.RetentionMaxAge.Add(m) },
-                _ when Strip(error, string.Empty) is { } m => problems with { Interval = problems.Interval.Add(m), Cron = problems.Cron.Add(m) },
-                _ => problems with { Other = problems.Other.Add(error) },
+                ScheduleField.Interval => sorted with { Interval = sorted.Interval.Add(message) },
+                ScheduleField.Cron => sorted with { Cron = sorted.Cron.Add(message) },
+                ScheduleField.RetentionCount => sorted with { RetentionCount = sorted.RetentionCount.Add(message) },
+                ScheduleField.RetentionMaxAge => sorted with { RetentionMaxAge = sorted.RetentionMaxAge.Add(message) },
+                _ => sorted with { Interval = sorted.Interval.Add(message), Cron = sorted.Cron.Add(message) },
             };
         }
 
-        return problems;
-    }
-
-    /// <summary>The message without "Schedule:Field", when it is about that field.</summary>
-    private static string? Strip(string error, string field)
-    {
-        var prefix = field.Length == 0 ? Path : $"{Path}:{field}";
-        return error.StartsWith(prefix, StringComparison.Ordinal) ? error[prefix.Length..].TrimStart(':', ' ') : null;
+        return sorted;
     }
 }
 
@@ -104,7 +92,7 @@ public sealed class SettingsPageService(ClusterCatalog catalog, BackupScheduler 
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(edit);
-        return ScheduleProblems.From(BackupScheduleRules.Validate(ScheduleProblems.Path, cluster.Backup.Enabled, edit.Interval, edit.Cron, edit.RetentionCount, edit.RetentionMaxAge));
+        return ScheduleProblems.From(BackupScheduleRules.Check(cluster.Backup.Enabled, edit.Interval, edit.Cron, edit.RetentionCount, edit.RetentionMaxAge));
     }
 
     /// <summary>Saves the edit (checked again by the scheduler, with the same rules); on any problem nothing changes.</summary>
