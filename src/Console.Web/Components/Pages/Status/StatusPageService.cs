@@ -32,7 +32,7 @@ public sealed record StatusSnapshot(
 /// Changes that need the records (a run starting or ending, a schedule edit) are coalesced into one rebuild at a time;
 /// health and streaming progress are applied without touching the database. Ages move on every 15 seconds.
 /// </summary>
-public sealed class StatusPageService(
+public sealed partial class StatusPageService(
     ClusterStatusBoard board,
     ClusterCatalog catalog,
     BackupStatusService backups,
@@ -40,7 +40,8 @@ public sealed class StatusPageService(
     BackupRunner runner,
     BackupProgressFeed feed,
     StorageHealthMonitor storage,
-    TimeProvider clock) : IDisposable
+    TimeProvider clock,
+    ILogger<StatusPageService> logger) : IDisposable
 {
     private static readonly TimeSpan AgeTick = TimeSpan.FromSeconds(15);
 
@@ -163,9 +164,12 @@ public sealed class StatusPageService(
                 var rows = await backups.GetAsync(cancellationToken);
                 Update(_ => new StatusSnapshot(ReadClusters(), rows, ReadRuns(), now));
             }
-            catch (Exception ex) when (ex is IOException or System.Data.Common.DbException or InvalidOperationException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // The clusters' health does not need the records: keep showing it, with the last table and why it is old.
+                // Whatever failed (the records, or the job storage under load, whose driver throws its own exception
+                // types), the page keeps its loop: the clusters' health does not need the records, so it goes on showing
+                // that, with the last table and why it is old, and the next change or tick tries again.
+                LogRebuildFailed(logger, ex);
                 Update(s => s with { Clusters = ReadClusters(), Runs = ReadRuns(), Now = now, Error = $"Reading the backup records failed: {ex.Message}" });
             }
         }
@@ -234,4 +238,7 @@ public sealed class StatusPageService(
     {
         public void Dispose() => service.Unsubscribe(onChange);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The status page could not read the backup records; it tries again on the next change")]
+    private static partial void LogRebuildFailed(ILogger logger, Exception exception);
 }
