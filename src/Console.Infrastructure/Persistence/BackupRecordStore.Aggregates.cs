@@ -96,10 +96,10 @@ public sealed partial class BackupRecordStore
                     SUM(CASE WHEN status = 'PartiallySucceeded' THEN 1 ELSE 0 END),
                     SUM(CASE WHEN status = 'Failed' THEN 1 ELSE 0 END),
                     SUM(CASE WHEN status = 'Interrupted' THEN 1 ELSE 0 END),
-                    AVG(CASE WHEN status IN {Good} THEN size_bytes END),
-                    AVG(CASE WHEN status IN {Good} THEN duration_ms END),
-                    CAST(SUM(CASE WHEN status IN {Good} AND duration_ms > 0 THEN size_bytes END) AS REAL),
-                    CAST(SUM(CASE WHEN status IN {Good} AND duration_ms > 0 AND size_bytes IS NOT NULL THEN duration_ms END) AS REAL)
+                    CAST(AVG(CASE WHEN status IN {Good} THEN size_bytes END) AS DOUBLE PRECISION),
+                    CAST(AVG(CASE WHEN status IN {Good} THEN duration_ms END) AS DOUBLE PRECISION),
+                    CAST(SUM(CASE WHEN status IN {Good} AND duration_ms > 0 THEN size_bytes END) AS DOUBLE PRECISION),
+                    CAST(SUM(CASE WHEN status IN {Good} AND duration_ms > 0 AND size_bytes IS NOT NULL THEN duration_ms END) AS DOUBLE PRECISION)
                 FROM backups WHERE started_at >= @from AND (@cluster IS NULL OR cluster = @cluster)
                 GROUP BY bucket ORDER BY bucket
                 """,
@@ -129,7 +129,7 @@ public sealed partial class BackupRecordStore
             // Reads the partial index of stored copies (migration 8), never the copies retention has deleted.
             var rows = (await connection.QueryAsync<(string Target, long Copies, long Bytes)>(
                 """
-                SELECT c.target, COUNT(*), SUM(b.size_bytes) FROM backup_copies c JOIN backups b ON b.id = c.backup_id
+                SELECT c.target, COUNT(*), CAST(SUM(b.size_bytes) AS BIGINT) FROM backup_copies c JOIN backups b ON b.id = c.backup_id
                 WHERE c.status = 'Stored' AND c.target IN @targets AND b.cluster = @cluster AND b.size_bytes IS NOT NULL
                 GROUP BY c.target
                 """,

@@ -51,8 +51,8 @@ public sealed partial class BackupRecordStore(ConsoleDatabase database)
             return await connection.ExecuteScalarAsync<long>(
                 """
                 INSERT INTO backups (cluster, trigger, requested_by, status, started_at, targets)
-                VALUES (@Cluster, @Trigger, @RequestedBy, @Status, @StartedAt, @Targets);
-                SELECT last_insert_rowid();
+                VALUES (@Cluster, @Trigger, @RequestedBy, @Status, @StartedAt, @Targets)
+                RETURNING id
                 """,
                 new { record.Cluster, Trigger = record.Trigger.ToString(), record.RequestedBy, Status = nameof(BackupStatus.Running), StartedAt = Text(record.StartedAt), record.Targets }).ConfigureAwait(false);
         }
