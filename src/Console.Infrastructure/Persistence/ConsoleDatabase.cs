@@ -331,9 +331,11 @@ public sealed class ConsoleDatabase
             var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                var version = await connection.ExecuteScalarAsync<long?>(
-                    "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0 ELSE (SELECT COALESCE(MAX(version), 0) FROM schema_version) END").ConfigureAwait(false);
-                RefuseNewer(version ?? 0);
+                // An empty database (no schema_version yet) is a first run.
+                if (await connection.ExecuteScalarAsync<bool>("SELECT to_regclass('schema_version') IS NOT NULL").ConfigureAwait(false))
+                {
+                    RefuseNewer(await connection.ExecuteScalarAsync<long?>("SELECT MAX(version) FROM schema_version").ConfigureAwait(false) ?? 0);
+                }
             }
         }
         catch (PostgresException ex) when (ex.SqlState.StartsWith("28", StringComparison.Ordinal))
