@@ -129,6 +129,8 @@ public sealed class ConsoleProcessDatabaseTests(PostgresServer postgres)
         }
 
         Assert.False(File.Exists(Path.Combine(data.Path, "console.db")), "the console's state is in PostgreSQL, not in a SQLite file");
+        var database = new NpgsqlConnectionStringBuilder(connectionString);
+        Assert.Contains($"The console's state is in 127.0.0.1:{database.Port} (database '{database.Database}', user 'postgres')", logs.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("Host=127.0.0.1;Port=", logs.Text, StringComparison.Ordinal);
     }
 
