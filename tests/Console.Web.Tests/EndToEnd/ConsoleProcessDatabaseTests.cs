@@ -18,6 +18,7 @@ public sealed class ConsoleProcessDatabaseTests(PostgresServer postgres)
     [Theory]
     [InlineData("postgres", null, "Console:Database:ConnectionString is required when Console:Database:Provider is postgres")]
     [InlineData("mysql", null, "Console:Database:Provider: 'mysql' is not one of sqlite, postgres.")]
+    [InlineData("postgres", "Password=" + Password + ";garbage", "Console:Database:ConnectionString is not a valid PostgreSQL connection string")]
     [InlineData("sqlite", "Host=db;Password=" + Password, "Console:Database:ConnectionString is set but Console:Database:Provider is sqlite")]
     public async Task A_database_setting_that_cannot_work_stops_startup_naming_the_key(string provider, string? connectionString, string expected)
     {
