@@ -47,7 +47,7 @@ internal static class StartupFailure
 
             return InvalidConfiguration;
         }
-        catch (DamagedDatabaseException ex)
+        catch (Exception ex) when (ex is DamagedDatabaseException or DatabaseUnavailableException)
         {
             System.Console.Error.WriteLine(ex.Message);
             return InvalidConfiguration;

@@ -17,6 +17,22 @@ public sealed record ConsoleSettings
     public ApiAuthSettings Auth { get; init; } = new();
     public SchedulerSettings Scheduler { get; init; } = new();
     public RestoreSettings Restore { get; init; } = new();
+    public DatabaseSettings Database { get; init; } = new();
+}
+
+public sealed record DatabaseSettings
+{
+    /// <summary>Where the console keeps its own state: "sqlite" (DataDir/console.db) or "postgres" (ConnectionString).</summary>
+    public string Provider { get; init; } = "sqlite";
+    /// <summary>The PostgreSQL connection string when Provider is "postgres" (set it from Console__Database__ConnectionString).</summary>
+    public string? ConnectionString { get; init; }
+
+    // Connection strings carry passwords.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Provider = ").Append(Provider).Append(", ConnectionString = ").Append(ConnectionString is null ? "null" : "***");
+        return true;
+    }
 }
 
 public sealed record RestoreSettings

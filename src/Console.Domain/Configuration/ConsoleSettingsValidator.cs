@@ -56,6 +56,7 @@ public static class ConsoleSettingsValidator
 
         ValidateStorage(settings, errors);
         ValidateScheduler(settings.Scheduler, errors);
+        ValidateDatabase(settings.Database, errors);
         ValidateRestore(settings.Restore, errors);
         ValidateApiTokens(settings.Auth, errors);
         ValidateKnownProxies(settings.Auth, errors);
@@ -289,6 +290,24 @@ public static class ConsoleSettingsValidator
         if (restore.InspectTimeout <= TimeSpan.Zero)
         {
             errors.Add($"Console:Restore:InspectTimeout must be positive (was {restore.InspectTimeout}).");
+        }
+    }
+
+    private static void ValidateDatabase(DatabaseSettings database, List<string> errors)
+    {
+        var hasConnectionString = !string.IsNullOrWhiteSpace(database.ConnectionString);
+        if (database.Provider is not ("sqlite" or "postgres"))
+        {
+            errors.Add($"Console:Database:Provider: '{database.Provider}' is not one of sqlite, postgres.");
+        }
+        else if (database.Provider == "postgres" && !hasConnectionString)
+        {
+            errors.Add("Console:Database:ConnectionString is required when Console:Database:Provider is postgres (set it from the environment variable Console__Database__ConnectionString).");
+        }
+        else if (database.Provider == "sqlite" && hasConnectionString)
+        {
+            // Almost certainly a forgotten Provider: the console would quietly keep its state in DataDir/console.db.
+            errors.Add("Console:Database:ConnectionString is set but Console:Database:Provider is sqlite, which keeps its state in DataDir/console.db: set Provider to postgres or remove the connection string.");
         }
     }
 

@@ -80,8 +80,9 @@ public sealed class AuditLog(ConsoleDatabase database, TimeProvider clock)
         if (!string.IsNullOrWhiteSpace(query.Action))
         {
             // "restore." matches every restore step.
-            where.Add("(action = @action OR (substr(@action, -1) = '.' AND action LIKE @action || '%'))");
-            parameters.Add("action", query.Action.Trim());
+            var action = query.Action.Trim();
+            where.Add(action.EndsWith('.') ? "(action = @action OR action LIKE @action || '%')" : "action = @action");
+            parameters.Add("action", action);
         }
 
         if (!string.IsNullOrWhiteSpace(query.Cluster))

@@ -139,7 +139,7 @@ public sealed class UserStore(ConsoleDatabase database)
         var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM users WHERE disabled = 0 AND role = @role", new { role = nameof(Role.Admin) }).ConfigureAwait(false);
+            return await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM users WHERE disabled = FALSE AND role = @role", new { role = nameof(Role.Admin) }).ConfigureAwait(false);
         }
     }
 

@@ -25,6 +25,7 @@ public sealed partial class BackupStartup(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        LogDatabase(logger, database.Description, ConsoleDatabase.SchemaVersion);
 
         // Settings changed in the console (pause, schedule, retention) apply on top of the configuration file.
         catalog.SetOverrides(await overrides.LoadAsync(cancellationToken).ConfigureAwait(false));
@@ -76,6 +77,10 @@ public sealed partial class BackupStartup(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The backup of {Cluster} (record {RecordId}) had not ended when the shutdown time was up; the next start records it as Interrupted")]
     private static partial void LogRunLeft(ILogger logger, string cluster, long recordId);
+
+    // Description names the file, or host, port, database and user: never the password.
+    [LoggerMessage(Level = LogLevel.Information, Message = "The console's state is in {Database} (schema version {Version})")]
+    private static partial void LogDatabase(ILogger logger, string database, int version);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} backup(s) were running when the console last stopped; recorded as Interrupted")]
     private static partial void LogInterrupted(ILogger logger, int count);

@@ -96,10 +96,10 @@ public sealed partial class BackupRecordStore
                     SUM(CASE WHEN status = 'PartiallySucceeded' THEN 1 ELSE 0 END),
                     SUM(CASE WHEN status = 'Failed' THEN 1 ELSE 0 END),
                     SUM(CASE WHEN status = 'Interrupted' THEN 1 ELSE 0 END),
-                    AVG(CASE WHEN status IN {Good} THEN size_bytes END),
-                    AVG(CASE WHEN status IN {Good} THEN duration_ms END),
-                    CAST(SUM(CASE WHEN status IN {Good} AND duration_ms > 0 THEN size_bytes END) AS REAL),
-                    CAST(SUM(CASE WHEN status IN {Good} AND duration_ms > 0 AND size_bytes IS NOT NULL THEN duration_ms END) AS REAL)
+                    CAST(AVG(CASE WHEN status IN {Good} THEN size_bytes END) AS DOUBLE PRECISION),
+                    CAST(AVG(CASE WHEN status IN {Good} THEN duration_ms END) AS DOUBLE PRECISION),
+                    CAST(SUM(CASE WHEN status IN {Good} AND duration_ms > 0 THEN size_bytes END) AS DOUBLE PRECISION),
+                    CAST(SUM(CASE WHEN status IN {Good} AND duration_ms > 0 AND size_bytes IS NOT NULL THEN duration_ms END) AS DOUBLE PRECISION)
                 FROM backups WHERE started_at >= @from AND (@cluster IS NULL OR cluster = @cluster)
                 GROUP BY bucket ORDER BY bucket
                 """,
@@ -127,13 +127,21 @@ public sealed partial class BackupRecordStore
         await using (connection.ConfigureAwait(false))
         {
             // Reads the partial index of stored copies (migration 8), never the copies retention has deleted.
+            // The IN list spelled out: Dapper would pass an array to Npgsql, which SQLite has no syntax for.
+            var parameters = new DynamicParameters(new { cluster });
+            for (var i = 0; i < targets.Count; i++)
+            {
+                parameters.Add($"t{i}", targets[i]);
+            }
+
+            var list = targets.Count == 0 ? "NULL" : string.Join(", ", targets.Select((_, i) => $"@t{i}"));
             var rows = (await connection.QueryAsync<(string Target, long Copies, long Bytes)>(
-                """
-                SELECT c.target, COUNT(*), SUM(b.size_bytes) FROM backup_copies c JOIN backups b ON b.id = c.backup_id
-                WHERE c.status = 'Stored' AND c.target IN @targets AND b.cluster = @cluster AND b.size_bytes IS NOT NULL
+                $"""
+                SELECT c.target, COUNT(*), CAST(SUM(b.size_bytes) AS BIGINT) FROM backup_copies c JOIN backups b ON b.id = c.backup_id
+                WHERE c.status = 'Stored' AND c.target IN ({list}) AND b.cluster = @cluster AND b.size_bytes IS NOT NULL
                 GROUP BY c.target
                 """,
-                new { cluster, targets }).ConfigureAwait(false)).ToDictionary(r => r.Target, StringComparer.Ordinal);
+                parameters).ConfigureAwait(false)).ToDictionary(r => r.Target, StringComparer.Ordinal);
             return [.. targets.Select(t => rows.TryGetValue(t, out var r) ? new TargetUsage(t, (int)r.Copies, r.Bytes) : new TargetUsage(t, 0, 0))];
         }
     }

@@ -51,8 +51,8 @@ public sealed partial class BackupRecordStore(ConsoleDatabase database)
             return await connection.ExecuteScalarAsync<long>(
                 """
                 INSERT INTO backups (cluster, trigger, requested_by, status, started_at, targets)
-                VALUES (@Cluster, @Trigger, @RequestedBy, @Status, @StartedAt, @Targets);
-                SELECT last_insert_rowid();
+                VALUES (@Cluster, @Trigger, @RequestedBy, @Status, @StartedAt, @Targets)
+                RETURNING id
                 """,
                 new { record.Cluster, Trigger = record.Trigger.ToString(), record.RequestedBy, Status = nameof(BackupStatus.Running), StartedAt = Text(record.StartedAt), record.Targets }).ConfigureAwait(false);
         }
@@ -135,7 +135,8 @@ public sealed partial class BackupRecordStore(ConsoleDatabase database)
 
         var filter = where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where);
         var column = SortColumn(query.SortBy);
-        var direction = query.Descending ? "DESC" : "ASC";
+        // Empty values (no size yet, no member) first ascending, last descending, as SQLite does; PostgreSQL would do the opposite.
+        var direction = query.Descending ? "DESC NULLS LAST" : "ASC NULLS FIRST";
         var parameters = new
         {
             query.Cluster,
@@ -151,7 +152,7 @@ public sealed partial class BackupRecordStore(ConsoleDatabase database)
         {
             var total = await connection.ExecuteScalarAsync<int>($"SELECT COUNT(*) FROM backups {filter}", parameters).ConfigureAwait(false);
             var rows = await connection.QueryAsync<Row>(
-                $"SELECT {Columns} FROM backups {filter} ORDER BY {column} {direction}, id {direction} LIMIT @Take OFFSET @Skip",
+                $"SELECT {Columns} FROM backups {filter} ORDER BY {column} {direction}, id {(query.Descending ? "DESC" : "ASC")} LIMIT @Take OFFSET @Skip",
                 parameters).ConfigureAwait(false);
             return new BackupPage([.. rows.Select(r => r.ToRecord())], total);
         }

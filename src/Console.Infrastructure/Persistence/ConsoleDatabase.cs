@@ -1,17 +1,20 @@
+using System.Data.Common;
 using Console.Domain.Configuration;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Console.Infrastructure.Persistence;
 
 /// <summary>
-/// The console's own SQLite database (DataDir/console.db): connections and versioned schema migrations.
-/// Migrations are append-only; each runs once, in a transaction, and bumps schema_version.
+/// The console's own database: SQLite (DataDir/console.db, the default) or PostgreSQL (Console:Database, decision
+/// record 0021). Connections through the chosen provider, and versioned schema migrations, one list per provider that
+/// produce the same tables, columns and indexes. Migrations are append-only; each runs once and bumps schema_version.
 /// </summary>
 public sealed class ConsoleDatabase
 {
-    private static readonly string[] Migrations =
+    private static readonly string[] SqliteMigrations =
     [
         // 1: backup records.
         """
@@ -185,6 +188,15 @@ public sealed class ConsoleDatabase
     public ConsoleDatabase(IOptions<ConsoleSettings> settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Value.Database is { Provider: "postgres", ConnectionString: { } connectionString })
+        {
+            IsPostgres = true;
+            Postgres = PostgresTarget.Parse(connectionString);
+            _connectionString = connectionString;
+            FilePath = null;
+            return;
+        }
+
         var dataDir = Path.GetFullPath(settings.Value.DataDir);
         Directory.CreateDirectory(dataDir);
         FilePath = Path.Combine(dataDir, "console.db");
@@ -194,12 +206,28 @@ public sealed class ConsoleDatabase
         _connectionString = new SqliteConnectionStringBuilder { DataSource = FilePath, Cache = SqliteCacheMode.Private, Pooling = true }.ToString();
     }
 
-    public string FilePath { get; }
+    /// <summary>The SQLite file, or null on PostgreSQL.</summary>
+    public string? FilePath { get; }
 
-    public static int SchemaVersion => Migrations.Length;
+    public bool IsPostgres { get; }
 
-    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    /// <summary>Where the PostgreSQL database is, without its password (null on SQLite).</summary>
+    public PostgresTarget? Postgres { get; }
+
+    /// <summary>What to show an operator: the file, or host, port, database and user; never a password.</summary>
+    public string Description => Postgres?.ToString() ?? $"SQLite {FilePath}";
+
+    public static int SchemaVersion => SqliteMigrations.Length;
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
+        if (IsPostgres)
+        {
+            var postgres = new NpgsqlConnection(_connectionString);
+            await postgres.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return postgres;
+        }
+
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await connection.ExecuteAsync("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;").ConfigureAwait(false);
@@ -207,25 +235,40 @@ public sealed class ConsoleDatabase
     }
 
     /// <summary>
-    /// Stops start-up (<see cref="DamagedDatabaseException"/>) when the database was there before this start but is empty,
-    /// not SQLite, damaged or not ours: taken for a first run, it would be silently replaced by a new one with a new
-    /// admin, and every user, token, record and audit entry gone. A missing file is a first run. Checked once.
+    /// Stops start-up before anything uses the database. SQLite (<see cref="DamagedDatabaseException"/>): a file that was
+    /// there before this start but is empty, not SQLite, damaged or not ours; taken for a first run, it would be silently
+    /// replaced by a new one with a new admin, and every user, token, record and audit entry gone. A missing file is a
+    /// first run. PostgreSQL (<see cref="DatabaseUnavailableException"/>): a server that cannot be reached or refuses the
+    /// credentials. Both: a schema newer than this code. Checked once.
     /// </summary>
     public async Task CheckAsync(CancellationToken cancellationToken)
     {
-        if (!_existedAtStart || _checked)
+        if (_checked)
         {
             return;
         }
 
-        if (await SqliteFileCheck.ProblemAsync(FilePath, "schema_version", cancellationToken).ConfigureAwait(false) is { } problem)
+        if (IsPostgres)
         {
-            throw new DamagedDatabaseException(
-                FilePath,
-                problem,
-                "It holds the console's users, API tokens, backup records, settings changes and audit log: stop the console and restore it from a backup "
-                + "of the file (a copy of console.db taken while the console was stopped). Only if there is no backup, move it aside to start afresh: "
-                + "the console then creates a new, empty database and a new admin.");
+            await CheckPostgresAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (_existedAtStart)
+        {
+            if (await SqliteFileCheck.ProblemAsync(FilePath!, "schema_version", cancellationToken).ConfigureAwait(false) is { } problem)
+            {
+                throw new DamagedDatabaseException(
+                    FilePath!,
+                    problem,
+                    "It holds the console's users, API tokens, backup records, settings changes and audit log: stop the console and restore it from a backup "
+                    + "of the file (a copy of console.db taken while the console was stopped). Only if there is no backup, move it aside to start afresh: "
+                    + "the console then creates a new, empty database and a new admin.");
+            }
+
+            var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                RefuseNewer(await connection.ExecuteScalarAsync<long?>("SELECT MAX(version) FROM schema_version").ConfigureAwait(false) ?? 0);
+            }
         }
 
         _checked = true;
@@ -238,15 +281,109 @@ public sealed class ConsoleDatabase
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
+            if (IsPostgres)
+            {
+                await MigratePostgresAsync(connection, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             await connection.ExecuteAsync("PRAGMA journal_mode = WAL; CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);").ConfigureAwait(false);
             var current = await connection.ExecuteScalarAsync<long?>("SELECT MAX(version) FROM schema_version").ConfigureAwait(false) ?? 0;
-            for (var version = (int)current + 1; version <= Migrations.Length; version++)
+            RefuseNewer(current);
+            for (var version = (int)current + 1; version <= SqliteMigrations.Length; version++)
             {
                 using var transaction = connection.BeginTransaction();
-                await connection.ExecuteAsync(Migrations[version - 1], transaction: transaction).ConfigureAwait(false);
+                await connection.ExecuteAsync(SqliteMigrations[version - 1], transaction: transaction).ConfigureAwait(false);
                 await connection.ExecuteAsync("INSERT INTO schema_version (version) VALUES (@version)", new { version }, transaction).ConfigureAwait(false);
                 transaction.Commit();
             }
         }
     }
+
+    // Two consoles starting together on one empty database must not both migrate: the first holds this lock for its
+    // whole migration (released by the database at commit, or when a crashed holder's connection dies); the second
+    // then finds the schema current. The key is an arbitrary constant of ours.
+    private const long MigrationLock = 0x65746364_636f6e73; // "etcdcons"
+
+    private async Task MigratePostgresAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@MigrationLock)", new { MigrationLock }, transaction).ConfigureAwait(false);
+            await connection.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", transaction: transaction).ConfigureAwait(false);
+            var current = await connection.ExecuteScalarAsync<long?>("SELECT MAX(version) FROM schema_version", transaction: transaction).ConfigureAwait(false) ?? 0;
+            RefuseNewer(current);
+            for (var version = (int)current + 1; version <= PostgresMigrations.All.Count; version++)
+            {
+                await connection.ExecuteAsync(PostgresMigrations.All[version - 1], transaction: transaction).ConfigureAwait(false);
+                await connection.ExecuteAsync("INSERT INTO schema_version (version) VALUES (@version)", new { version }, transaction).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CheckPostgresAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                // An empty database (no schema_version yet) is a first run.
+                if (await connection.ExecuteScalarAsync<bool>("SELECT to_regclass('schema_version') IS NOT NULL").ConfigureAwait(false))
+                {
+                    RefuseNewer(await connection.ExecuteScalarAsync<long?>("SELECT MAX(version) FROM schema_version").ConfigureAwait(false) ?? 0);
+                }
+            }
+        }
+        catch (PostgresException ex) when (ex.SqlState.StartsWith("28", StringComparison.Ordinal))
+        {
+            throw new DatabaseUnavailableException($"The PostgreSQL server at {Postgres} refused the credentials ({ex.MessageText}); the console did not start. Check Console:Database:ConnectionString.");
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+            throw new DatabaseUnavailableException($"The PostgreSQL server at {Postgres} has no such database ({ex.MessageText}); the console did not start. Create it (empty) and start again.");
+        }
+        catch (NpgsqlException ex) when (ex is not PostgresException)
+        {
+            throw new DatabaseUnavailableException($"The PostgreSQL server at {Postgres} cannot be reached ({ex.InnerException?.Message ?? ex.Message}); the console did not start and changed nothing.");
+        }
+    }
+
+    private void RefuseNewer(long version)
+    {
+        if (version > SchemaVersion)
+        {
+            throw new DatabaseUnavailableException(
+                $"The database {Description} has schema version {version}, newer than this console knows (version {SchemaVersion}): it was used by a newer console. "
+                + "The console did not start and changed nothing; run the newer version, or restore a backup of the database taken before the upgrade.");
+        }
+    }
 }
+
+/// <summary>Where a PostgreSQL database is, as an operator may see it: everything of its connection string but secrets.</summary>
+public sealed record PostgresTarget(string Host, int Port, string Database, string User)
+{
+    public static PostgresTarget Parse(string connectionString)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException)
+        {
+            // Its message may quote part of the string: said without it.
+            throw new DatabaseUnavailableException("Console:Database:ConnectionString is not a valid PostgreSQL connection string (Host=...;Port=...;Database=...;Username=...;Password=...); the console did not start.");
+        }
+
+        return new PostgresTarget(builder.Host ?? "localhost", builder.Port, builder.Database ?? builder.Username ?? "", builder.Username ?? "");
+    }
+
+    public override string ToString() => $"{Host}:{Port} (database '{Database}', user '{User}')";
+}
+
+/// <summary>A database that cannot be used as it is (unreachable, refused, newer than the code): start-up stops, exit 2.</summary>
+public sealed class DatabaseUnavailableException(string message) : Exception(message);

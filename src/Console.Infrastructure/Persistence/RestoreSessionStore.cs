@@ -11,7 +11,7 @@ public sealed class RestoreSessionStore(ConsoleDatabase database)
         var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var json = await connection.QuerySingleOrDefaultAsync<string>("SELECT state FROM restore_sessions WHERE cluster = @cluster AND active = 1", new { cluster }).ConfigureAwait(false);
+            var json = await connection.QuerySingleOrDefaultAsync<string>("SELECT state FROM restore_sessions WHERE cluster = @cluster AND active = TRUE", new { cluster }).ConfigureAwait(false);
             return json is null ? null : RestoreSession.FromJson(json);
         }
     }
@@ -21,7 +21,7 @@ public sealed class RestoreSessionStore(ConsoleDatabase database)
         var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return [.. (await connection.QueryAsync<string>("SELECT state FROM restore_sessions WHERE active = 1").ConfigureAwait(false)).Select(RestoreSession.FromJson)];
+            return [.. (await connection.QueryAsync<string>("SELECT state FROM restore_sessions WHERE active = TRUE").ConfigureAwait(false)).Select(RestoreSession.FromJson)];
         }
     }
 
@@ -43,7 +43,7 @@ public sealed class RestoreSessionStore(ConsoleDatabase database)
         await using (connection.ConfigureAwait(false))
         {
             var id = await connection.ExecuteScalarAsync<long>(
-                "INSERT INTO restore_sessions (cluster, active, state, updated_at) VALUES (@Cluster, 1, '{}', @now); SELECT last_insert_rowid();",
+                "INSERT INTO restore_sessions (cluster, active, state, updated_at) VALUES (@Cluster, TRUE, '{}', @now) RETURNING id",
                 new { session.Cluster, now = Text(now) }).ConfigureAwait(false);
             var created = session with { Id = id };
             await connection.ExecuteAsync("UPDATE restore_sessions SET state = @state WHERE id = @id", new { state = created.ToJson(), id }).ConfigureAwait(false);

@@ -7,15 +7,15 @@ using Microsoft.Extensions.Options;
 
 namespace Console.Web.Tests.Infrastructure.Access;
 
-public sealed class AuditLogTests : IDisposable
+public abstract class AuditLogTests : IDisposable
 {
-    private readonly TestDirectory _data = new("audit");
+    private readonly TestDatabase _data;
     private readonly AuditLog _audit;
 
-    public AuditLogTests()
+    protected AuditLogTests(PostgresServer? postgres)
     {
-        var database = new ConsoleDatabase(Options.Create(new ConsoleSettings { DataDir = _data.Path }));
-        database.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+        _data = TestDatabase.Create("audit", postgres);
+        var database = _data.Database;
         _audit = new AuditLog(database, TimeProvider.System);
     }
 
@@ -58,5 +58,14 @@ public sealed class AuditLogTests : IDisposable
         Assert.Equal(("alice", AuditActions.BackupNow, "prod", "local/prod_20260101T000000.000Z.db", detail, "2001:db8::1"), (entry.Actor, entry.Action, entry.Cluster, entry.Subject, entry.Detail, entry.Address));
     }
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _data.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    public sealed class OnSqlite() : AuditLogTests(null);
+
+    [Collection(PostgresCollection.Name)]
+    public sealed class OnPostgres(PostgresServer postgres) : AuditLogTests(postgres);
 }

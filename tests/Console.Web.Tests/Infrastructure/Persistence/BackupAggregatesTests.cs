@@ -9,19 +9,19 @@ using Microsoft.Extensions.Options;
 
 namespace Console.Web.Tests.Infrastructure.Persistence;
 
-/// <summary>The dashboard's aggregates and the records' sorts and filters, computed by a real SQLite file.</summary>
-public sealed class BackupAggregatesTests : IDisposable
+/// <summary>The dashboard's aggregates and the records' sorts and filters, computed by a real SQLite file and a real PostgreSQL database.</summary>
+public abstract class BackupAggregatesTests : IDisposable
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
-    private readonly TestDirectory _data = new("aggregates");
+    private readonly TestDatabase _data;
     private readonly ConsoleDatabase _database;
     private readonly BackupRecordStore _store;
     private readonly SnapshotLedger _ledger;
 
-    public BackupAggregatesTests()
+    protected BackupAggregatesTests(PostgresServer? postgres)
     {
-        _database = new ConsoleDatabase(Options.Create(new ConsoleSettings { DataDir = _data.Path }));
-        _database.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+        _data = TestDatabase.Create("aggregates", postgres);
+        _database = _data.Database;
         _store = new BackupRecordStore(_database);
         _ledger = new SnapshotLedger(_database);
     }
@@ -222,5 +222,11 @@ public sealed class BackupAggregatesTests : IDisposable
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _data.Dispose();
+        GC.SuppressFinalize(this);
     }
+
+    public sealed class OnSqlite() : BackupAggregatesTests(null);
+
+    [Collection(PostgresCollection.Name)]
+    public sealed class OnPostgres(PostgresServer postgres) : BackupAggregatesTests(postgres);
 }

@@ -8,16 +8,16 @@ using Microsoft.Extensions.Options;
 
 namespace Console.Web.Tests.Infrastructure.Persistence;
 
-public sealed class BackupRecordStoreTests : IDisposable
+public abstract class BackupRecordStoreTests : IDisposable
 {
-    private readonly TestDirectory _data = new("records");
+    private readonly TestDatabase _data;
     private readonly ConsoleDatabase _database;
     private readonly BackupRecordStore _store;
 
-    public BackupRecordStoreTests()
+    protected BackupRecordStoreTests(PostgresServer? postgres)
     {
-        _database = new ConsoleDatabase(Options.Create(new ConsoleSettings { DataDir = _data.Path }));
-        _database.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+        _data = TestDatabase.Create("records", postgres);
+        _database = _data.Database;
         _store = new BackupRecordStore(_database);
     }
 
@@ -99,5 +99,11 @@ public sealed class BackupRecordStoreTests : IDisposable
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _data.Dispose();
+        GC.SuppressFinalize(this);
     }
+
+    public sealed class OnSqlite() : BackupRecordStoreTests(null);
+
+    [Collection(PostgresCollection.Name)]
+    public sealed class OnPostgres(PostgresServer postgres) : BackupRecordStoreTests(postgres);
 }

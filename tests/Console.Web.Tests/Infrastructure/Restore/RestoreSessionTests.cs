@@ -2,6 +2,7 @@ using Console.Domain.Restore;
 using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Restore;
 using Console.Web.Tests.Fixtures;
+using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Console.Web.Tests.Infrastructure.Restore;
@@ -50,11 +51,8 @@ public sealed class RestoreSessionTests
         var connection = await database.OpenAsync(CancellationToken.None);
         await using (connection)
         {
-            using var update = connection.CreateCommand();
-            update.CommandText = "UPDATE restore_sessions SET state = $state WHERE id = $id";
-            update.Parameters.AddWithValue("$state", SavedBeforeTheEnum.Replace("\"Id\":7", $"\"Id\":{created.Id}", StringComparison.Ordinal));
-            update.Parameters.AddWithValue("$id", created.Id);
-            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+            var state = SavedBeforeTheEnum.Replace("\"Id\":7", $"\"Id\":{created.Id}", StringComparison.Ordinal);
+            Assert.Equal(1, await connection.ExecuteAsync("UPDATE restore_sessions SET state = @state WHERE id = @id", new { state, id = created.Id }));
         }
 
         var active = await store.ActiveAsync("prod", CancellationToken.None);

@@ -69,7 +69,7 @@ public sealed class LocalSnapshotStoreTests
         var toDatabase = SnapshotName.For(Test, new DateTimeOffset(2020, 1, 2, 0, 0, 0, TimeSpan.Zero));
         var fifo = SnapshotName.For(Test, new DateTimeOffset(2020, 1, 3, 0, 0, 0, TimeSpan.Zero));
         File.CreateSymbolicLink(store.PathOf(toShadow), shadow);
-        File.CreateSymbolicLink(store.PathOf(toDatabase), harness.Database.FilePath);
+        File.CreateSymbolicLink(store.PathOf(toDatabase), harness.Database.FilePath!);
         Mkfifo(store.PathOf(fifo));
 
         // Manifests of ours beside them, so retention would count them (and delete them) if it ever saw them.
@@ -79,7 +79,7 @@ public sealed class LocalSnapshotStoreTests
         }
 
         var shadowBefore = await File.ReadAllBytesAsync(shadow);
-        var databaseBefore = new FileInfo(harness.Database.FilePath).Length;
+        var databaseBefore = new FileInfo(harness.Database.FilePath!).Length;
         var planted = new[] { toShadow, toDatabase, fifo };
 
         Assert.Empty(store.List());
@@ -107,7 +107,7 @@ public sealed class LocalSnapshotStoreTests
         Assert.All(planted, name => Assert.True(Path.Exists(store.PathOf(name)) || new FileInfo(store.PathOf(name)).LinkTarget is not null, $"{name} was removed"));
         Assert.Equal(shadow, new FileInfo(store.PathOf(toShadow)).LinkTarget);
         Assert.Equal(shadowBefore, await File.ReadAllBytesAsync(shadow));
-        Assert.True(new FileInfo(harness.Database.FilePath).Length >= databaseBefore);
+        Assert.True(new FileInfo(harness.Database.FilePath!).Length >= databaseBefore);
         Assert.NotNull(await harness.Records.GetAsync(second.Id, CancellationToken.None));
     }
 
