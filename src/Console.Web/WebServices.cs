@@ -16,7 +16,14 @@ internal static class WebServices
         services.AddScoped<Components.Shared.Notifier>();
         services.AddConsoleAuth(configuration);
 
-        // One service per page (per circuit where it acts as the signed-in user); pages inject nothing else of ours.
+        services.AddPageServices();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        return services;
+    }
+
+    /// <summary>One service per page (per circuit where it acts as the signed-in user); pages inject nothing else of ours.</summary>
+    public static IServiceCollection AddPageServices(this IServiceCollection services)
+    {
         services.AddScoped<Components.Pages.Status.StatusPageService>();
         services.AddSingleton<Backups.BackupsPageService>();
         services.AddScoped<Components.Pages.Snapshots.SnapshotsPageService>();
@@ -24,7 +31,6 @@ internal static class WebServices
         services.AddScoped<Components.Pages.Restore.RestorePageService>();
         services.AddScoped<Components.Pages.Users.UsersPageService>();
         services.AddScoped<Components.Pages.Audit.AuditPageService>();
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return services;
     }
 

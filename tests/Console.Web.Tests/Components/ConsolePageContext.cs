@@ -5,6 +5,7 @@ using Console.Domain.Access;
 using Console.Infrastructure;
 using Console.Infrastructure.Access;
 using Console.Infrastructure.Persistence;
+using Console.Web;
 using Console.Web.Access;
 using Console.Web.Tests.Fixtures;
 using Microsoft.AspNetCore.Components;
@@ -41,9 +42,7 @@ public abstract class ConsolePageContext : BunitContext, IAsyncLifetime
         Services.AddMudServices();
         Services.AddHttpContextAccessor();
         Services.AddScoped<CurrentActor>();
-        Services.AddScoped<Console.Web.Components.Pages.Status.StatusPageService>();
-        Services.AddScoped<Console.Web.Components.Pages.Settings.SettingsPageService>();
-        Services.AddScoped<Console.Web.Components.Pages.Snapshots.SnapshotsPageService>();
+        Services.AddPageServices();
 
         // The pages' notifier is internal to the web project; register it by its type, as the app does.
         Services.AddScoped<Console.Web.Components.Shared.Notifier>();

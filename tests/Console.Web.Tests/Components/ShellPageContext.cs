@@ -7,6 +7,7 @@ using Console.Domain.Configuration;
 using Console.Infrastructure.Access;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Persistence;
+using Console.Web;
 using Console.Web.Access;
 using Console.Web.Components.Pages.Audit;
 using Console.Web.Components.Pages.Users;
@@ -47,8 +48,7 @@ public abstract class ShellPageContext : BunitContext, IAsyncLifetime
         Services.AddHttpContextAccessor();
         Services.AddScoped<CurrentActor>();
         Services.AddScoped<Notifier>();
-        Services.AddScoped<UsersPageService>();
-        Services.AddScoped<AuditPageService>();
+        Services.AddPageServices();
         JSInterop.Mode = JSRuntimeMode.Loose;
         Auth = AddAuthorization();
 
