@@ -72,8 +72,14 @@ public static class DependencyInjection
         services.AddSingleton<SnapshotCatalog>();
         services.AddSingleton<RestoreSessionStore>();
 
+        services.AddSingleton<Replicas.ReplicaIdentity>();
+        services.AddSingleton<Replicas.ReplicaStore>();
+        services.AddSingleton<Replicas.ClusterBackupLocks>();
+        services.AddSingleton<Replicas.ReplicaMonitor>();
+
         // First hosted service: the schema is migrated and a crashed run's leftovers are settled before anything else.
         services.AddHostedService<BackupStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<Replicas.ReplicaMonitor>());
         services.AddSingleton<ConsoleStateStore>();
         services.AddSingleton<Access.UserStore>();
         services.AddSingleton<Access.ApiTokenStore>();
@@ -119,7 +125,8 @@ public static class DependencyInjection
     {
         var scheduler = configuration.GetSection($"{ConsoleSettings.SectionName}:Scheduler").Get<SchedulerSettings>() ?? new SchedulerSettings();
         var dataDir = Path.GetFullPath(configuration[$"{ConsoleSettings.SectionName}:DataDir"] ?? "data");
-        services.AddHangfireScheduling(scheduler, dataDir);
+        var database = configuration.GetSection($"{ConsoleSettings.SectionName}:Database").Get<DatabaseSettings>() ?? new DatabaseSettings();
+        services.AddHangfireScheduling(scheduler, database, dataDir);
         services.AddSingleton<BackupScheduler>();
         services.AddHostedService<SchedulerStartup>();
         services.AddSingleton<StorageHealthMonitor>();

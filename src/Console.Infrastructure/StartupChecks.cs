@@ -22,7 +22,7 @@ public static class StartupChecks
 
         // Hangfire's own SQLite store (see AddScheduling); Hangfire would fail on a damaged one with a stack trace.
         var scheduler = Path.Combine(Path.GetFullPath(settings.DataDir), Scheduling.HangfireSetup.SqliteFileName);
-        if (settings.Scheduler.Store == "sqlite" && File.Exists(scheduler)
+        if (settings.Scheduler.StoreFor(settings.Database) == "sqlite" && File.Exists(scheduler)
             && await SqliteFileCheck.ProblemAsync(scheduler, requiredTable: null, cancellationToken).ConfigureAwait(false) is { } problem)
         {
             throw new DamagedDatabaseException(

@@ -44,6 +44,10 @@ public sealed record BackupRecord
     public string? EtcdVersion { get; init; }
     /// <summary>What retention did after this backup, or why it could not (never fails the backup).</summary>
     public string? RetentionNote { get; init; }
+    /// <summary>The console replica that ran it (null for records from before replicas were named, or rebuilt from manifests).</summary>
+    public string? Replica { get; init; }
+    /// <summary>The schedule occurrence a scheduled run belongs to; null for runs someone asked for.</summary>
+    public DateTimeOffset? Occurrence { get; init; }
 
     public TimeSpan? Duration => FinishedAt is { } end ? end - StartedAt : null;
 

@@ -18,6 +18,19 @@ public sealed record ConsoleSettings
     public SchedulerSettings Scheduler { get; init; } = new();
     public RestoreSettings Restore { get; init; } = new();
     public DatabaseSettings Database { get; init; } = new();
+    public ReplicaSettings Replica { get; init; } = new();
+}
+
+/// <summary>This console process as one of several replicas on one database (decision record 0022).</summary>
+public sealed record ReplicaSettings
+{
+    /// <summary>This replica's name, unique among the replicas of one database. Default: host name and the port of the first
+    /// configured URL ("web-1:8080"), else host name and process id (which changes at every start).</summary>
+    public string? Name { get; init; }
+    /// <summary>How often this replica says it is alive, and looks for runs of replicas that are not.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>A replica not heard from for this long is dead: its Running backups are recorded as Interrupted.</summary>
+    public TimeSpan DeadAfter { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed record DatabaseSettings
@@ -46,12 +59,18 @@ public sealed record RestoreSettings
 public sealed record SchedulerSettings
 {
     /// <summary>Where the scheduler keeps its jobs and schedule state: "sqlite" (DataDir/hangfire.db, one console process) or
-    /// "postgres" (shared by several console processes).</summary>
-    public string Store { get; init; } = "sqlite";
-    /// <summary>The PostgreSQL connection string when Store is "postgres".</summary>
+    /// "postgres" (shared by several console processes). Unset, it follows Console:Database (see <see cref="StoreFor"/>).</summary>
+    public string? Store { get; init; }
+    /// <summary>The PostgreSQL connection string when Store is "postgres" (default: Console:Database's).</summary>
     public string? ConnectionString { get; init; }
     /// <summary>How often storage targets are checked for the status table.</summary>
     public TimeSpan StorageCheckInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The store in effect: the one set, else the database's provider (all state in one place).</summary>
+    public string StoreFor(DatabaseSettings database) => Store ?? (database?.Provider == "postgres" ? "postgres" : "sqlite");
+
+    /// <summary>The connection string in effect for a postgres store: the one set, else the database's.</summary>
+    public string? ConnectionStringFor(DatabaseSettings database) => string.IsNullOrWhiteSpace(ConnectionString) ? database?.ConnectionString : ConnectionString;
 
     // Connection strings carry passwords.
     private bool PrintMembers(System.Text.StringBuilder builder)

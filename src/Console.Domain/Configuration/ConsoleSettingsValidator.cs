@@ -55,8 +55,9 @@ public static class ConsoleSettingsValidator
         }
 
         ValidateStorage(settings, errors);
-        ValidateScheduler(settings.Scheduler, errors);
+        ValidateScheduler(settings.Scheduler, settings.Database, errors);
         ValidateDatabase(settings.Database, errors);
+        ValidateReplica(settings.Replica, errors);
         ValidateRestore(settings.Restore, errors);
         ValidateApiTokens(settings.Auth, errors);
         ValidateKnownProxies(settings.Auth, errors);
@@ -311,15 +312,39 @@ public static class ConsoleSettingsValidator
         }
     }
 
-    private static void ValidateScheduler(SchedulerSettings scheduler, List<string> errors)
+    private static void ValidateReplica(ReplicaSettings replica, List<string> errors)
     {
-        if (scheduler.Store is not ("sqlite" or "postgres"))
+        if (replica.Name is { } name && (name.Length is 0 or > 100 || name.Any(char.IsControl) || name.Trim() != name))
+        {
+            errors.Add("Console:Replica:Name must be 1 to 100 characters, without control characters or surrounding spaces (or unset, for host name and port).");
+        }
+
+        if (replica.HeartbeatInterval < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"Console:Replica:HeartbeatInterval must be at least 1 second (was {replica.HeartbeatInterval}).");
+        }
+        else if (replica.DeadAfter < replica.HeartbeatInterval * 3)
+        {
+            // One late heartbeat (a busy database, a GC pause) must not make a live replica's backups Interrupted.
+            errors.Add($"Console:Replica:DeadAfter must be at least three heartbeats (3 x Console:Replica:HeartbeatInterval = {replica.HeartbeatInterval * 3}; was {replica.DeadAfter}).");
+        }
+    }
+
+    private static void ValidateScheduler(SchedulerSettings scheduler, DatabaseSettings database, List<string> errors)
+    {
+        var store = scheduler.StoreFor(database);
+        if (store is not ("sqlite" or "postgres"))
         {
             errors.Add($"Console:Scheduler:Store: '{scheduler.Store}' is not one of sqlite, postgres.");
         }
-        else if (scheduler.Store == "postgres" && string.IsNullOrWhiteSpace(scheduler.ConnectionString))
+        else if (store == "postgres" && string.IsNullOrWhiteSpace(scheduler.ConnectionStringFor(database)))
         {
-            errors.Add("Console:Scheduler:ConnectionString is required when Console:Scheduler:Store is postgres.");
+            errors.Add("Console:Scheduler:ConnectionString is required when Console:Scheduler:Store is postgres and Console:Database:Provider is not.");
+        }
+        else if (store == "sqlite" && database.Provider == "postgres")
+        {
+            // Each replica would keep its own schedule in its own file and run every occurrence itself.
+            errors.Add("Console:Scheduler:Store is sqlite but Console:Database:Provider is postgres: replicas sharing the database would each run every scheduled backup. Remove Console:Scheduler:Store (it then follows the database) or set it to postgres.");
         }
 
         if (scheduler.StorageCheckInterval < TimeSpan.FromSeconds(1))

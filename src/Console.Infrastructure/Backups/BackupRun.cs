@@ -22,8 +22,10 @@ public sealed class BackupRun
     private readonly TaskCompletionSource<bool> _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile BackupProgress _progress;
 
-    internal BackupRun(string cluster, BackupTrigger trigger, string requestedBy, DateTimeOffset startedAt)
+    internal BackupRun(string cluster, BackupTrigger trigger, string requestedBy, DateTimeOffset startedAt, string replica, DateTimeOffset? occurrence = null)
     {
+        Replica = replica;
+        Occurrence = occurrence;
         Cluster = cluster;
         Trigger = trigger;
         RequestedBy = requestedBy;
@@ -36,6 +38,12 @@ public sealed class BackupRun
     public BackupTrigger Trigger { get; }
     public string RequestedBy { get; }
     public DateTimeOffset StartedAt { get; }
+
+    /// <summary>The replica running it (this process).</summary>
+    public string Replica { get; }
+
+    /// <summary>The schedule occurrence it belongs to; null when someone asked for it.</summary>
+    public DateTimeOffset? Occurrence { get; }
 
     /// <summary>The latest update of this run.</summary>
     public BackupProgress Progress => _progress;
@@ -72,6 +80,12 @@ public abstract record BackupStart
 
     /// <summary>One run per cluster: the one already in flight.</summary>
     public sealed record AlreadyRunning(BackupRun Run) : BackupStart;
+
+    /// <summary>
+    /// One run per cluster across replicas: another replica holds the cluster's lock. Its Running record (null if it
+    /// was not yet visible) and the replica that runs it.
+    /// </summary>
+    public sealed record RunningElsewhere(long? RecordId, string? Replica) : BackupStart;
 
     public sealed record UnknownCluster(string Cluster) : BackupStart;
 

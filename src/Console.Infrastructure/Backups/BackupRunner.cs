@@ -8,6 +8,7 @@ using Console.Infrastructure.Access;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Persistence;
+using Console.Infrastructure.Replicas;
 using Console.Infrastructure.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -35,8 +36,12 @@ public sealed partial class BackupRunner(
     AccessGuard guard,
     StorageHealthMonitor storageHealth,
     BackupProgressFeed feed,
+    ReplicaIdentity replica,
+    ClusterBackupLocks locks,
     ILogger<BackupRunner> logger)
 {
+    // How long a replica that lost the cluster's lock waits to see the winner's Running record (it is written right after the lock).
+    private static readonly TimeSpan ElsewhereLookup = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan StorageCheckTimeout = TimeSpan.FromSeconds(30);
     private static readonly string ConsoleVersion = typeof(BackupRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(150);
@@ -60,12 +65,12 @@ public sealed partial class BackupRunner(
     /// Starts a backup in the background and returns once it is recorded as Running. People and tokens need the
     /// Operator role, and their requests are audited; the console's own (scheduled) runs are not.
     /// </summary>
-    public Task<BackupStart> StartAsync(string cluster, BackupTrigger trigger, Actor requestedBy, CancellationToken cancellationToken)
+    public Task<BackupStart> StartAsync(string cluster, BackupTrigger trigger, Actor requestedBy, CancellationToken cancellationToken, DateTimeOffset? occurrence = null)
     {
         ArgumentNullException.ThrowIfNull(requestedBy);
         if (requestedBy.Kind == ActorKind.System)
         {
-            return StartCoreAsync(cluster, trigger, requestedBy.Label, cancellationToken);
+            return StartCoreAsync(cluster, trigger, requestedBy.Label, occurrence, cancellationToken);
         }
 
         return guard.AuditedAsync(
@@ -74,18 +79,19 @@ public sealed partial class BackupRunner(
             AuditActions.BackupNow,
             cluster,
             null,
-            () => StartCoreAsync(cluster, trigger, requestedBy.Label, cancellationToken),
+            () => StartCoreAsync(cluster, trigger, requestedBy.Label, occurrence, cancellationToken),
             start => start switch
             {
                 BackupStart.Started s => (AuditOutcome.Succeeded, $"{trigger}: record {s.Run.RecordId}"),
                 BackupStart.AlreadyRunning r => (AuditOutcome.Failed, $"already running (record {r.Run.RecordId})"),
+                BackupStart.RunningElsewhere e => (AuditOutcome.Failed, $"already running on replica {e.Replica ?? "(unknown)"} (record {e.RecordId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "not yet visible"})"),
                 BackupStart.Suspended s => (AuditOutcome.Failed, $"suspended: {s.Reason}"),
                 _ => (AuditOutcome.Failed, "no such cluster"),
             },
             cancellationToken);
     }
 
-    private async Task<BackupStart> StartCoreAsync(string cluster, BackupTrigger trigger, string requestedBy, CancellationToken cancellationToken)
+    private async Task<BackupStart> StartCoreAsync(string cluster, BackupTrigger trigger, string requestedBy, DateTimeOffset? occurrence, CancellationToken cancellationToken)
     {
         if (catalog.Find(cluster) is not { } spec)
         {
@@ -97,7 +103,7 @@ public sealed partial class BackupRunner(
             return new BackupStart.Suspended(cluster, reason);
         }
 
-        var run = new BackupRun(cluster, trigger, requestedBy, clock.GetUtcNow());
+        var run = new BackupRun(cluster, trigger, requestedBy, clock.GetUtcNow(), replica.Name, occurrence);
         while (!_running.TryAdd(cluster, run))
         {
             // Another run holds the cluster; hand it out once its record exists. If it finished meanwhile, try again.
@@ -107,14 +113,40 @@ public sealed partial class BackupRunner(
             }
         }
 
+        // Across replicas: the cluster's lock, held until the run's outcome is recorded.
+        IAsyncDisposable? held = null;
         try
         {
+            held = await locks.TryTakeAsync(cluster, cancellationToken).ConfigureAwait(false);
+            if (held is null)
+            {
+                _running.TryRemove(cluster, out _);
+                run.MarkNotRegistered();
+                var (id, on) = await RunningElsewhereAsync(cluster, cancellationToken).ConfigureAwait(false);
+                LogRunningElsewhere(logger, cluster, on ?? "(unknown)", id);
+                return new BackupStart.RunningElsewhere(id, on);
+            }
+
             run.MarkRegistered(await records.InsertRunningAsync(
-                new BackupRecord { Cluster = cluster, Trigger = trigger, RequestedBy = requestedBy, StartedAt = run.StartedAt, Targets = string.Join('+', spec.Backup.Targets) },
+                new BackupRecord
+                {
+                    Cluster = cluster,
+                    Trigger = trigger,
+                    RequestedBy = requestedBy,
+                    StartedAt = run.StartedAt,
+                    Targets = string.Join('+', spec.Backup.Targets),
+                    Replica = run.Replica,
+                    Occurrence = run.Occurrence,
+                },
                 cancellationToken).ConfigureAwait(false));
         }
         catch
         {
+            if (held is not null)
+            {
+                await held.DisposeAsync().ConfigureAwait(false);
+            }
+
             _running.TryRemove(cluster, out _);
             run.MarkNotRegistered();
             throw;
@@ -122,11 +154,34 @@ public sealed partial class BackupRunner(
 
         LogStarted(logger, cluster, run.RecordId, trigger, requestedBy);
         Publish(run, BackupPhase.Starting);
-        _ = Task.Run(() => ExecuteAsync(spec, run), CancellationToken.None);
+        _ = Task.Run(() => ExecuteAsync(spec, run, held), CancellationToken.None);
         return new BackupStart.Started(run);
     }
 
-    /// <summary>Starts a backup and waits for its final record (scheduled and pre-restore runs).</summary>
+    /// <summary>
+    /// The winner's Running record, polled briefly: the lock is taken just before the record is written. A record of
+    /// ours is not it (the in-process dictionary stops our own second run before the lock).
+    /// </summary>
+    private async Task<(long? Id, string? Replica)> RunningElsewhereAsync(string cluster, CancellationToken cancellationToken)
+    {
+        var deadline = clock.GetUtcNow() + ElsewhereLookup;
+        while (true)
+        {
+            if (await records.RunningOfAsync(cluster, cancellationToken).ConfigureAwait(false) is { } running)
+            {
+                return (running.Id, running.Replica);
+            }
+
+            if (clock.GetUtcNow() >= deadline)
+            {
+                return (null, null);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), clock, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Starts a backup and waits for its final record (pre-restore runs).</summary>
     public async Task<BackupRecord> RunAsync(string cluster, BackupTrigger trigger, Actor requestedBy, CancellationToken cancellationToken)
     {
         var start = await StartAsync(cluster, trigger, requestedBy, cancellationToken).ConfigureAwait(false);
@@ -134,12 +189,13 @@ public sealed partial class BackupRunner(
         {
             BackupStart.Started s => await s.Run.Completion.WaitAsync(cancellationToken).ConfigureAwait(false),
             BackupStart.AlreadyRunning r => await r.Run.Completion.WaitAsync(cancellationToken).ConfigureAwait(false),
+            BackupStart.RunningElsewhere e => throw new BackupException($"a backup of '{cluster}' is already running on replica {e.Replica ?? "(unknown)"}"),
             BackupStart.Suspended s => throw new BackupException($"backups of '{cluster}' are suspended: {s.Reason}"),
             _ => throw new InvalidOperationException($"there is no cluster named '{cluster}'"),
         };
     }
 
-    private async Task ExecuteAsync(ClusterSpec spec, BackupRun run)
+    private async Task ExecuteAsync(ClusterSpec spec, BackupRun run, IAsyncDisposable held)
     {
         var stopping = lifetime.ApplicationStopping;
         var record = new BackupRecord
@@ -151,6 +207,8 @@ public sealed partial class BackupRunner(
             StartedAt = run.StartedAt,
             Targets = string.Join('+', spec.Backup.Targets),
             Status = BackupStatus.Running,
+            Replica = run.Replica,
+            Occurrence = run.Occurrence,
         };
         try
         {
@@ -187,6 +245,16 @@ public sealed partial class BackupRunner(
                 LogRecordFailed(logger, run.Cluster, run.RecordId, ex);
                 break;
             }
+        }
+
+        // Only once the outcome is recorded may another replica start the next run of this cluster.
+        try
+        {
+            await held.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogUnlockFailed(logger, run.Cluster, ex);
         }
 
         // Published before the run completes, so whoever awaits the outcome has seen the last update too.
@@ -358,6 +426,12 @@ public sealed partial class BackupRunner(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not record the outcome of backup {RecordId} of {Cluster}")]
     private static partial void LogRecordFailed(ILogger logger, string cluster, long recordId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Backup of {Cluster} not started: already running on replica {Replica} (record {RecordId})")]
+    private static partial void LogRunningElsewhere(ILogger logger, string cluster, string replica, long? recordId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing the backup lock of {Cluster} failed; the database releases it with the connection")]
+    private static partial void LogUnlockFailed(ILogger logger, string cluster, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Re-checking storage after a backup of {Cluster} failed")]
     private static partial void LogStorageCheckFailed(ILogger logger, string cluster, Exception exception);

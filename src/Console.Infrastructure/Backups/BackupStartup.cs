@@ -7,18 +7,16 @@ namespace Console.Infrastructure.Backups;
 
 /// <summary>
 /// Runs first at start-up: brings the database schema up to date, applies the persisted backup-setting overrides,
-/// marks records a crashed console left Running as
-/// Interrupted, and removes our leftover partial files (never anything at a final name, never a file not ours).
+/// marks records a crashed console (this replica, or a dead one) left Running as Interrupted, and removes our leftover partial files (never anything at a final name, never a file not ours).
 /// </summary>
 public sealed partial class BackupStartup(
     ConsoleDatabase database,
-    BackupRecordStore records,
     BackupOverrideStore overrides,
     Clusters.ClusterCatalog catalog,
     LocalSnapshotStore store,
     RestoreSessionStore restores,
     BackupRunner runner,
-    TimeProvider clock,
+    Replicas.ReplicaMonitor replicas,
     ILogger<BackupStartup> logger,
     Hosting.ShutdownWatch? shutdown = null) : IHostedService
 {
@@ -29,7 +27,8 @@ public sealed partial class BackupStartup(
 
         // Settings changed in the console (pause, schedule, retention) apply on top of the configuration file.
         catalog.SetOverrides(await overrides.LoadAsync(cancellationToken).ConfigureAwait(false));
-        var interrupted = await records.MarkInterruptedAsync(clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        // This replica's own runs (it crashed and restarted) and those of dead replicas; never a live peer's (0022).
+        var interrupted = await replicas.SettleAtStartAsync(cancellationToken).ConfigureAwait(false);
         if (interrupted > 0)
         {
             LogInterrupted(logger, interrupted);

@@ -32,14 +32,15 @@ public sealed record BackupQuery(
 
 public sealed record BackupPage(IReadOnlyList<BackupRecord> Items, int Total);
 
-/// <summary>Backup records in SQLite. Times are stored as round-trip ISO-8601 UTC text, so they sort as text.</summary>
+/// <summary>Backup records in the console's database. Times are stored as round-trip ISO-8601 UTC text, so they sort as text.</summary>
 public sealed partial class BackupRecordStore(ConsoleDatabase database)
 {
     private const string Columns = """
         id AS Id, cluster AS Cluster, trigger AS Trigger, requested_by AS RequestedBy, status AS Status,
         started_at AS StartedAt, finished_at AS FinishedAt, member AS Member, member_note AS MemberNote, error AS Error,
         file_name AS FileName, location AS Location, targets AS Targets, size_bytes AS SizeBytes, sha256 AS Sha256,
-        revision AS Revision, raft_index AS RaftIndex, etcd_version AS EtcdVersion, retention_note AS RetentionNote
+        revision AS Revision, raft_index AS RaftIndex, etcd_version AS EtcdVersion, retention_note AS RetentionNote,
+        replica AS Replica, occurrence AS Occurrence
         """;
 
     public async Task<long> InsertRunningAsync(BackupRecord record, CancellationToken cancellationToken)
@@ -50,11 +51,21 @@ public sealed partial class BackupRecordStore(ConsoleDatabase database)
         {
             return await connection.ExecuteScalarAsync<long>(
                 """
-                INSERT INTO backups (cluster, trigger, requested_by, status, started_at, targets)
-                VALUES (@Cluster, @Trigger, @RequestedBy, @Status, @StartedAt, @Targets)
+                INSERT INTO backups (cluster, trigger, requested_by, status, started_at, targets, replica, occurrence)
+                VALUES (@Cluster, @Trigger, @RequestedBy, @Status, @StartedAt, @Targets, @Replica, @Occurrence)
                 RETURNING id
                 """,
-                new { record.Cluster, Trigger = record.Trigger.ToString(), record.RequestedBy, Status = nameof(BackupStatus.Running), StartedAt = Text(record.StartedAt), record.Targets }).ConfigureAwait(false);
+                new
+                {
+                    record.Cluster,
+                    Trigger = record.Trigger.ToString(),
+                    record.RequestedBy,
+                    Status = nameof(BackupStatus.Running),
+                    StartedAt = Text(record.StartedAt),
+                    record.Targets,
+                    record.Replica,
+                    Occurrence = record.Occurrence is { } o ? Text(o) : null,
+                }).ConfigureAwait(false);
         }
     }
 
@@ -213,7 +224,7 @@ public sealed partial class BackupRecordStore(ConsoleDatabase database)
         return id;
     }
 
-    /// <summary>Records left Running by a console that stopped mid-backup become Interrupted. Returns how many.</summary>
+    /// <summary>Records left Running by a console that stopped mid-backup become Interrupted (one console alone: all of them). Returns how many.</summary>
     public async Task<int> MarkInterruptedAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -222,6 +233,55 @@ public sealed partial class BackupRecordStore(ConsoleDatabase database)
             return await connection.ExecuteAsync(
                 "UPDATE backups SET status = 'Interrupted', finished_at = @now, error = 'the console stopped while this backup was running; no snapshot was kept' WHERE status = 'Running'",
                 new { now = Text(now) }).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The cluster's record still Running, newest first, and the replica running it (a run on another replica).</summary>
+    public async Task<(long Id, string? Replica)?> RunningOfAsync(string cluster, CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var rows = await connection.QueryAsync<(long Id, string? Replica)>(
+                "SELECT id, replica FROM backups WHERE cluster = @cluster AND status = 'Running' ORDER BY id DESC LIMIT 1", new { cluster }).ConfigureAwait(false);
+            return rows.Select(r => ((long, string?)?)r).FirstOrDefault();
+        }
+    }
+
+    /// <summary>
+    /// The replicas, other than <paramref name="self"/>, that have Running records but no heartbeat since
+    /// <paramref name="deadBefore"/> (or no row at all, or no name: records from before replicas were named), with when
+    /// each was last seen.
+    /// </summary>
+    public async Task<IReadOnlyList<(string? Replica, DateTimeOffset? LastSeen)>> DeadRunnersAsync(string self, DateTimeOffset deadBefore, CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var rows = await connection.QueryAsync<(string? Replica, string? LastSeen)>(
+                """
+                SELECT DISTINCT b.replica, r.last_seen FROM backups b LEFT JOIN replicas r ON r.name = b.replica
+                WHERE b.status = 'Running' AND (b.replica IS NULL OR (b.replica <> @self AND (r.name IS NULL OR r.last_seen < @deadBefore)))
+                """,
+                new { self, deadBefore = Text(deadBefore) }).ConfigureAwait(false);
+            return [.. rows.Select(r => (r.Replica, r.LastSeen is null ? (DateTimeOffset?)null : SqlTime.Parse(r.LastSeen)))];
+        }
+    }
+
+    /// <summary>
+    /// Marks Interrupted the Running records of one replica (null: records without one). With <paramref name="deadBefore"/>,
+    /// only while that replica is still not heard from since then, so a replica that just came back keeps its runs.
+    /// </summary>
+    public async Task<int> MarkInterruptedAsync(string? replica, DateTimeOffset now, DateTimeOffset? deadBefore, string error, CancellationToken cancellationToken)
+    {
+        var which = replica is null ? "replica IS NULL" : "replica = @replica";
+        var alive = deadBefore is null ? string.Empty : " AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.name = backups.replica AND r.last_seen >= @deadBefore)";
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await connection.ExecuteAsync(
+                $"UPDATE backups SET status = 'Interrupted', finished_at = @now, error = @error WHERE status = 'Running' AND {which}{alive}",
+                new { replica, now = Text(now), error, deadBefore = deadBefore is { } d ? Text(d) : null }).ConfigureAwait(false);
         }
     }
 
@@ -248,6 +308,8 @@ public sealed partial class BackupRecordStore(ConsoleDatabase database)
         public long? RaftIndex { get; set; }
         public string? EtcdVersion { get; set; }
         public string? RetentionNote { get; set; }
+        public string? Replica { get; set; }
+        public string? Occurrence { get; set; }
 
         public BackupRecord ToRecord() => new()
         {
@@ -270,6 +332,8 @@ public sealed partial class BackupRecordStore(ConsoleDatabase database)
             RaftIndex = RaftIndex,
             EtcdVersion = EtcdVersion,
             RetentionNote = RetentionNote,
+            Replica = Replica,
+            Occurrence = Occurrence is null ? null : Parse(Occurrence),
         };
 
         private static DateTimeOffset Parse(string text) => SqlTime.Parse(text);

@@ -179,6 +179,19 @@ public sealed class ConsoleDatabase
         """
         CREATE INDEX ix_backup_copies_stored ON backup_copies (target, backup_id) WHERE status = 'Stored';
         """,
+
+        // 9: replicas as peers (decision record 0022): who is alive, which replica ran each backup and for which occurrence.
+        """
+        CREATE TABLE replicas (
+            name        TEXT PRIMARY KEY,
+            started_at  TEXT NOT NULL,
+            last_seen   TEXT NOT NULL,
+            version     TEXT NOT NULL,
+            address     TEXT
+        );
+        ALTER TABLE backups ADD COLUMN replica TEXT;
+        ALTER TABLE backups ADD COLUMN occurrence TEXT;
+        """,
     ];
 
     private readonly string _connectionString;

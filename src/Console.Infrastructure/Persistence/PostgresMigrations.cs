@@ -174,5 +174,18 @@ internal static class PostgresMigrations
         """
         CREATE INDEX ix_backup_copies_stored ON backup_copies (target, backup_id) WHERE status = 'Stored';
         """,
+
+        // 9: replicas as peers (decision record 0022).
+        """
+        CREATE TABLE replicas (
+            name        TEXT COLLATE "C" PRIMARY KEY,
+            started_at  TEXT COLLATE "C" NOT NULL,
+            last_seen   TEXT COLLATE "C" NOT NULL,
+            version     TEXT NOT NULL,
+            address     TEXT
+        );
+        ALTER TABLE backups ADD COLUMN replica TEXT COLLATE "C";
+        ALTER TABLE backups ADD COLUMN occurrence TEXT COLLATE "C";
+        """,
     ];
 }

@@ -11,7 +11,8 @@ namespace Console.Infrastructure.Scheduling;
 
 /// <summary>
 /// Hangfire's job storage and server, configured for backups (docs/decisions/0014): SQLite in DataDir/hangfire.db for one
-/// console process, PostgreSQL when several share the schedule.
+/// console process, PostgreSQL when several share the schedule. Unset, the store follows Console:Database, so replicas on
+/// one PostgreSQL database share one schedule there (decision record 0022).
 /// </summary>
 public static class HangfireSetup
 {
@@ -21,14 +22,15 @@ public static class HangfireSetup
     // Hangfire's stores poll their queue every 15 s by default: a due backup would start up to 15 s late.
     private static readonly TimeSpan QueuePoll = TimeSpan.FromSeconds(1);
 
-    public static IServiceCollection AddHangfireScheduling(this IServiceCollection services, SchedulerSettings scheduler, string dataDir)
+    public static IServiceCollection AddHangfireScheduling(this IServiceCollection services, SchedulerSettings scheduler, DatabaseSettings database, string dataDir)
     {
         ArgumentNullException.ThrowIfNull(scheduler);
-        var shared = scheduler.Store == "postgres";
+        var shared = scheduler.StoreFor(database) == "postgres";
+        var connectionString = shared ? scheduler.ConnectionStringFor(database) : null;
 
         // This host's own storage and activator: Hangfire's defaults are process-wide statics, which several hosts in one
         // process (the tests) would overwrite for each other.
-        services.AddSingleton<JobStorage>(sp => CreateStorage(scheduler, dataDir, sp.GetRequiredService<IOptions<ConsoleSettings>>().Value.Etcd.SnapshotDeadline));
+        services.AddSingleton<JobStorage>(sp => CreateStorage(connectionString, dataDir, sp.GetRequiredService<IOptions<ConsoleSettings>>().Value.Etcd.SnapshotDeadline));
         services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((sp, config) => config
             .UseLogProvider(new HangfireLogs(sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()))
@@ -51,12 +53,12 @@ public static class HangfireSetup
 
     // JobStorage is what the container hands out, whichever store it is.
 #pragma warning disable CA1859
-    private static JobStorage CreateStorage(SchedulerSettings scheduler, string dataDir, TimeSpan snapshotDeadline)
+    private static JobStorage CreateStorage(string? postgres, string dataDir, TimeSpan snapshotDeadline)
     {
         // A job still running after the invisibility timeout is handed to another worker: keep it well past the longest
         // backup (our own claim would refuse the copy anyway).
         var invisibility = snapshotDeadline + TimeSpan.FromHours(1);
-        if (scheduler.Store == "postgres" && scheduler.ConnectionString is { } connection)
+        if (postgres is { } connection)
         {
             return new PostgreSqlStorage(
                 new NpgsqlConnectionFactory(connection, new PostgreSqlStorageOptions()),

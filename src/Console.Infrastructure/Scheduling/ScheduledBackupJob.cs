@@ -37,8 +37,16 @@ public sealed partial class ScheduledBackupJob(BackupRunner runner, ScheduleStat
         try
         {
             var by = Console.Domain.Access.Actor.System(first ? FirstBackupRequestedBy : RequestedBy);
-            var record = await runner.RunAsync(cluster, BackupTrigger.Scheduled, by, cancellationToken).ConfigureAwait(false);
-            if (record.Status != BackupStatus.Succeeded)
+            var start = await runner.StartAsync(cluster, BackupTrigger.Scheduled, by, cancellationToken, occurrence).ConfigureAwait(false);
+            var record = start switch
+            {
+                BackupStart.Started s => await s.Run.Completion.WaitAsync(cancellationToken).ConfigureAwait(false),
+                BackupStart.AlreadyRunning r => await r.Run.Completion.WaitAsync(cancellationToken).ConfigureAwait(false),
+                BackupStart.Suspended => null, // a restore began meanwhile; the schedule carries on afterwards
+                BackupStart.RunningElsewhere e => Skipped(cluster, occurrence, e),
+                _ => throw new InvalidOperationException($"there is no cluster named '{cluster}'"),
+            };
+            if (record is not null && record.Status != BackupStatus.Succeeded)
             {
                 // Visible as a failed job in the dashboard too; the record says why.
                 throw new BackupException($"the scheduled backup of '{cluster}' ended {record.Status}: {record.Error}");
@@ -50,6 +58,13 @@ public sealed partial class ScheduledBackupJob(BackupRunner runner, ScheduleStat
             await renewals.ConfigureAwait(false);
             await states.ReleaseAsync(cluster, occurrence, CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Another replica is backing the cluster up (someone asked there): that run stands for this occurrence.</summary>
+    private BackupRecord? Skipped(string cluster, DateTimeOffset occurrence, BackupStart.RunningElsewhere elsewhere)
+    {
+        LogRunningElsewhere(logger, cluster, occurrence, elsewhere.Replica ?? "(unknown)", elsewhere.RecordId);
+        return null;
     }
 
     private async Task RenewAsync(string cluster, DateTimeOffset occurrence, CancellationToken cancellationToken)
@@ -77,6 +92,9 @@ public sealed partial class ScheduledBackupJob(BackupRunner runner, ScheduleStat
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The lease of the scheduled backup of {Cluster} could not be renewed")]
     private static partial void LogRenewalFailed(ILogger logger, string cluster, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled backup of {Cluster} (occurrence {Occurrence:O}) skipped: a backup is already running on replica {Replica} (record {RecordId})")]
+    private static partial void LogRunningElsewhere(ILogger logger, string cluster, DateTimeOffset occurrence, string replica, long? recordId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled backup of {Cluster} (occurrence {Occurrence:O}) not started: {Claim}")]
     private static partial void LogSkipped(ILogger logger, string cluster, DateTimeOffset occurrence, ScheduleClaim claim);

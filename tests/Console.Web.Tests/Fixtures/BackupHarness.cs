@@ -5,7 +5,9 @@ using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Persistence;
+using Console.Infrastructure.Replicas;
 using Console.Infrastructure.Storage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -44,7 +46,8 @@ public sealed class BackupHarness : IDisposable
         Guard = new AccessGuard(new UserStore(Database), new ApiTokenStore(Database), Audit, NullLogger<AccessGuard>.Instance);
         StorageHealth = new StorageHealthMonitor(Stores, Settings, TimeProvider.System);
         Progress = new BackupProgressFeed(new Logger<BackupProgressFeed>(_logs));
-        Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), Guard, StorageHealth, Progress, new Logger<BackupRunner>(_logs));
+        Replica = new ReplicaIdentity(Settings, new ConfigurationBuilder().Build(), TimeProvider.System);
+        Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), Guard, StorageHealth, Progress, Replica, new ClusterBackupLocks(Database), new Logger<BackupRunner>(_logs));
         Snapshots = new SnapshotCatalog(Stores, Ledger, Records, TimeProvider.System, Guard);
     }
 
@@ -56,6 +59,10 @@ public sealed class BackupHarness : IDisposable
     public ConsoleDatabase Database { get; }
     public BackupRecordStore Records { get; }
     public BackupRunner Runner { get; }
+    public ReplicaIdentity Replica { get; }
+
+    /// <summary>This harness's replica monitor (heartbeat and sweeper), not started.</summary>
+    public ReplicaMonitor Monitor => new(Replica, new ReplicaStore(Database), Records, Database, Settings, TimeProvider.System, NullLogger<ReplicaMonitor>.Instance);
     public BackupProgressFeed Progress { get; }
     public SnapshotLedger Ledger { get; }
     public S3SnapshotStore? S3 { get; }
