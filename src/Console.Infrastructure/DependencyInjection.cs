@@ -29,6 +29,7 @@ public static class DependencyInjection
             .AddShutdownWatch()
             .AddConsoleSettings(configuration)
             .AddPersistence()
+            .AddReplicas(configuration)
             .AddEtcd()
             .AddSandbox(configuration)
             .AddClusterStatus()
@@ -72,14 +73,8 @@ public static class DependencyInjection
         services.AddSingleton<SnapshotCatalog>();
         services.AddSingleton<RestoreSessionStore>();
 
-        services.AddSingleton<Replicas.ReplicaIdentity>();
-        services.AddSingleton<Replicas.ReplicaStore>();
-        services.AddSingleton<Replicas.ClusterBackupLocks>();
-        services.AddSingleton<Replicas.ReplicaMonitor>();
-
         // First hosted service: the schema is migrated and a crashed run's leftovers are settled before anything else.
         services.AddHostedService<BackupStartup>();
-        services.AddHostedService(sp => sp.GetRequiredService<Replicas.ReplicaMonitor>());
         services.AddSingleton<ConsoleStateStore>();
         services.AddSingleton<Access.UserStore>();
         services.AddSingleton<Access.ApiTokenStore>();
@@ -87,6 +82,17 @@ public static class DependencyInjection
         services.AddSingleton<Access.AccessGuard>();
         services.AddSingleton<Access.AccountService>();
         services.AddHostedService<Access.AccessStartup>();
+        return services;
+    }
+
+    /// <summary>This process as one replica of several on one database (decision record 0022): its name, heartbeat, sweeper and backup locks.</summary>
+    private static IServiceCollection AddReplicas(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(sp => new Replicas.ReplicaIdentity(sp.GetRequiredService<IOptions<ConsoleSettings>>(), configuration, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<Replicas.ReplicaStore>();
+        services.AddSingleton<Replicas.ClusterBackupLocks>();
+        services.AddSingleton<Replicas.ReplicaMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<Replicas.ReplicaMonitor>());
         return services;
     }
 

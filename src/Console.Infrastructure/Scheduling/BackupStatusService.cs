@@ -6,8 +6,8 @@ using Console.Infrastructure.Storage;
 
 namespace Console.Infrastructure.Scheduling;
 
-/// <summary>A status-table row plus the health of the storage targets it writes to.</summary>
-public sealed record BackupStatusRow(BackupHealth Health, IReadOnlyList<StorageHealth> Storage);
+/// <summary>A status-table row plus the health of the storage targets it writes to, and the replica that ran the last attempt.</summary>
+public sealed record BackupStatusRow(BackupHealth Health, IReadOnlyList<StorageHealth> Storage, string? LastReplica = null);
 
 /// <summary>Builds the backup status table from records, the runner, the scheduler and storage checks.</summary>
 public sealed class BackupStatusService(
@@ -44,7 +44,7 @@ public sealed class BackupStatusService(
             var targets = cluster.Backup.Targets
                 .Select(t => storage.Current.GetValueOrDefault(t) ?? new StorageHealth(t, false, "not checked yet", null, DateTimeOffset.MinValue))
                 .ToList();
-            rows.Add(new BackupStatusRow(health, targets));
+            rows.Add(new BackupStatusRow(health, targets, summary.LastAttempt?.Replica));
         }
 
         return rows;

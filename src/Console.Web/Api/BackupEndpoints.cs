@@ -37,6 +37,13 @@ internal static class BackupEndpoints
             {
                 error = $"a backup of '{name}' is already running (record {r.Run.RecordId}, started {r.Run.StartedAt:u} by {r.Run.RequestedBy})",
                 runningId = r.Run.RecordId,
+                replica = r.Run.Replica,
+            }),
+            BackupStart.RunningElsewhere e => Results.Conflict(new
+            {
+                error = $"a backup of '{name}' is already running on replica {e.Replica ?? "(unknown)"}" + (e.RecordId is { } id ? $" (record {id})" : string.Empty),
+                runningId = e.RecordId,
+                replica = e.Replica,
             }),
             BackupStart.Suspended s => Results.Conflict(new { error = $"backups of '{name}' are suspended: {s.Reason}" }),
             _ => Results.NotFound(new { error = $"there is no cluster named '{name}'" }),
@@ -76,9 +83,11 @@ internal sealed record BackupDto(
     long? Revision,
     string? EtcdVersion,
     double? ThroughputBytesPerSecond,
-    string? RetentionNote)
+    string? RetentionNote,
+    string? Replica,
+    DateTimeOffset? Occurrence)
 {
     public static BackupDto From(BackupRecord r) => new(
         r.Id, r.Cluster, r.Status, r.Trigger, r.RequestedBy, r.StartedAt, r.FinishedAt, r.Duration?.TotalSeconds, r.Error, r.Member, r.MemberNote,
-        r.FileName, r.Location, r.Targets, r.SizeBytes, r.Sha256, r.Revision, r.EtcdVersion, r.Throughput, r.RetentionNote);
+        r.FileName, r.Location, r.Targets, r.SizeBytes, r.Sha256, r.Revision, r.EtcdVersion, r.Throughput, r.RetentionNote, r.Replica, r.Occurrence);
 }

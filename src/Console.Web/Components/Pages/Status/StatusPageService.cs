@@ -4,6 +4,7 @@ using Console.Domain.Access;
 using Console.Domain.Clusters;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Replicas;
 using Console.Infrastructure.Scheduling;
 using Console.Infrastructure.Storage;
 
@@ -11,6 +12,9 @@ namespace Console.Web.Components.Pages.Status;
 
 /// <summary>One configured cluster and its latest health (not polled yet until the monitor has asked it).</summary>
 public sealed record ClusterStatus(ClusterSpec Spec, ClusterHealth Health);
+
+/// <summary>A console replica on the status page: alive while its heartbeat is newer than DeadAfter; <see cref="Self"/> is the one serving this page.</summary>
+public sealed record ReplicaRow(ReplicaInfo Info, bool Alive, bool Self);
 
 /// <summary>
 /// Everything the status page shows at one moment. Never changed once published: the page keeps the one it was
@@ -21,7 +25,8 @@ public sealed record StatusSnapshot(
     IReadOnlyList<BackupStatusRow> Backups,
     ImmutableDictionary<string, BackupProgress> Runs,
     DateTimeOffset Now,
-    string? Error = null)
+    string? Error = null,
+    IReadOnlyList<ReplicaRow>? Replicas = null)
 {
     public static StatusSnapshot Empty { get; } = new([], [], ImmutableDictionary<string, BackupProgress>.Empty, DateTimeOffset.MinValue);
 }
@@ -40,6 +45,9 @@ public sealed partial class StatusPageService(
     BackupRunner runner,
     BackupProgressFeed feed,
     StorageHealthMonitor storage,
+    ReplicaStore replicas,
+    ReplicaIdentity self,
+    Microsoft.Extensions.Options.IOptions<Domain.Configuration.ConsoleSettings> settings,
     TimeProvider clock,
     ILogger<StatusPageService> logger) : IDisposable
 {
@@ -162,7 +170,8 @@ public sealed partial class StatusPageService(
             try
             {
                 var rows = await backups.GetAsync(cancellationToken);
-                Update(_ => new StatusSnapshot(ReadClusters(), rows, ReadRuns(), now));
+                var peers = await ReadReplicasAsync(now, cancellationToken);
+                Update(_ => new StatusSnapshot(ReadClusters(), rows, ReadRuns(), now, Replicas: peers));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -177,6 +186,12 @@ public sealed partial class StatusPageService(
         {
             _building.Release();
         }
+    }
+
+    private async Task<List<ReplicaRow>> ReadReplicasAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var deadAfter = settings.Value.Replica.DeadAfter;
+        return [.. (await replicas.AllAsync(cancellationToken)).Select(r => new ReplicaRow(r, r.IsAliveAt(now, deadAfter), r.Name == self.Name))];
     }
 
     private List<ClusterStatus> ReadClusters()
