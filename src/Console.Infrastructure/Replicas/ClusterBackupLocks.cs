@@ -63,7 +63,7 @@ public sealed class ClusterBackupLocks(ConsoleDatabase database)
             {
                 await connection.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key }).ConfigureAwait(false);
             }
-            catch (DbException)
+            catch (Exception ex) when (ex is DbException or InvalidOperationException)
             {
                 // A broken connection holds nothing any more; never hand it back to the pool still holding the lock.
                 if (connection is NpgsqlConnection npgsql)
