@@ -109,7 +109,32 @@ public sealed class ConsoleSettingsValidatorTests
         { "unknown placeholder", Commanded("systemctl stop {service}"), "Commands:Stop: unknown placeholder {service}" },
         { "unknown scheduler store", new() { Scheduler = new() { Store = "redis" } }, "'redis' is not one of sqlite, postgres" },
         { "postgres without connection", new() { Scheduler = new() { Store = "postgres" } }, "ConnectionString is required" },
+        { "sqlite scheduler on a shared database", new() { Scheduler = new() { Store = "sqlite" }, Database = OnPostgres }, "Console:Scheduler:Store is sqlite but Console:Database:Provider is postgres" },
+        { "replica name with a newline", new() { Replica = new() { Name = "web\n1" } }, "Console:Replica:Name must be 1 to 100 characters" },
+        { "empty replica name", new() { Replica = new() { Name = "" } }, "Console:Replica:Name must be 1 to 100 characters" },
+        { "heartbeat under a second", new() { Replica = new() { HeartbeatInterval = TimeSpan.FromMilliseconds(100) } }, "Console:Replica:HeartbeatInterval must be at least 1 second" },
+        { "dead after under three heartbeats", new() { Replica = new() { HeartbeatInterval = TimeSpan.FromSeconds(5), DeadAfter = TimeSpan.FromSeconds(10) } }, "Console:Replica:DeadAfter must be at least three heartbeats" },
     };
+
+    private static DatabaseSettings OnPostgres => new() { Provider = "postgres", ConnectionString = "Host=db;Database=console;Username=console" };
+
+    [Fact]
+    public void The_scheduler_store_follows_the_database_unless_set()
+    {
+        Assert.Equal("postgres", new SchedulerSettings().StoreFor(OnPostgres));
+        Assert.Equal(OnPostgres.ConnectionString, new SchedulerSettings().ConnectionStringFor(OnPostgres));
+        Assert.Equal("sqlite", new SchedulerSettings().StoreFor(new DatabaseSettings()));
+        Assert.Empty(Validate(new ConsoleSettings { Database = OnPostgres }));
+        Assert.Empty(Validate(new ConsoleSettings { Database = OnPostgres, Scheduler = new() { Store = "postgres" } }));
+    }
+
+    [Theory]
+    [InlineData("http://0.0.0.0:8080", "web-1:8080")]
+    [InlineData("http://*:5000;https://*:5001", "web-1:5000")]
+    [InlineData("http://127.0.0.1:0", "web-1-42")]
+    [InlineData(null, "web-1-42")]
+    public void A_replica_is_named_after_its_host_and_configured_port_else_its_process(string? urls, string expected) =>
+        Assert.Equal(expected, Console.Infrastructure.Replicas.ReplicaIdentity.DefaultName("web-1", urls?.Split(';')[0], 42));
 
     private static ConsoleSettings Commanded(string stop) => new()
     {
