@@ -41,6 +41,14 @@ public sealed class StatusPageTests(Browser browser)
         await Expect(row.Locator("[data-testid=last-attempt]")).Not.ToHaveAttributeAsync("title", attempt!, new() { Timeout = 60_000 });
         await Expect(row).ToHaveAttributeAsync("data-state", "Ok", new() { Timeout = 60_000 });
 
+        // One console: one replica, alive, this one, and it ran the backups.
+        var replica = page.Locator("[data-testid=replicas] [data-testid=replica]");
+        await Expect(replica).ToHaveCountAsync(1);
+        await Expect(replica).ToHaveAttributeAsync("data-state", "Alive");
+        await Expect(replica.Locator("[data-testid=replica-self]")).ToBeVisibleAsync();
+        var name = await replica.GetAttributeAsync("data-replica");
+        await Expect(row.Locator("[data-testid=last-replica]")).ToHaveTextAsync($"on {name}");
+
         await Browser.ScreenshotAsync(page, "status-sandbox");
     }
 
