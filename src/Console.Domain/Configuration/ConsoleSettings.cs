@@ -18,6 +18,23 @@ public sealed record ConsoleSettings
     public SchedulerSettings Scheduler { get; init; } = new();
     public RestoreSettings Restore { get; init; } = new();
     public DatabaseSettings Database { get; init; } = new();
+    public DataProtectionSettings DataProtection { get; init; } = new();
+}
+
+public sealed record DataProtectionSettings
+{
+    /// <summary>
+    /// Base64 of 32 random bytes that encrypts the sign-in key ring at rest (decision record 0024); set it from
+    /// Console__DataProtection__KeyEncryptionKey. Required on PostgreSQL, where every replica must have the same one; on
+    /// SQLite, when unset, DataDir/keyring.key is made on first start.
+    /// </summary>
+    public string? KeyEncryptionKey { get; init; }
+
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("KeyEncryptionKey = ").Append(KeyEncryptionKey is null ? "null" : "***");
+        return true;
+    }
 }
 
 public sealed record DatabaseSettings

@@ -179,6 +179,21 @@ public sealed class ConsoleDatabase
         """
         CREATE INDEX ix_backup_copies_stored ON backup_copies (target, backup_id) WHERE status = 'Stored';
         """,
+
+        // 10 (issue 14's migration 9 comes first at merge): what replicas share for sign-in (decision record 0024): the
+        // data-protection key ring (each key's secret encrypted) and the sign-in posts per address of the last minute.
+        """
+        CREATE TABLE data_protection_keys (
+            friendly_name   TEXT PRIMARY KEY,
+            xml             TEXT NOT NULL,
+            created_at      TEXT NOT NULL
+        );
+        CREATE TABLE sign_in_attempts (
+            address     TEXT NOT NULL,
+            at          TEXT NOT NULL
+        );
+        CREATE INDEX ix_sign_in_attempts_address_at ON sign_in_attempts (address, at);
+        """,
     ];
 
     private readonly string _connectionString;

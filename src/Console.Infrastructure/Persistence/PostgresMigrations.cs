@@ -174,5 +174,19 @@ internal static class PostgresMigrations
         """
         CREATE INDEX ix_backup_copies_stored ON backup_copies (target, backup_id) WHERE status = 'Stored';
         """,
+
+        // 10 (issue 14's migration 9 comes first at merge): the data-protection key ring and sign-in attempts (decision record 0024).
+        """
+        CREATE TABLE data_protection_keys (
+            friendly_name   TEXT COLLATE "C" PRIMARY KEY,
+            xml             TEXT NOT NULL,
+            created_at      TEXT COLLATE "C" NOT NULL
+        );
+        CREATE TABLE sign_in_attempts (
+            address     TEXT COLLATE "C" NOT NULL,
+            at          TEXT COLLATE "C" NOT NULL
+        );
+        CREATE INDEX ix_sign_in_attempts_address_at ON sign_in_attempts (address, at);
+        """,
     ];
 }
