@@ -44,7 +44,7 @@ public sealed class BackupHarness : IDisposable
         Guard = new AccessGuard(new UserStore(Database), new ApiTokenStore(Database), Audit, NullLogger<AccessGuard>.Instance);
         StorageHealth = new StorageHealthMonitor(Stores, Settings, TimeProvider.System);
         Progress = new BackupProgressFeed(new Logger<BackupProgressFeed>(_logs));
-        Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), Guard, StorageHealth, Progress, new Logger<BackupRunner>(_logs));
+        Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), Guard, StorageHealth, Progress, new Logger<BackupRunner>(_logs), new BackupSuspensions(new RestoreSessionStore(Database)));
         Snapshots = new SnapshotCatalog(Stores, Ledger, Records, TimeProvider.System, Guard);
     }
 

@@ -70,7 +70,7 @@ public sealed class RestoreConfirmationTests
         await RefusedAsync(RestorePhrases.ProceedWithoutSafetySnapshot, typed => wizard.ProceedWithoutSafetySnapshotAsync("sandbox", typed, who, CancellationToken.None), async () =>
         {
             Assert.Equal(0, await SafetySnapshotsAsync());
-            Assert.Null(runner.SuspendedBecause("sandbox"));
+            Assert.Null(await runner.SuspendedBecauseAsync("sandbox", CancellationToken.None));
         });
         Assert.Equal(RestoreStep.SafetySnapshot, (await wizard.CurrentAsync("sandbox", CancellationToken.None))!.Step);
         Assert.True((await wizard.TakeSafetySnapshotAsync("sandbox", who, CancellationToken.None)).Ok);
@@ -80,7 +80,7 @@ public sealed class RestoreConfirmationTests
         await RefusedAsync("sandbox", typed => wizard.StopMembersAsync("sandbox", typed, who, CancellationToken.None), async () =>
         {
             Assert.Equal("live", await client.GetAsync(spec.Endpoints[0], "/state", CancellationToken.None));
-            Assert.Null(runner.SuspendedBecause("sandbox"));
+            Assert.Null(await runner.SuspendedBecauseAsync("sandbox", CancellationToken.None));
         });
         Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", who, CancellationToken.None)).Ok);
 
