@@ -109,7 +109,21 @@ public sealed class ConsoleSettingsValidatorTests
         { "unknown placeholder", Commanded("systemctl stop {service}"), "Commands:Stop: unknown placeholder {service}" },
         { "unknown scheduler store", new() { Scheduler = new() { Store = "redis" } }, "'redis' is not one of sqlite, postgres" },
         { "postgres without connection", new() { Scheduler = new() { Store = "postgres" } }, "ConnectionString is required" },
+        { "postgres database without a key-encryption key", new() { Database = new() { Provider = "postgres", ConnectionString = "Host=db" } }, "Console:DataProtection:KeyEncryptionKey is required when Console:Database:Provider is postgres" },
+        { "key-encryption key of 16 bytes", new() { DataProtection = new() { KeyEncryptionKey = Convert.ToBase64String(new byte[16]) } }, "Console:DataProtection:KeyEncryptionKey is not the base64 of 32 bytes: generate one with `openssl rand -base64 32`" },
+        { "key-encryption key not base64", new() { DataProtection = new() { KeyEncryptionKey = "not base64!" } }, "Console:DataProtection:KeyEncryptionKey is not the base64 of 32 bytes" },
     };
+
+    [Fact]
+    public void A_key_encryption_key_of_32_bytes_passes_and_is_never_quoted()
+    {
+        var key = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+        var settings = new ConsoleSettings { Database = new() { Provider = "postgres", ConnectionString = "Host=db" }, DataProtection = new() { KeyEncryptionKey = key } };
+
+        Assert.Empty(Validate(settings));
+        Assert.DoesNotContain(key[..20], Validate(settings with { DataProtection = new() { KeyEncryptionKey = key[..20] } }).Single(), StringComparison.Ordinal);
+        Assert.DoesNotContain(key, settings.ToString(), StringComparison.Ordinal);
+    }
 
     private static ConsoleSettings Commanded(string stop) => new()
     {
