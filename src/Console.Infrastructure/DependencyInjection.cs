@@ -99,6 +99,7 @@ public static class DependencyInjection
     private static IServiceCollection AddBackups(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<BackupProgressFeed>();
+        services.AddSingleton<BackupSuspensions>();
         services.AddSingleton<BackupRunner>();
 
         // The S3 target exists only when a bucket is configured (validation requires one for clusters that use it).

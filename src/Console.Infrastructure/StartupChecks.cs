@@ -19,6 +19,10 @@ public static class StartupChecks
         ArgumentNullException.ThrowIfNull(services);
         var settings = services.GetRequiredService<IOptions<ConsoleSettings>>().Value;
         await services.GetRequiredService<ConsoleDatabase>().CheckAsync(cancellationToken).ConfigureAwait(false);
+        if (services.GetService<Access.KeyEncryptionKey>() is not null)
+        {
+            await Access.SharedSignIn.CheckKeyRingAsync(services, cancellationToken).ConfigureAwait(false);
+        }
 
         // Hangfire's own SQLite store (see AddScheduling); Hangfire would fail on a damaged one with a stack trace.
         var scheduler = Path.Combine(Path.GetFullPath(settings.DataDir), Scheduling.HangfireSetup.SqliteFileName);

@@ -19,6 +19,7 @@ public sealed record ConsoleSettings
     public RestoreSettings Restore { get; init; } = new();
     public DatabaseSettings Database { get; init; } = new();
     public ReplicaSettings Replica { get; init; } = new();
+    public DataProtectionSettings DataProtection { get; init; } = new();
 }
 
 /// <summary>This console process as one of several replicas on one database (decision record 0022).</summary>
@@ -31,6 +32,22 @@ public sealed record ReplicaSettings
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>A replica not heard from for this long is dead: its Running backups are recorded as Interrupted.</summary>
     public TimeSpan DeadAfter { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+public sealed record DataProtectionSettings
+{
+    /// <summary>
+    /// Base64 of 32 random bytes that encrypts the sign-in key ring at rest (decision record 0024); set it from
+    /// Console__DataProtection__KeyEncryptionKey. Required on PostgreSQL, where every replica must have the same one; on
+    /// SQLite, when unset, DataDir/keyring.key is made on first start.
+    /// </summary>
+    public string? KeyEncryptionKey { get; init; }
+
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("KeyEncryptionKey = ").Append(KeyEncryptionKey is null ? "null" : "***");
+        return true;
+    }
 }
 
 public sealed record DatabaseSettings

@@ -58,6 +58,7 @@ public static class ConsoleSettingsValidator
         ValidateScheduler(settings.Scheduler, settings.Database, errors);
         ValidateDatabase(settings.Database, errors);
         ValidateReplica(settings.Replica, errors);
+        ValidateDataProtection(settings, errors);
         ValidateRestore(settings.Restore, errors);
         ValidateApiTokens(settings.Auth, errors);
         ValidateKnownProxies(settings.Auth, errors);
@@ -310,6 +311,30 @@ public static class ConsoleSettingsValidator
             // Almost certainly a forgotten Provider: the console would quietly keep its state in DataDir/console.db.
             errors.Add("Console:Database:ConnectionString is set but Console:Database:Provider is sqlite, which keeps its state in DataDir/console.db: set Provider to postgres or remove the connection string.");
         }
+    }
+
+    /// <summary>The key ring's key-encryption key: its value is never quoted, only what is wrong with it.</summary>
+    private static void ValidateDataProtection(ConsoleSettings settings, List<string> errors)
+    {
+        const string Hint = "generate one with `openssl rand -base64 32` and give every replica the same one through the environment variable Console__DataProtection__KeyEncryptionKey";
+        var key = settings.DataProtection.KeyEncryptionKey;
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            if (settings.Database.Provider == "postgres")
+            {
+                errors.Add($"Console:DataProtection:KeyEncryptionKey is required when Console:Database:Provider is postgres (it encrypts the sign-in key ring every replica shares): {Hint}.");
+            }
+        }
+        else if (!IsKeyEncryptionKey(key))
+        {
+            errors.Add($"Console:DataProtection:KeyEncryptionKey is not the base64 of 32 bytes: {Hint}.");
+        }
+    }
+
+    public static bool IsKeyEncryptionKey(string text)
+    {
+        Span<byte> bytes = stackalloc byte[33];
+        return Convert.TryFromBase64String(text.Trim(), bytes, out var written) && written == 32;
     }
 
     private static void ValidateReplica(ReplicaSettings replica, List<string> errors)

@@ -38,6 +38,7 @@ public sealed partial class BackupRunner(
     BackupProgressFeed feed,
     ReplicaIdentity replica,
     ClusterBackupLocks locks,
+    BackupSuspensions suspensions,
     ILogger<BackupRunner> logger)
 {
     // How long a replica that lost the cluster's lock waits to see the winner's Running record (it is written right after the lock).
@@ -46,16 +47,13 @@ public sealed partial class BackupRunner(
     private static readonly string ConsoleVersion = typeof(BackupRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "dev";
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(150);
     private readonly ConcurrentDictionary<string, BackupRun> _running = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _suspended = new(StringComparer.Ordinal);
     private readonly SnapshotPipeline _pipeline = new(stores, clock);
     private readonly RetentionPass _retention = new(stores, ledger, clock, logger);
 
-    /// <summary>Refuses every backup of the cluster but pre-restore ones until <see cref="Unsuspend"/> (a restore runs).</summary>
-    public void Suspend(string cluster, string reason) => _suspended[cluster] = reason;
-
-    public void Unsuspend(string cluster) => _suspended.TryRemove(cluster, out _);
-
-    public string? SuspendedBecause(string cluster) => _suspended.GetValueOrDefault(cluster);
+    /// <summary>
+    /// Why every backup of the cluster but pre-restore ones is refused (a restore is under way, on any replica), or null.
+    /// </summary>
+    public Task<string?> SuspendedBecauseAsync(string cluster, CancellationToken cancellationToken) => suspensions.ReasonAsync(cluster, cancellationToken);
 
     public IReadOnlyCollection<BackupRun> Running => [.. _running.Values];
 
@@ -98,7 +96,7 @@ public sealed partial class BackupRunner(
             return new BackupStart.UnknownCluster(cluster);
         }
 
-        if (trigger != BackupTrigger.PreRestore && _suspended.TryGetValue(cluster, out var reason))
+        if (trigger != BackupTrigger.PreRestore && await SuspendedBecauseAsync(cluster, cancellationToken).ConfigureAwait(false) is { } reason)
         {
             return new BackupStart.Suspended(cluster, reason);
         }

@@ -14,7 +14,6 @@ public sealed partial class BackupStartup(
     BackupOverrideStore overrides,
     Clusters.ClusterCatalog catalog,
     LocalSnapshotStore store,
-    RestoreSessionStore restores,
     BackupRunner runner,
     Replicas.ReplicaMonitor replicas,
     ILogger<BackupStartup> logger,
@@ -32,15 +31,6 @@ public sealed partial class BackupStartup(
         if (interrupted > 0)
         {
             LogInterrupted(logger, interrupted);
-        }
-
-        // A restore that was past its safety snapshot when the console stopped keeps the cluster's backups suspended.
-        foreach (var session in await restores.AllActiveAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (session.Procedure.SuspendsBackups)
-            {
-                runner.Suspend(session.Cluster, $"a restore is in progress (started by {session.StartedBy}, at the {session.Step} step)");
-            }
         }
 
         foreach (var file in store.RemoveLeftovers())

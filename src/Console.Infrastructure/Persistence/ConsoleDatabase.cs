@@ -192,6 +192,21 @@ public sealed class ConsoleDatabase
         ALTER TABLE backups ADD COLUMN replica TEXT;
         ALTER TABLE backups ADD COLUMN occurrence TEXT;
         """,
+
+        // 10: what replicas share for sign-in (decision record 0024): the
+        // data-protection key ring (each key's secret encrypted) and the sign-in posts per address of the last minute.
+        """
+        CREATE TABLE data_protection_keys (
+            friendly_name   TEXT PRIMARY KEY,
+            xml             TEXT NOT NULL,
+            created_at      TEXT NOT NULL
+        );
+        CREATE TABLE sign_in_attempts (
+            address     TEXT NOT NULL,
+            at          TEXT NOT NULL
+        );
+        CREATE INDEX ix_sign_in_attempts_address_at ON sign_in_attempts (address, at);
+        """,
     ];
 
     private readonly string _connectionString;

@@ -187,5 +187,19 @@ internal static class PostgresMigrations
         ALTER TABLE backups ADD COLUMN replica TEXT COLLATE "C";
         ALTER TABLE backups ADD COLUMN occurrence TEXT COLLATE "C";
         """,
+
+        // 10: the data-protection key ring and sign-in attempts (decision record 0024).
+        """
+        CREATE TABLE data_protection_keys (
+            friendly_name   TEXT COLLATE "C" PRIMARY KEY,
+            xml             TEXT NOT NULL,
+            created_at      TEXT COLLATE "C" NOT NULL
+        );
+        CREATE TABLE sign_in_attempts (
+            address     TEXT COLLATE "C" NOT NULL,
+            at          TEXT COLLATE "C" NOT NULL
+        );
+        CREATE INDEX ix_sign_in_attempts_address_at ON sign_in_attempts (address, at);
+        """,
     ];
 }

@@ -35,20 +35,78 @@ public sealed class RestoreSessionStore(ConsoleDatabase database)
         }
     }
 
-    /// <summary>Creates a session; the unique index refuses a second active one for the same cluster.</summary>
-    public async Task<RestoreSession> CreateAsync(RestoreSession session, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates a session, or returns null when the cluster has an active one already: the unique index on active
+    /// sessions per cluster decides, so two replicas beginning at once get one restore between them.
+    /// </summary>
+    public async Task<RestoreSession?> TryCreateAsync(RestoreSession session, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
         var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var id = await connection.ExecuteScalarAsync<long>(
-                "INSERT INTO restore_sessions (cluster, active, state, updated_at) VALUES (@Cluster, TRUE, '{}', @now) RETURNING id",
+            var id = await connection.ExecuteScalarAsync<long?>(
+                "INSERT INTO restore_sessions (cluster, active, state, updated_at) VALUES (@Cluster, TRUE, '{}', @now) ON CONFLICT DO NOTHING RETURNING id",
                 new { session.Cluster, now = Text(now) }).ConfigureAwait(false);
-            var created = session with { Id = id };
-            await connection.ExecuteAsync("UPDATE restore_sessions SET state = @state WHERE id = @id", new { state = created.ToJson(), id }).ConfigureAwait(false);
-            return created;
+            if (id is not { } created)
+            {
+                return null;
+            }
+
+            var made = session with { Id = created };
+            await connection.ExecuteAsync("UPDATE restore_sessions SET state = @state WHERE id = @id", new { state = made.ToJson(), id = created }).ConfigureAwait(false);
+            return made;
         }
+    }
+
+    /// <summary>
+    /// Holds the cluster's restore for one wizard action across every replica: on PostgreSQL a session advisory lock
+    /// on a connection of its own (released on dispose, or by the database when a crashed holder's connection dies);
+    /// SQLite serves one console, whose journal already runs one action at a time.
+    /// </summary>
+    public async Task<IAsyncDisposable> HoldAsync(string cluster, CancellationToken cancellationToken)
+    {
+        if (!database.IsPostgres)
+        {
+            return NotHeld.Instance;
+        }
+
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await connection.ExecuteAsync("SELECT pg_advisory_lock(@RestoreLocks, hashtext(@cluster))", new { RestoreLocks, cluster }).ConfigureAwait(false);
+            return new Held(connection, cluster);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    // The first key of the two-key advisory locks that hold a cluster's restore (the second is the cluster's hash).
+    private const int RestoreLocks = 0x72657374; // "rest"
+
+    private sealed class Held(System.Data.Common.DbConnection connection, string cluster) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await connection.ExecuteAsync("SELECT pg_advisory_unlock(@RestoreLocks, hashtext(@cluster))", new { RestoreLocks, cluster }).ConfigureAwait(false);
+            }
+            finally
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private sealed class NotHeld : IAsyncDisposable
+    {
+        public static readonly NotHeld Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     public async Task SaveAsync(RestoreSession session, DateTimeOffset now, CancellationToken cancellationToken)

@@ -28,7 +28,10 @@ public sealed class RestoreJournal(RestoreSessionStore sessions, AccessGuard gua
         return sessions.AuditTrailAsync(session.Id, cancellationToken);
     }
 
-    public Task<RestoreSession> CreateAsync(RestoreSession session, DateTimeOffset now, CancellationToken cancellationToken) => sessions.CreateAsync(session, now, cancellationToken);
+    /// <summary>The new session, or null when another replica began a restore of the cluster first.</summary>
+    public Task<RestoreSession?> TryCreateAsync(RestoreSession session, DateTimeOffset now, CancellationToken cancellationToken) => sessions.TryCreateAsync(session, now, cancellationToken);
+
+    public Task<RestoreSession?> ActiveAsync(string cluster, CancellationToken cancellationToken) => sessions.ActiveAsync(cluster, cancellationToken);
 
     /// <summary>Saves mid-action, where a crash must not forget what was already done (a member's data replaced).</summary>
     public Task SaveAsync(RestoreSession session, CancellationToken cancellationToken) => sessions.SaveAsync(session, clock.GetUtcNow(), cancellationToken);
@@ -43,45 +46,55 @@ public sealed class RestoreJournal(RestoreSessionStore sessions, AccessGuard gua
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            var now = clock.GetUtcNow();
-            var session = await sessions.ActiveAsync(cluster, CancellationToken.None).ConfigureAwait(false);
-            if (action is { } checkedAction && (session is null ? $"there is no restore of '{cluster}' in progress" : session.Procedure.WhyNot(checkedAction)) is { } why)
+            // One action at a time per cluster across replicas too; the session is read only once it is held.
+            var held = await sessions.HoldAsync(cluster, CancellationToken.None).ConfigureAwait(false);
+            await using (held.ConfigureAwait(false))
             {
-                await audit.RecordAsync(who, auditAction, cluster, session?.SnapshotFile, AuditOutcome.Failed, why, CancellationToken.None).ConfigureAwait(false);
-                return new WizardResult(false, why, session);
+                return await RunHeldAsync(cluster, who, action, words, auditAction, body).ConfigureAwait(false);
             }
-
-            WizardResult result;
-            try
-            {
-                result = await body(session, now).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                await audit.RecordAsync(who, auditAction, cluster, session?.SnapshotFile, AuditOutcome.Failed, ex.Message, CancellationToken.None).ConfigureAwait(false);
-                throw;
-            }
-
-            var saved = result.Session ?? session;
-            if (result.Session is { Id: not 0 })
-            {
-                await sessions.SaveAsync(result.Session, clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
-            }
-
-            await audit.RecordAsync(who, auditAction, cluster, saved?.SnapshotFile, result.Ok ? AuditOutcome.Succeeded : AuditOutcome.Failed, result.Message, CancellationToken.None).ConfigureAwait(false);
-            if (saved is { Id: not 0 })
-            {
-                var entry = new RestoreAuditEntry(now, who.Label, (session?.Step ?? RestoreStep.Choose).ToString(), words, result.Ok ? "ok" : "refused or failed", result.Message);
-                await sessions.AuditAsync(saved.Id, entry, CancellationToken.None).ConfigureAwait(false);
-                Changed?.Invoke(saved);
-            }
-
-            return result with { Session = saved };
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    private async Task<WizardResult> RunHeldAsync(string cluster, Actor who, RestoreAction? action, string words, string auditAction, Func<RestoreSession?, DateTimeOffset, Task<WizardResult>> body)
+    {
+        var now = clock.GetUtcNow();
+        var session = await sessions.ActiveAsync(cluster, CancellationToken.None).ConfigureAwait(false);
+        if (action is { } checkedAction && (session is null ? $"there is no restore of '{cluster}' in progress" : session.Procedure.WhyNot(checkedAction)) is { } why)
+        {
+            await audit.RecordAsync(who, auditAction, cluster, session?.SnapshotFile, AuditOutcome.Failed, why, CancellationToken.None).ConfigureAwait(false);
+            return new WizardResult(false, why, session);
+        }
+
+        WizardResult result;
+        try
+        {
+            result = await body(session, now).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await audit.RecordAsync(who, auditAction, cluster, session?.SnapshotFile, AuditOutcome.Failed, ex.Message, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        var saved = result.Session ?? session;
+        if (result.Session is { Id: not 0 })
+        {
+            await sessions.SaveAsync(result.Session, clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+        }
+
+        await audit.RecordAsync(who, auditAction, cluster, saved?.SnapshotFile, result.Ok ? AuditOutcome.Succeeded : AuditOutcome.Failed, result.Message, CancellationToken.None).ConfigureAwait(false);
+        if (saved is { Id: not 0 })
+        {
+            var entry = new RestoreAuditEntry(now, who.Label, (session?.Step ?? RestoreStep.Choose).ToString(), words, result.Ok ? "ok" : "refused or failed", result.Message);
+            await sessions.AuditAsync(saved.Id, entry, CancellationToken.None).ConfigureAwait(false);
+            Changed?.Invoke(saved);
+        }
+
+        return result with { Session = saved };
     }
 
     public void Dispose() => _gate.Dispose();

@@ -16,6 +16,8 @@ public sealed record RestoreSession
     public string? SnapshotTarget { get; init; }
     public string? SnapshotFile { get; init; }
     public string? StagedPath { get; init; }
+    /// <summary>The host whose disk holds <see cref="StagedPath"/>: replicas share the session, not their disks.</summary>
+    public string? StagedOn { get; init; }
     public string? Sha256 { get; init; }
     public long? SizeBytes { get; init; }
     public long? SnapshotRevision { get; init; }

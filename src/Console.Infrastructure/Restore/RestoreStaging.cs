@@ -30,6 +30,22 @@ public sealed class RestoreStaging(SnapshotStores stores, IOptions<ConsoleSettin
         return Path.Combine(Path.GetFullPath(settings.Value.DataDir), "restore", session.Id.ToString(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>The host that staged a file, recorded with the session (<see cref="RestoreSession.StagedOn"/>).</summary>
+    public static string ThisHost => Environment.MachineName;
+
+    /// <summary>
+    /// Why a step that reads the staged snapshot cannot run on this console: the session is shared by every replica, but
+    /// the file is on the disk of the one that staged it. Null when the file is here (or nothing is staged yet).
+    /// </summary>
+    public static string? WhyNotHere(RestoreSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return session.StagedPath is { } path && !File.Exists(path)
+            ? $"nothing was done: the staged snapshot {Path.GetFileName(path)} is on the disk of the console that staged it ({session.StagedOn ?? "another host"}, {path}), "
+              + $"not on this one ({ThisHost}). Continue this restore on that console, or abandon it and choose the snapshot again here."
+            : null;
+    }
+
     /// <summary>Why an upload of <paramref name="declaredBytes"/> cannot start now, or null after reserving its slot (release it with <see cref="ReleaseUpload"/>).</summary>
     public (UploadOutcome Outcome, string Message) ReserveUpload(RestoreSession session, long? declaredBytes)
     {

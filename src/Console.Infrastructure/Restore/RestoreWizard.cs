@@ -64,8 +64,16 @@ public sealed class RestoreWizard(
             return new WizardResult(false, $"'{cluster}' lists no members (Console:Clusters:N:Members with Name, PeerUrl, DataDir, Control); a restore needs them", null);
         }
 
-        var created = await journal.CreateAsync(new RestoreSession { Cluster = cluster, StartedBy = who.Label, StartedAt = now, Step = RestoreStep.Choose }, now, cancellationToken).ConfigureAwait(false);
-        return new WizardResult(true, "restore started: choose a snapshot", created);
+        // One restore per cluster across every replica: the database refuses a second active session.
+        var created = await journal.TryCreateAsync(new RestoreSession { Cluster = cluster, StartedBy = who.Label, StartedAt = now, Step = RestoreStep.Choose }, now, cancellationToken).ConfigureAwait(false);
+        if (created is null && await journal.ActiveAsync(cluster, cancellationToken).ConfigureAwait(false) is { } other)
+        {
+            return new WizardResult(true, $"resuming the restore started by {other.StartedBy} at {other.StartedAt:u} (begun meanwhile on another console)", other);
+        }
+
+        return created is null
+            ? new WizardResult(false, $"a restore of '{cluster}' was begun and ended meanwhile on another console; begin again", null)
+            : new WizardResult(true, "restore started: choose a snapshot", created);
     });
 
     public Task<WizardResult> ChooseAsync(string cluster, string target, string fileName, Actor who, CancellationToken cancellationToken) => journal.RunAsync(cluster, who, RestoreAction.Choose, RestoreWords.Of(RestoreAction.Choose), (session, _) =>
@@ -111,7 +119,7 @@ public sealed class RestoreWizard(
             {
                 var (staged, replaced) = staging.PlaceUpload(s, partPath, name);
                 var message = $"uploaded {originalName} ({size:N0} bytes) as {name.FileName}{(replaced is null ? string.Empty : $", replacing the earlier upload {replaced}")}";
-                return Task.FromResult(new WizardResult(true, message, s with { Step = RestoreStep.Verify, SnapshotTarget = UploadTarget, SnapshotFile = name.FileName, StagedPath = staged, SizeBytes = size, Failure = null }));
+                return Task.FromResult(new WizardResult(true, message, s with { Step = RestoreStep.Verify, SnapshotTarget = UploadTarget, SnapshotFile = name.FileName, StagedPath = staged, StagedOn = RestoreStaging.ThisHost, SizeBytes = size, Failure = null }));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -127,6 +135,11 @@ public sealed class RestoreWizard(
     public Task<WizardResult> VerifyAsync(string cluster, Actor who, CancellationToken cancellationToken) => journal.RunAsync(cluster, who, RestoreAction.Verify, RestoreWords.Of(RestoreAction.Verify), async (session, now) =>
     {
         var s = session!;
+        if (RestoreStaging.WhyNotHere(s) is { } elsewhere)
+        {
+            return new WizardResult(false, elsewhere, null);
+        }
+
         string? staged = null;
         try
         {
@@ -136,6 +149,7 @@ public sealed class RestoreWizard(
             {
                 Step = RestoreStep.Plan,
                 StagedPath = staged,
+                StagedOn = RestoreStaging.ThisHost,
                 Sha256 = contents.Sha256,
                 SizeBytes = contents.SizeBytes,
                 SnapshotRevision = contents.Revision,
@@ -208,6 +222,12 @@ public sealed class RestoreWizard(
             return new WizardResult(false, $"nothing was done: type the cluster name \"{cluster}\" to stop its members", null);
         }
 
+        // Members are not stopped for a restore this console could not carry out: the next step reads the staged file.
+        if (RestoreStaging.WhyNotHere(s) is { } elsewhere)
+        {
+            return new WizardResult(false, elsewhere, null);
+        }
+
         // Before anything is stopped: the members configured must be the members etcd has, or "down" would be judged
         // for names etcd does not know while the real members keep serving.
         var spec = catalog.Find(cluster)!;
@@ -222,7 +242,7 @@ public sealed class RestoreWizard(
             s = s with { MemberUrls = listed.ToDictionary(m => m.Name, m => new List<string>([.. m.ClientUrls, .. m.PeerUrls])) };
         }
 
-        runner.Suspend(cluster, $"a restore is in progress (started by {s.StartedBy})");
+        // Backups of the cluster are refused from here on, on every replica: the session is at StopMembers (see BackupSuspensions).
         foreach (var (member, control) in MembersOf(s, spec))
         {
             s = s.WithMember(member.Name, await control.StopAsync(member, cancellationToken).ConfigureAwait(false));
@@ -238,6 +258,11 @@ public sealed class RestoreWizard(
         if (!RestorePhrases.Matches(RestorePhrases.RestoreData(cluster), phrase))
         {
             return new WizardResult(false, $"nothing was done: type \"{RestorePhrases.RestoreData(cluster)}\" to replace every member's data", null);
+        }
+
+        if (RestoreStaging.WhyNotHere(s) is { } elsewhere)
+        {
+            return new WizardResult(false, elsewhere, null);
         }
 
         foreach (var (member, control) in MembersOf(s, catalog.Find(cluster)!).Where(m => s.Procedure.NeedsRestore(m.Member.Name)))
@@ -358,10 +383,9 @@ public sealed class RestoreWizard(
         return new WizardResult(true, message, End(s) with { Step = RestoreStep.RolledBack, Failure = $"abandoned by {who}" });
     });
 
-    /// <summary>Whatever way a restore ends: backups resume and the staging area goes.</summary>
+    /// <summary>Whatever way a restore ends: the staging area goes (backups resume once the ended session is saved).</summary>
     private RestoreSession End(RestoreSession session)
     {
-        runner.Unsuspend(session.Cluster);
         staging.Clean(session);
         return session;
     }

@@ -20,7 +20,7 @@ public sealed partial class ScheduledBackupJob(BackupRunner runner, ScheduleStat
 
     public async Task RunAsync(string cluster, DateTimeOffset occurrence, bool first, CancellationToken cancellationToken)
     {
-        if (runner.SuspendedBecause(cluster) is not null)
+        if (await runner.SuspendedBecauseAsync(cluster, cancellationToken).ConfigureAwait(false) is not null)
         {
             return; // a restore is in progress; the schedule carries on afterwards
         }

@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Console.Domain.Access;
 using Console.Domain.Configuration;
 using Console.Infrastructure.Access;
@@ -28,7 +27,6 @@ internal static class AuthSetup
 {
     public const string LoginPath = "/account/login";
     public const string ChangePasswordPath = "/account/change-password";
-    public const string SignInRateLimit = "sign-in";
     public const string DownloadPath = "/snapshots/download";
     private const string Selector = "console";
 
@@ -76,22 +74,8 @@ internal static class AuthSetup
         services.AddScoped<CurrentActor>();
         services.AddHttpContextAccessor();
 
-        // Sign-in posts per remote address: 20 a minute, on top of the per-user lockout, so nobody can flood the
-        // form (and the audit log) with guesses across many names.
-        services.AddRateLimiter(o =>
-        {
-            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            o.AddPolicy(SignInRateLimit, context => HttpMethods.IsPost(context.Request.Method)
-                ? RateLimitPartition.GetSlidingWindowLimiter(
-                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                    _ => new SlidingWindowRateLimiterOptions { PermitLimit = 20, Window = TimeSpan.FromMinutes(1), SegmentsPerWindow = 6, QueueLimit = 0 })
-                : RateLimitPartition.GetNoLimiter("read"));
-            o.OnRejected = (context, _) =>
-            {
-                context.HttpContext.Response.ContentType = "text/plain";
-                return new ValueTask(context.HttpContext.Response.WriteAsync("Too many sign-in attempts from this address; wait a minute.", context.HttpContext.RequestAborted));
-            };
-        });
+        // Every replica on one database reads every other's cookies, and counts sign-in posts in one place (ADR 0024).
+        services.AddSharedSignIn();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, RefusalAudit>();
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ConsoleSettings>>((o, settings) => TrustOnly(o, settings.Value.Auth.KnownProxies));
         return services;
@@ -137,9 +121,9 @@ internal static class AuthSetup
     /// <summary>Authentication, the forced password change, then authorization.</summary>
     public static WebApplication UseConsoleAuth(this WebApplication app)
     {
-        // Only Console:Auth:KnownProxies are believed (see TrustOnly); before the rate limiter, which counts per address.
+        // Only Console:Auth:KnownProxies are believed (see TrustOnly); before the sign-in limit, which counts per address.
         app.UseForwardedHeaders();
-        app.UseRateLimiter();
+        app.Use(LimitSignInsAsync);
         app.UseAuthentication();
         app.Use(async (context, next) =>
         {
@@ -176,6 +160,25 @@ internal static class AuthSetup
             }
         });
         return app;
+    }
+
+    /// <summary>
+    /// Sign-in posts per remote address: 20 a minute across every replica (counted in the database), on top of the
+    /// per-user lockout, so nobody can flood the form (and the audit log) with guesses across many names.
+    /// </summary>
+    private static async Task LimitSignInsAsync(HttpContext context, RequestDelegate next)
+    {
+        if (HttpMethods.IsPost(context.Request.Method)
+            && context.Request.Path.StartsWithSegments(LoginPath, StringComparison.OrdinalIgnoreCase)
+            && !await context.RequestServices.GetRequiredService<SignInAttempts>().TryAdmitAsync(context.Connection.RemoteIpAddress?.ToString() ?? "unknown", context.RequestAborted))
+        {
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            context.Response.ContentType = "text/plain";
+            await context.Response.WriteAsync(SignInAttempts.RefusedMessage, context.RequestAborted);
+            return;
+        }
+
+        await next(context);
     }
 
     private static bool MayPassBeforePasswordChange(PathString path) =>

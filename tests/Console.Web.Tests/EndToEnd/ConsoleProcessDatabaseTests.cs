@@ -141,5 +141,6 @@ public sealed class ConsoleProcessDatabaseTests(PostgresServer postgres)
         ["Console__Clusters__0__Name"] = "prod",
         ["Console__Clusters__0__Endpoints__0"] = "http://127.0.0.1:2379",
         ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+        ["Console__DataProtection__KeyEncryptionKey"] = TestTokens.KeyEncryptionKey,
     };
 }

@@ -103,7 +103,7 @@ public sealed class RestoreWizardTests(Browser browser)
         Assert.Single(statuses.Select(s => s.Leader).Distinct());
         var hashes = await Task.WhenAll(spec.Endpoints.Select(e => fresh.HashKvAsync(e, CancellationToken.None)));
         Assert.Single(hashes.Select(h => h.Hash).Distinct());
-        Assert.Null(runner.SuspendedBecause("sandbox"));
+        Assert.Null(await runner.SuspendedBecauseAsync("sandbox", CancellationToken.None));
     }
 
     [Fact]

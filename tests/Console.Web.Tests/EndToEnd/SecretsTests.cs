@@ -122,6 +122,7 @@ public sealed class SecretsTests(Browser browser)
             ["S3 secret access key"] = s3.Settings.SecretAccessKey!,
             ["configured operator token"] = TestTokens.Operator,
             ["configured viewer token"] = TestTokens.Viewer,
+            ["key ring's key-encryption key"] = TestTokens.KeyEncryptionKey,
             ["token made on the Users page"] = made.Token,
             [$"{adminName}'s password"] = adminPassword,
             ["dave's temporary password"] = DaveFirst,

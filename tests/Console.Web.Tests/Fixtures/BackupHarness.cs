@@ -47,7 +47,7 @@ public sealed class BackupHarness : IDisposable
         StorageHealth = new StorageHealthMonitor(Stores, Settings, TimeProvider.System);
         Progress = new BackupProgressFeed(new Logger<BackupProgressFeed>(_logs));
         Replica = new ReplicaIdentity(Settings, new ConfigurationBuilder().Build(), TimeProvider.System);
-        Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), Guard, StorageHealth, Progress, Replica, new ClusterBackupLocks(Database), new Logger<BackupRunner>(_logs));
+        Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), Guard, StorageHealth, Progress, Replica, new ClusterBackupLocks(Database), new BackupSuspensions(new RestoreSessionStore(Database)), new Logger<BackupRunner>(_logs));
         Snapshots = new SnapshotCatalog(Stores, Ledger, Records, TimeProvider.System, Guard);
     }
 

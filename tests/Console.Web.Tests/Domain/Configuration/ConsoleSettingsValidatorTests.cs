@@ -114,9 +114,14 @@ public sealed class ConsoleSettingsValidatorTests
         { "empty replica name", new() { Replica = new() { Name = "" } }, "Console:Replica:Name must be 1 to 100 characters" },
         { "heartbeat under a second", new() { Replica = new() { HeartbeatInterval = TimeSpan.FromMilliseconds(100) } }, "Console:Replica:HeartbeatInterval must be at least 1 second" },
         { "dead after under three heartbeats", new() { Replica = new() { HeartbeatInterval = TimeSpan.FromSeconds(5), DeadAfter = TimeSpan.FromSeconds(10) } }, "Console:Replica:DeadAfter must be at least three heartbeats" },
+        { "postgres database without a key-encryption key", new() { Database = new() { Provider = "postgres", ConnectionString = "Host=db" } }, "Console:DataProtection:KeyEncryptionKey is required when Console:Database:Provider is postgres" },
+        { "key-encryption key of 16 bytes", new() { DataProtection = new() { KeyEncryptionKey = Convert.ToBase64String(new byte[16]) } }, "Console:DataProtection:KeyEncryptionKey is not the base64 of 32 bytes: generate one with `openssl rand -base64 32`" },
+        { "key-encryption key not base64", new() { DataProtection = new() { KeyEncryptionKey = "not base64!" } }, "Console:DataProtection:KeyEncryptionKey is not the base64 of 32 bytes" },
     };
 
     private static DatabaseSettings OnPostgres => new() { Provider = "postgres", ConnectionString = "Host=db;Database=console;Username=console" };
+
+    private static DataProtectionSettings SharedKey => new() { KeyEncryptionKey = Convert.ToBase64String(new byte[32]) };
 
     [Fact]
     public void The_scheduler_store_follows_the_database_unless_set()
@@ -124,8 +129,8 @@ public sealed class ConsoleSettingsValidatorTests
         Assert.Equal("postgres", new SchedulerSettings().StoreFor(OnPostgres));
         Assert.Equal(OnPostgres.ConnectionString, new SchedulerSettings().ConnectionStringFor(OnPostgres));
         Assert.Equal("sqlite", new SchedulerSettings().StoreFor(new DatabaseSettings()));
-        Assert.Empty(Validate(new ConsoleSettings { Database = OnPostgres }));
-        Assert.Empty(Validate(new ConsoleSettings { Database = OnPostgres, Scheduler = new() { Store = "postgres" } }));
+        Assert.Empty(Validate(new ConsoleSettings { Database = OnPostgres, DataProtection = SharedKey }));
+        Assert.Empty(Validate(new ConsoleSettings { Database = OnPostgres, DataProtection = SharedKey, Scheduler = new() { Store = "postgres" } }));
     }
 
     [Theory]
@@ -135,6 +140,18 @@ public sealed class ConsoleSettingsValidatorTests
     [InlineData(null, "web-1-42")]
     public void A_replica_is_named_after_its_host_and_configured_port_else_its_process(string? urls, string expected) =>
         Assert.Equal(expected, Console.Infrastructure.Replicas.ReplicaIdentity.DefaultName("web-1", urls?.Split(';')[0], 42));
+
+
+    [Fact]
+    public void A_key_encryption_key_of_32_bytes_passes_and_is_never_quoted()
+    {
+        var key = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+        var settings = new ConsoleSettings { Database = new() { Provider = "postgres", ConnectionString = "Host=db" }, DataProtection = new() { KeyEncryptionKey = key } };
+
+        Assert.Empty(Validate(settings));
+        Assert.DoesNotContain(key[..20], Validate(settings with { DataProtection = new() { KeyEncryptionKey = key[..20] } }).Single(), StringComparison.Ordinal);
+        Assert.DoesNotContain(key, settings.ToString(), StringComparison.Ordinal);
+    }
 
     private static ConsoleSettings Commanded(string stop) => new()
     {

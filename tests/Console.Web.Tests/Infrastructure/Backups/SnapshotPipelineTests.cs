@@ -325,7 +325,7 @@ public sealed class SnapshotPipelineTests
         await File.WriteAllTextAsync(ours, "half a snapshot");
         await File.WriteAllTextAsync(theirs, "someone else's");
 
-        await new BackupStartup(harness.Database, new BackupOverrideStore(harness.Database), harness.Catalog, harness.Store, new RestoreSessionStore(harness.Database), harness.Runner, harness.Monitor, Microsoft.Extensions.Logging.Abstractions.NullLogger<BackupStartup>.Instance).StartAsync(CancellationToken.None);
+        await new BackupStartup(harness.Database, new BackupOverrideStore(harness.Database), harness.Catalog, harness.Store, harness.Runner, harness.Monitor, Microsoft.Extensions.Logging.Abstractions.NullLogger<BackupStartup>.Instance).StartAsync(CancellationToken.None);
 
         var record = await harness.Records.GetAsync(id, CancellationToken.None);
         Assert.Equal(BackupStatus.Interrupted, record!.Status);

@@ -84,8 +84,8 @@ public abstract class ConsoleStoresTests : IDisposable
     public async Task One_restore_session_is_active_per_cluster_and_its_audit_trail_keeps_its_order()
     {
         var sessions = new RestoreSessionStore(Database);
-        var first = await sessions.CreateAsync(new RestoreSession { Cluster = "prod", StartedBy = "alice" }, Now, CancellationToken.None);
-        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => sessions.CreateAsync(new RestoreSession { Cluster = "prod", StartedBy = "bob" }, Now, CancellationToken.None));
+        var first = (await sessions.TryCreateAsync(new RestoreSession { Cluster = "prod", StartedBy = "alice" }, Now, CancellationToken.None))!;
+        Assert.Null(await sessions.TryCreateAsync(new RestoreSession { Cluster = "prod", StartedBy = "bob" }, Now, CancellationToken.None));
         Assert.Equal(first.Id, (await sessions.ActiveAsync("prod", CancellationToken.None))!.Id);
 
         await sessions.AuditAsync(first.Id, new RestoreAuditEntry(Now, "alice", "Plan", "plan", "ok", "a"), CancellationToken.None);
@@ -96,7 +96,7 @@ public abstract class ConsoleStoresTests : IDisposable
         Assert.Empty(await sessions.AllActiveAsync(CancellationToken.None));
         Assert.Equal(first.Id, (await sessions.LatestAsync("prod", CancellationToken.None))!.Id);
         Assert.Equal(["a", "b"], (await sessions.AuditTrailAsync(first.Id, CancellationToken.None)).Select(e => e.Detail));
-        Assert.NotEqual(first.Id, (await sessions.CreateAsync(new RestoreSession { Cluster = "prod", StartedBy = "bob" }, Now, CancellationToken.None)).Id);
+        Assert.NotEqual(first.Id, (await sessions.TryCreateAsync(new RestoreSession { Cluster = "prod", StartedBy = "bob" }, Now, CancellationToken.None))!.Id);
     }
 
     [Fact]

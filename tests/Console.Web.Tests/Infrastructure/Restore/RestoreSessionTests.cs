@@ -47,7 +47,7 @@ public sealed class RestoreSessionTests
         await using var app = ConsoleApp.Start(dataDir: data.Path);
         var database = app.Services.GetRequiredService<ConsoleDatabase>();
         var store = app.Services.GetRequiredService<RestoreSessionStore>();
-        var created = await store.CreateAsync(new RestoreSession { Cluster = "prod", StartedBy = "admin" }, DateTimeOffset.UtcNow, CancellationToken.None);
+        var created = (await store.TryCreateAsync(new RestoreSession { Cluster = "prod", StartedBy = "admin" }, DateTimeOffset.UtcNow, CancellationToken.None))!;
         var connection = await database.OpenAsync(CancellationToken.None);
         await using (connection)
         {

@@ -71,7 +71,7 @@ public sealed class RestoreWizardServiceTests
         Assert.False(wrongStop.Ok);
         Assert.Equal("after the backup", await client.GetAsync(spec.Endpoints[0], "/state", CancellationToken.None));
         Assert.True((await wizard.StopMembersAsync("sandbox", "sandbox", TestActors.Of("test"), CancellationToken.None)).Ok);
-        Assert.NotNull(app.Services.GetRequiredService<BackupRunner>().SuspendedBecause("sandbox"));
+        Assert.NotNull(await app.Services.GetRequiredService<BackupRunner>().SuspendedBecauseAsync("sandbox", CancellationToken.None));
 
         var session = await wizard.CurrentAsync("sandbox", CancellationToken.None);
         var plan = wizard.PlanOf(session!)!;
@@ -104,7 +104,7 @@ public sealed class RestoreWizardServiceTests
             s => s.Length == 3 && s.All(x => x.Leader != 0),
             TimeSpan.FromSeconds(60));
         Assert.Single(statuses.Select(s => s.Leader).Distinct());
-        Assert.Null(app.Services.GetRequiredService<BackupRunner>().SuspendedBecause("sandbox"));
+        Assert.Null(await app.Services.GetRequiredService<BackupRunner>().SuspendedBecauseAsync("sandbox", CancellationToken.None));
         var trail = await wizard.AuditAsync(rolledBack.Session, CancellationToken.None);
         Assert.Contains(trail, a => a.Action == "restore data" && a.Outcome != "ok" && a.Detail.Contains("nothing was done", StringComparison.Ordinal));
         Assert.Contains(trail, a => a.Action == "roll back" && a.Outcome == "ok");
@@ -137,7 +137,7 @@ public sealed class RestoreWizardServiceTests
         var resumed = await second.Services.GetRequiredService<RestoreWizard>().CurrentAsync("sandbox", CancellationToken.None);
 
         Assert.Equal(RestoreStep.RestoreData, resumed!.Step);
-        Assert.Contains("a restore is in progress", second.Services.GetRequiredService<BackupRunner>().SuspendedBecause("sandbox"), StringComparison.Ordinal);
+        Assert.Contains("a restore is in progress", await second.Services.GetRequiredService<BackupRunner>().SuspendedBecauseAsync("sandbox", CancellationToken.None), StringComparison.Ordinal);
         var start = await second.Services.GetRequiredService<BackupRunner>().StartAsync("sandbox", BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);
         Assert.IsType<BackupStart.Suspended>(start);
 
@@ -175,7 +175,7 @@ public sealed class RestoreWizardServiceTests
         using var fresh = new EtcdClusterClient(spec, TimeSpan.FromSeconds(5));
         var value = await Eventually.ValueAsync(async () => { try { return await fresh.GetAsync(spec.Endpoints[0], "/state", CancellationToken.None); } catch (EtcdException) { return null; } }, v => v is not null, TimeSpan.FromSeconds(30));
         Assert.Equal("original", value);
-        Assert.Null(app.Services.GetRequiredService<BackupRunner>().SuspendedBecause("sandbox"));
+        Assert.Null(await app.Services.GetRequiredService<BackupRunner>().SuspendedBecauseAsync("sandbox", CancellationToken.None));
     }
 
     [Fact]
@@ -317,7 +317,7 @@ public sealed class RestoreWizardServiceTests
         Assert.Equal(RestoreStep.Plan, (await wizard.CurrentAsync("renamed", CancellationToken.None))!.Step);
         Assert.All(etcd.Members, m => Assert.False(m.HasExited));
         Assert.Equal(2, etcd.Etcdctl("member", "list").Split('\n').Count(l => l.Contains(", started, ", StringComparison.Ordinal)));
-        Assert.Null(runner.SuspendedBecause("renamed"));
+        Assert.Null(await runner.SuspendedBecauseAsync("renamed", CancellationToken.None));
         Assert.All(wizard.PlanOf((await wizard.CurrentAsync("renamed", CancellationToken.None))!)!.Members, m => Assert.False(Directory.Exists(m.AsideDir)));
     }
 
