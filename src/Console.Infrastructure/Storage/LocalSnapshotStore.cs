@@ -151,7 +151,10 @@ public sealed class LocalSnapshotStore : ISnapshotStore
         RegularFile.Delete(PathOf(name));
     }
 
-    /// <summary>Removes <c>*.part</c> files of ours left by a run that never finished (console killed, disk full).</summary>
+    /// <summary>
+    /// Removes <c>*.part</c> files of ours left by a run that never finished (console killed, disk full). A part some
+    /// live process is still writing (another replica on a shared directory) is in use and left alone.
+    /// </summary>
     public IReadOnlyList<string> RemoveLeftovers()
     {
         if (!System.IO.Directory.Exists(Directory))
@@ -163,7 +166,7 @@ public sealed class LocalSnapshotStore : ISnapshotStore
         foreach (var file in new DirectoryInfo(Directory).EnumerateFiles("*" + SnapshotName.PartialExtension))
         {
             var ours = SnapshotName.IsPartial(file.Name) || SnapshotName.IsPartial(file.Name.Replace(SnapshotName.ManifestExtension + SnapshotName.PartialExtension, SnapshotName.PartialExtension, StringComparison.Ordinal));
-            if (ours && RegularFile.Is(file.FullName))
+            if (ours && RegularFile.Is(file.FullName) && !RegularFile.IsInUse(file.FullName))
             {
                 file.Delete();
                 removed.Add(file.Name);
@@ -221,6 +224,7 @@ public sealed class LocalSnapshotWriter : ISnapshotWriter, IDisposable
         FinalPath = store.PathOf(name);
         // The handle is kept apart from the stream so it can be closed even when the stream's own close fails.
         _handle = File.OpenHandle(PartialPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, FileOptions.Asynchronous);
+        RegularFile.MarkInUse(_handle);
         _file = new FileStream(_handle, FileAccess.Write, 1 << 20, isAsync: true);
     }
 

@@ -26,6 +26,9 @@ internal static unsafe partial class RegularFile
     private const int SetFlags = 4;
     private const int NoSuchFile = 2;
     private const int TooManyLinks = 40; // ELOOP: the last component is a symbolic link
+    private const int LockShared = 1;
+    private const int LockExclusive = 2;
+    private const int LockNonBlocking = 4;
 
     // O_NOFOLLOW is 0400000 on x86-64 but 0100000 on arm64 (where O_DIRECTORY and O_NOFOLLOW trade places).
     private static readonly int NoFollow = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
@@ -102,6 +105,35 @@ internal static unsafe partial class RegularFile
         }
     }
 
+    /// <summary>
+    /// Marks a file being written as in use (a shared <c>flock</c>, which lasts as long as the handle and ends with the
+    /// process however it dies), so a console starting beside this one, on the same host or on a shared directory, can
+    /// tell a live writer's <c>.part</c> from a dead one's.
+    /// </summary>
+    public static void MarkInUse(SafeFileHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        if (Flock(handle.DangerousGetHandle().ToInt32(), LockShared | LockNonBlocking) != 0)
+        {
+            throw new IOException($"cannot mark the file being written as in use: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        }
+    }
+
+    /// <summary>True while some process holds <paramref name="path"/> through <see cref="MarkInUse"/> (or any flock).</summary>
+    public static bool IsInUse(string path)
+    {
+        var fd = Open(path, ReadOnly | NoFollow | NonBlocking | CloseOnExec);
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+
+        // Taking the exclusive lock for an instant fails exactly when someone else holds any lock on the file.
+        return Flock(fd, LockExclusive | LockNonBlocking) != 0;
+    }
+
     /// <summary>Deletes <paramref name="path"/> if it is a regular file; anything else there is refused and left in place.</summary>
     public static void Delete(string path)
     {
@@ -130,6 +162,9 @@ internal static unsafe partial class RegularFile
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statx(int directoryFd, string path, int flags, uint mask, byte* buffer);
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int Flock(int fd, int operation);
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int Fcntl(int fd, int command, int argument);

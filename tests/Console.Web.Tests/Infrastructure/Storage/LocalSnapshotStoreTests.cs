@@ -15,6 +15,24 @@ public sealed class LocalSnapshotStoreTests
     private static LocalSnapshotStore StoreIn(string directory) =>
         new(Options.Create(new ConsoleSettings { DataDir = directory, Storage = new StorageSettings { Local = new LocalStorageSettings { Dir = directory } } }));
 
+    [Fact]
+    public async Task Starting_beside_a_live_writer_removes_only_the_parts_nobody_is_writing()
+    {
+        // Replicas may share one snapshot directory: one that starts while another streams must not delete that part.
+        using var scratch = new TestDirectory("leftovers");
+        var store = StoreIn(scratch.Path);
+        using var live = store.BeginWrite(SnapshotName.For(Test, DateTimeOffset.UtcNow));
+        await live.WriteAsync(new byte[4096], CancellationToken.None);
+        var dead = Path.Combine(scratch.Path, SnapshotName.For(Test, DateTimeOffset.UtcNow.AddHours(-1)).PartialFileName);
+        await File.WriteAllTextAsync(dead, "a run whose console was killed");
+
+        var removed = store.RemoveLeftovers();
+
+        Assert.Equal([Path.GetFileName(dead)], removed);
+        Assert.True(File.Exists(live.PartialPath));
+        Assert.False(File.Exists(dead));
+    }
+
     [TmpfsFact]
     public async Task The_health_probe_leaves_no_file_behind_when_the_disk_is_full()
     {
