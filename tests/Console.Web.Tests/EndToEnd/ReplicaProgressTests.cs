@@ -21,10 +21,10 @@ public sealed class ReplicaProgressTests(Browser browser)
     [Fact]
     public async Task Back_up_now_on_one_replica_is_watched_live_to_its_stored_outcome_in_a_browser_on_the_other()
     {
-        // etcd advertises the slow proxy, so the console streams the snapshot through it (about 3 MB/s): long enough to watch.
+        // etcd advertises the slow proxy, so the console streams the snapshot through it (about 2 MB/s): long enough to watch.
         var proxyPort = FreePorts.Pick(1)[0];
         await using var etcd = await TestEtcdCluster.StartAsync(extraArguments: ["--advertise-client-urls", $"http://127.0.0.1:{proxyPort}"]);
-        await using var proxy = new SlowProxy(proxyPort, etcd.Endpoints[0], 3_000_000);
+        await using var proxy = new SlowProxy(proxyPort, etcd.Endpoints[0], 2_000_000);
         using (var fill = new BackupHarness(etcd.Spec()))
         {
             await fill.FillAsync(12);
@@ -45,16 +45,22 @@ public sealed class ReplicaProgressTests(Browser browser)
         await RelayOf(b)!.Listening.WaitAsync(TimeSpan.FromSeconds(60));
         await using var session = await browser.OpenAsync(b, "backups", Role.Viewer);
         var page = session.Page;
+        var home = await page.Context.NewPageAsync();
+        await home.GotoAsync(b.Address.ToString());
+        await home.Locator("[data-testid=interactive]").WaitForAsync(new() { Timeout = 30_000 });
+        var statusRow = home.Locator("[data-testid=backup-status-row][data-cluster=slow]");
+        await Expect(statusRow.GetByTestId("last-success")).ToHaveTextAsync("–");
 
         using var api = new HttpClient { BaseAddress = a.Address };
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Operator);
         using var started = await api.PostAsync("/api/clusters/slow/backups", null);
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        var recordId = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         // B's page, never reloaded, shows A's run with its bytes moving: two different readings while it streams.
         var progress = page.Locator("[data-testid=backup-progress][data-cluster=slow]");
-        await Expect(progress).ToHaveAttributeAsync("data-record", id.ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 60_000 });
+        await Expect(progress).ToHaveAttributeAsync("data-record", recordId, new() { Timeout = 60_000 });
         var streaming = new HashSet<string>();
         await Eventually.ValueAsync(
             async () =>
@@ -71,10 +77,15 @@ public sealed class ReplicaProgressTests(Browser browser)
             count => count >= 2,
             TimeSpan.FromSeconds(90));
         await Expect(page.Locator("[data-testid=backup-now-card][data-cluster=slow]")).ToHaveAttributeAsync("data-state", "running");
+        await Expect(statusRow).ToHaveAttributeAsync("data-state", "Running");
+        await Expect(statusRow.GetByTestId("backup-progress")).ToHaveAttributeAsync("data-record", recordId);
         Assert.Null(b.Services.GetRequiredService<BackupRunner>().RunningFor("slow"));
 
-        // Then the outcome, as stored: the card, and the record in the grid.
+        // Then the outcome, as stored: the card, the record in the grid, and the status table's row.
         await Expect(progress).ToHaveAttributeAsync("data-state", "succeeded", new() { Timeout = 90_000 });
+        await Expect(statusRow).Not.ToHaveAttributeAsync("data-state", "Running");
+        await Expect(statusRow.GetByTestId("backup-progress")).ToHaveCountAsync(0);
+        await Expect(statusRow.GetByTestId("last-success")).Not.ToHaveTextAsync("–");
         await Expect(progress.GetByTestId("backup-progress-text")).ToContainTextAsync("done: ");
         var row = page.GetByTestId("backup-records").Locator("tbody tr").First;
         await Expect(row.GetByTestId("backup-status")).ToHaveAttributeAsync("data-state", "Succeeded");
