@@ -3,16 +3,27 @@ using Console.Domain.Backups;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Persistence;
 using Console.Web.Tests.Fixtures;
+using Dapper;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 
 namespace Console.Web.Tests.Infrastructure.Backups;
 
 /// <summary>Two console processes' feeds, each with its relay, on one real PostgreSQL database.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class ProgressRelayTests(PostgresServer postgres) : IDisposable
+public sealed class ProgressRelayTests : IDisposable
 {
-    private readonly TestDatabase _data = TestDatabase.Create("relay", postgres);
+    private readonly TestDatabase _data;
     private readonly List<ProgressRelay> _relays = [];
+    private readonly LogSink _log = new();
+    private readonly ILoggerFactory _logs;
+
+    public ProgressRelayTests(PostgresServer postgres)
+    {
+        _data = TestDatabase.Create("relay", postgres);
+        _logs = LoggerFactory.Create(b => b.AddProvider(_log).SetMinimumLevel(LogLevel.Trace));
+    }
 
     private BackupRecordStore Records => new(_data.Database);
 
@@ -23,7 +34,7 @@ public sealed class ProgressRelayTests(PostgresServer postgres) : IDisposable
         var feed = new BackupProgressFeed(NullLogger<BackupProgressFeed>.Instance);
         var seen = new ConcurrentQueue<BackupProgress>();
         feed.Subscribe(seen.Enqueue);
-        var relay = new ProgressRelay(database, new BackupRecordStore(database), feed, TimeProvider.System, NullLogger<ProgressRelay>.Instance);
+        var relay = new ProgressRelay(database, new BackupRecordStore(database), feed, TimeProvider.System, new Logger<ProgressRelay>(_logs));
         _relays.Add(relay);
         await relay.StartAsync(CancellationToken.None);
         await relay.Listening.WaitAsync(TimeSpan.FromSeconds(30));
@@ -110,6 +121,36 @@ public sealed class ProgressRelayTests(PostgresServer postgres) : IDisposable
         Assert.Equal(stored, ended!.Final);
     }
 
+    [Fact]
+    public async Task A_listener_whose_connection_is_cut_connects_again_and_hears_the_others_again_without_logging_the_connection_string()
+    {
+        var (b, _) = await ReplicaAsync();
+        await using (var admin = new NpgsqlConnection(_data.Settings.Database.ConnectionString))
+        {
+            // Without pooling, the listener's is the only connection that stays open.
+            var cut = await admin.ExecuteScalarAsync<int>(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+            Assert.True(cut >= 1, "the listener has a connection to cut");
+        }
+
+        // Listening again: a notification sent now (by another replica, as it would be) reaches the feed.
+        var run = await StartRunAsync("prod");
+        await Eventually.ValueAsync(
+            async () =>
+            {
+                await using var other = new NpgsqlConnection(_data.Settings.Database.ConnectionString);
+                await other.ExecuteAsync("SELECT pg_notify(@Channel, @Payload)", new { Channel = ProgressRelay.ChannelName, Payload = ProgressMessage.Encode(run with { Phase = BackupPhase.Streaming, BytesReceived = 7 }, "another-replica") });
+                return b.Latest("prod");
+            },
+            p => p is { Phase: BackupPhase.Streaming, BytesReceived: 7 },
+            TimeSpan.FromSeconds(60));
+
+        Assert.Contains(_log.Lines, l => l.Contains("Listening for other replicas' backup progress failed", StringComparison.Ordinal));
+        Assert.Equal(2, _log.Lines.Count(l => l.Contains("shared with the other console replicas", StringComparison.Ordinal)));
+        Assert.DoesNotContain(_data.Settings.Database.ConnectionString!, _log.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Host=", _log.Text, StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         foreach (var relay in _relays)
@@ -118,6 +159,7 @@ public sealed class ProgressRelayTests(PostgresServer postgres) : IDisposable
             relay.Dispose();
         }
 
+        _logs.Dispose();
         _data.Dispose();
     }
 }
