@@ -102,6 +102,12 @@ public static class DependencyInjection
         services.AddSingleton<BackupSuspensions>();
         services.AddSingleton<BackupRunner>();
 
+        // Replicas share one PostgreSQL database: each shows the others' runs live (decision record 0023).
+        if (configuration[$"{ConsoleSettings.SectionName}:Database:Provider"] == "postgres")
+        {
+            services.AddHostedService<ProgressRelay>();
+        }
+
         // The S3 target exists only when a bucket is configured (validation requires one for clusters that use it).
         if (!string.IsNullOrWhiteSpace(configuration[$"{ConsoleSettings.SectionName}:Storage:S3:Bucket"]))
         {

@@ -25,6 +25,12 @@ public sealed record BackupProgress(
 {
     public bool IsFinished => Phase == BackupPhase.Finished;
 
+    /// <summary>
+    /// True when the update came from another console process through the database (<see cref="ProgressRelay"/>): the run
+    /// is not this process's, and the relay does not send it back out.
+    /// </summary>
+    public bool Relayed { get; init; }
+
     public double? Percent => TotalBytes is > 0 and var total ? Math.Min(100, 100.0 * BytesReceived / total) : null;
 
     /// <summary>Average speed since the run started, as of <see cref="At"/>.</summary>
@@ -64,6 +70,9 @@ public sealed partial class BackupProgressFeed(ILogger<BackupProgressFeed> logge
     /// <summary>The latest update per cluster since the console started: the run in flight, or the last one that ended.</summary>
     public BackupProgress? Latest(string cluster) => _latest.GetValueOrDefault(cluster);
 
+    /// <summary>The latest update of every cluster heard of.</summary>
+    internal IReadOnlyCollection<BackupProgress> LatestOfEach => [.. _latest.Values];
+
     public IDisposable Subscribe(Action<BackupProgress> onUpdate)
     {
         ArgumentNullException.ThrowIfNull(onUpdate);
@@ -74,8 +83,39 @@ public sealed partial class BackupProgressFeed(ILogger<BackupProgressFeed> logge
 
     internal void Publish(BackupProgress progress)
     {
-        // An update of a record that has since been followed by a newer run must not hide that run.
-        _latest.AddOrUpdate(progress.Cluster, progress, (_, current) => current.RecordId > progress.RecordId ? current : progress);
+        var late = false;
+
+        // An update of a record that has since been followed by a newer run must not hide that run; nor may an update
+        // in flight reopen a run already shown as ended (a relayed update can cross the final one, see ProgressRelay).
+        _latest.AddOrUpdate(progress.Cluster, progress, (_, current) =>
+        {
+            late = current.RecordId == progress.RecordId && current.IsFinished && !progress.IsFinished;
+            return current.RecordId > progress.RecordId || late ? current : progress;
+        });
+        if (!late)
+        {
+            Notify(progress);
+        }
+    }
+
+    /// <summary>
+    /// Publishes an update of a run this feed has not heard of (neither it nor a newer run of its cluster); false, and
+    /// nothing published, otherwise. The relay's reconcile, which must never replace what the runs themselves said.
+    /// </summary>
+    internal bool PublishIfUnknown(BackupProgress progress)
+    {
+        var unknown = true;
+        _latest.AddOrUpdate(progress.Cluster, progress, (_, current) => (unknown = current.RecordId < progress.RecordId) ? progress : current);
+        if (unknown)
+        {
+            Notify(progress);
+        }
+
+        return unknown;
+    }
+
+    private void Notify(BackupProgress progress)
+    {
         foreach (var subscriber in _subscribers)
         {
             try

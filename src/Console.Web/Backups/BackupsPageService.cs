@@ -94,7 +94,7 @@ public sealed class BackupsPageService(
     public Task<BackupStart> BackUpNowAsync(string cluster, Actor actor, CancellationToken cancellationToken) =>
         runner.StartAsync(cluster, BackupTrigger.Manual, actor, cancellationToken);
 
-    /// <summary>The run in flight for the cluster, or the last one since the console started.</summary>
+    /// <summary>The run in flight for the cluster (on any replica sharing the database), or the last one since the console started.</summary>
     public BackupProgress? Latest(string cluster) => feed.Latest(cluster);
 
     /// <summary>Every run's updates, on the publisher's thread: come back through InvokeAsync and dispose the subscription.</summary>
