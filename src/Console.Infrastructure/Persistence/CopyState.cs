@@ -18,9 +18,12 @@ public static class CopyState
 {
     /// <summary>
     /// Tables not copied: rows about the running consoles themselves (a replica's heartbeat, recent sign-in attempts),
-    /// which mean nothing once the old console is stopped and are made again by the replicas on the new database.
+    /// which mean nothing once the old console is stopped and are made again by the replicas on the new database; and
+    /// the data-protection key ring, whose keys are encrypted with the old console's own key-encryption key (a key file
+    /// beside its SQLite database): the replicas, with theirs, would refuse to start on it. A new ring costs each user
+    /// one sign-in.
     /// </summary>
-    public static IReadOnlySet<string> Skipped { get; } = new HashSet<string>(StringComparer.Ordinal) { "replicas", "sign_in_attempts" };
+    public static IReadOnlySet<string> Skipped { get; } = new HashSet<string>(StringComparer.Ordinal) { "replicas", "sign_in_attempts", "data_protection_keys" };
 
     /// <summary>Copies <paramref name="sqlitePath"/> into the database of <paramref name="connectionString"/>.</summary>
     /// <returns>The rows copied per table, in the order copied.</returns>
