@@ -49,7 +49,7 @@ internal static partial class DashboardBench
         System.Console.WriteLine();
         System.Console.WriteLine(Report.DashboardTable(records, results));
         var missed = results.Where(r => r.Render.Wall >= r.Goal).ToList();
-        foreach (var r in results)
+        foreach (var r in results.Where(r => r.Goal is not null))
         {
             System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Provider}: first render median {r.Render.Wall:0.0} ms, goal < {r.Goal} ms: {(r.Render.Wall < r.Goal ? "met" : "MISSED")}"));
         }
@@ -95,7 +95,7 @@ internal static partial class DashboardBench
         };
 
         var render = await FirstRenderAsync(database, records, runs);
-        return render is null ? null : new DashboardResult(database.Label, inserted, seed, insert, copies, queries, render.Value, database.Provider == "postgres" ? 300 : 200);
+        return render is null ? null : new DashboardResult(database.Label, inserted, seed, insert, copies, queries, render.Value, Goal(database.Provider, records));
     }
 
     private static async Task<Timing?> FirstRenderAsync(BenchDatabase database, long records, int runs)
@@ -167,6 +167,12 @@ internal static partial class DashboardBench
         return new Timing(Report.Median(wall), Report.Median(cpu));
     }
 
+    /// <summary>
+    /// The first render's goal in ms: on PostgreSQL under 300 ms at any count up to 1,000,000 (issue 14); on SQLite under
+    /// 200 ms at the 100,000 records it was set for (decision record 0018), none beyond.
+    /// </summary>
+    private static int? Goal(string provider, long records) => provider == "postgres" ? 300 : records <= 100_000 ? 200 : null;
+
     private static double CpuSeconds(BenchDatabase database) => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds + database.ServerCpuSeconds();
 
     private static async Task<Timing> TimedAsync(BenchDatabase database, Func<Task> work)
@@ -229,4 +235,4 @@ internal static partial class DashboardBench
 /// <summary>Wall and CPU milliseconds (CPU: this process and the database server's).</summary>
 internal readonly record struct Timing(double Wall, double Cpu);
 
-internal sealed record DashboardResult(string Provider, long StoreInserts, Timing BulkRecords, Timing Inserts, Timing BulkCopies, IReadOnlyDictionary<string, Timing> Queries, Timing Render, int Goal);
+internal sealed record DashboardResult(string Provider, long StoreInserts, Timing BulkRecords, Timing Inserts, Timing BulkCopies, IReadOnlyDictionary<string, Timing> Queries, Timing Render, int? Goal);
