@@ -7,6 +7,8 @@
 #   bench/run.sh --sizes 64 --runs 3     # a quick check
 #   bench/run.sh --s3-runs 0             # without the S3 section
 #   bench/run.sh --dashboard             # only the Backups page's first render over 100,000 records (no etcd)
+#   bench/run.sh --dashboard --records 1000000 --provider both   # record inserts, the dashboard's aggregates and
+#                                        # its first render at 1,000,000 records, SQLite beside PostgreSQL 15 (started for it)
 #   bench/run.sh --part-size-mib 16 --parallel-parts 8   # other S3 upload settings (default: the console's, 8 and 4)
 # Needs etcd and etcdctl on PATH (scripts/setup.sh installs them); ETCD / ETCDCTL override the binaries. Needs s3rver
 # in node_modules (scripts/setup.sh or npm ci); S3RVER overrides it.

@@ -2,22 +2,37 @@
 # Runs the console with a local 3-member sandbox etcd cluster, at http://127.0.0.1:5080 unless told otherwise:
 #   scripts/run.sh                # port 5080
 #   scripts/run.sh --port 8080    # or PORT=8080 scripts/run.sh
+#   scripts/run.sh --replicas 2   # 2 replicas on ports 5080, 5081, one local PostgreSQL 15 and one etcd cluster
+#                                 # (scripts/run-replicas.sh says what it starts and where its data is)
 # Data (sandbox etcd, SQLite, local snapshots) goes to ./data, or to $CONSOLE_DATA_DIR. Ctrl+C stops everything.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$PWD"
 
 port="${PORT:-5080}"
+replicas=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port="$2"; shift 2 ;;
     --port=*) port="${1#--port=}"; shift ;;
-    *) echo "usage: scripts/run.sh [--port N]" >&2; exit 2 ;;
+    --replicas) replicas="$2"; shift 2 ;;
+    --replicas=*) replicas="${1#--replicas=}"; shift ;;
+    *) echo "usage: scripts/run.sh [--port N] [--replicas N]" >&2; exit 2 ;;
   esac
 done
 
+case "$replicas" in
+  [1-9]|[1-9][0-9]) ;;
+  *) echo "scripts/run.sh: --replicas takes a number from 1 to 99, not '$replicas'" >&2; exit 2 ;;
+esac
+
 scripts/setup.sh
 dotnet build src/Console.Web/Console.Web.csproj -c Release --nologo -v quiet
+
+# Several replicas: PostgreSQL, one etcd cluster and N consoles (one replica is the single console below, as ever).
+if [ "$replicas" -gt 1 ]; then
+  exec scripts/run-replicas.sh "$replicas" "$port"
+fi
 
 export Console__Sandbox__Enabled="${Console__Sandbox__Enabled:-true}"
 export Console__DataDir="${CONSOLE_DATA_DIR:-$root/data}"

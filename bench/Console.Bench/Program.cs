@@ -8,15 +8,26 @@
 //   bench/run.sh                        # 256 MiB and 1024 MiB, 7 paired runs each
 //   bench/run.sh --sizes 64 --runs 3    # a quick check
 //   bench/run.sh --s3-runs 0            # without the S3 section
-//   bench/run.sh --dashboard            # only the Backups page's first render over 100,000 records (no etcd needed)
+//   bench/run.sh --dashboard            # only the Backups dashboard over 100,000 records on SQLite (no etcd needed)
+//   bench/run.sh --dashboard --records 1000000 --provider both   # inserts, aggregates and first render, SQLite beside PostgreSQL 15
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Console.Bench;
 
 if (args.Contains("--dashboard"))
 {
-    var at = Array.IndexOf(args, "--runs");
-    return await DashboardBench.RunAsync(at >= 0 ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 21);
+    string? Option(string name) => Array.IndexOf(args, name) is var at and >= 0 ? args[at + 1] : null;
+    var provider = Option("--provider") ?? "sqlite";
+    string[] providers = provider switch
+    {
+        "both" => ["sqlite", "postgres"],
+        "sqlite" or "postgres" => [provider],
+        _ => throw new ArgumentException($"--provider is sqlite, postgres or both, not '{provider}'"),
+    };
+    return await DashboardBench.RunAsync(
+        int.Parse(Option("--runs") ?? "21", CultureInfo.InvariantCulture),
+        long.Parse(Option("--records") ?? "100000", CultureInfo.InvariantCulture),
+        providers);
 }
 
 var options = BenchOptions.Parse(args);

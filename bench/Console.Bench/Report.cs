@@ -91,6 +91,51 @@ internal static class Report
         CultureInfo.InvariantCulture,
         $"console peak RSS growth during the {r.Label} snapshots: {(r.PeakRssBytes - r.BaselineRssBytes) / MB:0.0} MB (baseline {r.BaselineRssBytes / MB:0.0} MB, peak {r.PeakRssBytes / MB:0.0} MB)");
 
+    /// <summary>The dashboard bench's providers side by side: seconds for loading, milliseconds (medians) for the rest.</summary>
+    public static string DashboardTable(long records, IReadOnlyList<DashboardResult> results)
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{records:N0} records{"",-32}");
+        foreach (var r in results)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  {r.Provider,-25}");
+        }
+
+        text.AppendLine();
+        text.Append(CultureInfo.InvariantCulture, $"{"",-48}");
+        foreach (var _ in results)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  {"wall",11}  {"CPU",11}");
+        }
+
+        text.AppendLine();
+        void Row(string label, Func<DashboardResult, Timing> timing, double scale, string unit)
+        {
+            var format = unit == "ms" ? "0.0" : "0.00";
+            text.Append(CultureInfo.InvariantCulture, $"{label,-48}");
+            foreach (var r in results)
+            {
+                var t = timing(r);
+                text.Append(CultureInfo.InvariantCulture, $"  {(t.Wall / scale).ToString(format, CultureInfo.InvariantCulture),9} {unit}  {(t.Cpu / scale).ToString(format, CultureInfo.InvariantCulture),9} {unit}");
+            }
+
+            text.AppendLine();
+        }
+
+        var first = results[0];
+        Row($"bulk load of {records - first.StoreInserts:N0} records (seeding path)", r => r.BulkRecords, 1000, "s ");
+        Row($"record inserts, product's store ({first.StoreInserts:N0})", r => r.Inserts, 1000, "s ");
+        Row("  per record (insert + update)", r => new Timing(r.Inserts.Wall / r.StoreInserts, r.Inserts.Cpu / r.StoreInserts), 1, "ms");
+        Row($"bulk load of copies (+ PostgreSQL's analyze)", r => r.BulkCopies, 1000, "s ");
+        foreach (var query in first.Queries.Keys)
+        {
+            Row(query, r => r.Queries[query], 1, "ms");
+        }
+
+        Row("first render (GET /backups + grid's first page)", r => r.Render, 1, "ms");
+        return text.ToString().TrimEnd();
+    }
+
     public static double Median(IReadOnlyList<double> values)
     {
         var sorted = values.Order().ToArray();

@@ -146,8 +146,17 @@ public sealed partial class BackupRecordStore(ConsoleDatabase database)
 
         var filter = where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where);
         var column = SortColumn(query.SortBy);
-        // Empty values (no size yet, no member) first ascending, last descending, as SQLite does; PostgreSQL would do the opposite.
-        var direction = query.Descending ? "DESC NULLS LAST" : "ASC NULLS FIRST";
+        // Empty values (no size yet, no member) first ascending, last descending, as SQLite does; PostgreSQL would do the
+        // opposite. Said only for columns that can be empty: on PostgreSQL the NULLS clause must match an index's own
+        // order for the index to serve the sort, and ix_backups_started (DESC, so NULLS FIRST) would otherwise be
+        // passed over for a sort of every record (1.9 s instead of 0.3 ms at 1,000,000 records; bench/README.md).
+        var direction = (query.Descending, Nullable: column is not ("started_at" or "cluster" or "status" or "trigger")) switch
+        {
+            (true, true) => "DESC NULLS LAST",
+            (false, true) => "ASC NULLS FIRST",
+            (true, false) => "DESC",
+            (false, false) => "ASC",
+        };
         var parameters = new
         {
             query.Cluster,

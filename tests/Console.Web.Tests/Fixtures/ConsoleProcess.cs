@@ -29,11 +29,17 @@ public sealed partial class ConsoleProcess : IDisposable
 
     public string Error { get { lock (_error) { return _error.ToString(); } } }
 
-    public static ConsoleProcess Start(IReadOnlyDictionary<string, string> environment)
+    /// <param name="arguments">After the dll: none to run the console, or a command such as copy-state.</param>
+    public static ConsoleProcess Start(IReadOnlyDictionary<string, string> environment, IReadOnlyList<string>? arguments = null)
     {
         var dll = typeof(Program).Assembly.Location;
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
         info.ArgumentList.Add(dll);
+        foreach (var argument in arguments ?? [])
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Information";
         foreach (var (key, value) in environment)

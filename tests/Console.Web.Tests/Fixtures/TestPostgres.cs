@@ -23,7 +23,8 @@ public sealed class TestPostgres : IAsyncDisposable
     /// <summary>Trust authentication on loopback: no password to keep out of logs.</summary>
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=true";
 
-    public static async Task<TestPostgres> StartAsync()
+    /// <param name="durable">fsync on, as a production server runs (the benchmark); tests run without it, for speed.</param>
+    public static async Task<TestPostgres> StartAsync(bool durable = false)
     {
         if (!File.Exists(Path.Combine(BinDir, "initdb")))
         {
@@ -45,7 +46,7 @@ public sealed class TestPostgres : IAsyncDisposable
             await RunAsPostgresAsync("initdb", ["-D", Path.Combine(dir, "data"), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
             await RunAsPostgresAsync("pg_ctl", [
                 "-D", Path.Combine(dir, "data"), "-l", Path.Combine(dir, "server.log"), "-w", "-t", "120",
-                "-o", $"-p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start",
+                "-o", $"-p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync={(durable ? "on" : "off")} -c max_connections=200", "start",
             ]);
             return server;
         }
