@@ -155,7 +155,7 @@ public sealed class CopyStateTests(PostgresServer postgres)
         await new BackupOverrideStore(database).SaveAsync("prod", new BackupOverride(Paused: true, Interval: "2h"), "alice", Now, CancellationToken.None);
         await new ConsoleStateStore(database).SetAsync("admin-reset", "done", Now, CancellationToken.None);
         var sessions = new RestoreSessionStore(database);
-        var session = await sessions.CreateAsync(new RestoreSession { Cluster = "prod", StartedBy = "alice", StartedAt = Now }, Now, CancellationToken.None);
+        var session = (await sessions.TryCreateAsync(new RestoreSession { Cluster = "prod", StartedBy = "alice", StartedAt = Now }, Now, CancellationToken.None))!;
         await sessions.AuditAsync(session.Id, new RestoreAuditEntry(Now, "alice", "Choose", "chose", "ok", "prod_0.db"), CancellationToken.None);
         var hash = new PasswordHasher<LocalUser>().HashPassword(null!, UserPassword);
         await new UserStore(database).InsertAsync("alice", Role.Operator, hash, mustChangePassword: false, "admin", Now, CancellationToken.None);
