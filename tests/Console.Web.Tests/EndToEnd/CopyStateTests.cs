@@ -58,6 +58,7 @@ public sealed class CopyStateTests(PostgresServer postgres)
         {
             ["Console:Database:Provider"] = "postgres",
             ["Console:Database:ConnectionString"] = target,
+            ["Console:DataProtection:KeyEncryptionKey"] = TestTokens.KeyEncryptionKey,
             ["Console:Clusters:0:Name"] = "prod",
             ["Console:Clusters:0:Endpoints:0"] = "http://127.0.0.1:9",
         };
