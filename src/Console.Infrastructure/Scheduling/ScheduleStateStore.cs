@@ -16,7 +16,13 @@ public enum ScheduleClaim
 
     /// <summary>Another scheduled backup of the cluster holds it, in this process or another one.</summary>
     Busy,
+
+    /// <summary>Claimed from a holder that is no longer alive (a replica killed mid-run): this delivery runs.</summary>
+    TakenOver,
 }
+
+/// <summary>The replica holding a claim, and when that replica started: a restart under the same name is another holder.</summary>
+public sealed record ClaimHolder(string Replica, DateTimeOffset StartedAt);
 
 /// <summary>
 /// Our own record of each cluster's schedule and of which occurrence ran, kept in Hangfire's storage (so it outlives
@@ -66,6 +72,21 @@ public sealed class ScheduleStateStore(JobStorage storage, bool sharedStore) : I
 
     /// <summary>Claims <paramref name="occurrence"/> of the cluster for one run, leased until renewed or released.</summary>
     public Task<ScheduleClaim> ClaimAsync(string cluster, DateTimeOffset occurrence, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ClaimAsync(cluster, occurrence, now, holder: null, alive: null, cancellationToken);
+
+    /// <summary>
+    /// Claims <paramref name="occurrence"/> for <paramref name="holder"/>. With <paramref name="alive"/> (the replicas
+    /// whose heartbeat is recent, replicas sharing one database), a lease held by a replica not among them, or by no
+    /// known replica, is taken over rather than answered Busy: a replica killed mid-run never releases its lease, and
+    /// the next occurrence must not wait for it to expire. Our own holder stays Busy (a run of ours is still going).
+    /// </summary>
+    public Task<ScheduleClaim> ClaimAsync(
+        string cluster,
+        DateTimeOffset occurrence,
+        DateTimeOffset now,
+        ClaimHolder? holder,
+        IReadOnlyCollection<ClaimHolder>? alive,
+        CancellationToken cancellationToken) =>
         ChangeAsync(
             access =>
             {
@@ -75,15 +96,29 @@ public sealed class ScheduleStateStore(JobStorage storage, bool sharedStore) : I
                     return ScheduleClaim.AlreadyTaken;
                 }
 
+                var result = ScheduleClaim.Claimed;
                 if (Time(run, "leased-until") is { } until && until > now)
                 {
-                    return ScheduleClaim.Busy;
+                    var current = Holder(run);
+                    if (alive is null || (current is not null && (current == holder || alive.Contains(current))))
+                    {
+                        return ScheduleClaim.Busy;
+                    }
+
+                    result = ScheduleClaim.TakenOver;
                 }
 
-                Write(access.Connection, RunKey + cluster, new() { ["claimed"] = Text(occurrence), ["leased-until"] = Text(now + Lease) });
-                return ScheduleClaim.Claimed;
+                Write(access.Connection, RunKey + cluster, Claim(occurrence, now + Lease, holder));
+                return result;
             },
             cancellationToken);
+
+    /// <summary>Who holds the cluster's current claim, if it was recorded (null before replicas, or never claimed).</summary>
+    public ClaimHolder? HolderOf(string cluster)
+    {
+        using var connection = storage.GetConnection();
+        return Holder(connection.GetAllEntriesFromHash(RunKey + cluster) ?? []);
+    }
 
     /// <summary>Extends the lease of a claimed run that is still going.</summary>
     public Task RenewAsync(string cluster, DateTimeOffset occurrence, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -93,7 +128,7 @@ public sealed class ScheduleStateStore(JobStorage storage, bool sharedStore) : I
                 var run = access.Connection.GetAllEntriesFromHash(RunKey + cluster) ?? [];
                 if (Time(run, "claimed") == occurrence)
                 {
-                    Write(access.Connection, RunKey + cluster, new() { ["claimed"] = Text(occurrence), ["leased-until"] = Text(now + Lease) });
+                    Write(access.Connection, RunKey + cluster, Claim(occurrence, now + Lease, Holder(run)));
                 }
 
                 return true;
@@ -139,6 +174,21 @@ public sealed class ScheduleStateStore(JobStorage storage, bool sharedStore) : I
         transaction.SetRangeInHash(key, values);
         transaction.Commit();
     }
+
+    private static Dictionary<string, string> Claim(DateTimeOffset occurrence, DateTimeOffset leasedUntil, ClaimHolder? holder)
+    {
+        var values = new Dictionary<string, string> { ["claimed"] = Text(occurrence), ["leased-until"] = Text(leasedUntil) };
+        if (holder is not null)
+        {
+            values["holder"] = holder.Replica;
+            values["holder-started"] = Text(holder.StartedAt);
+        }
+
+        return values;
+    }
+
+    private static ClaimHolder? Holder(Dictionary<string, string> run) =>
+        run.TryGetValue("holder", out var replica) && Time(run, "holder-started") is { } started ? new ClaimHolder(replica, started) : null;
 
     private static DateTimeOffset? Time(Dictionary<string, string> entries, string field) =>
         entries.TryGetValue(field, out var text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var value) ? value : null;

@@ -1,7 +1,11 @@
 using Console.Domain.Backups;
+using Console.Domain.Configuration;
 using Console.Infrastructure.Backups;
+using Console.Infrastructure.Persistence;
+using Console.Infrastructure.Replicas;
 using Hangfire;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Console.Infrastructure.Scheduling;
 
@@ -11,7 +15,15 @@ namespace Console.Infrastructure.Scheduling;
 /// failed record, and the next occurrence tries again.
 /// </summary>
 [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
-public sealed partial class ScheduledBackupJob(BackupRunner runner, ScheduleStateStore states, TimeProvider clock, ILogger<ScheduledBackupJob> logger)
+public sealed partial class ScheduledBackupJob(
+    BackupRunner runner,
+    ScheduleStateStore states,
+    ReplicaIdentity self,
+    ReplicaStore replicas,
+    ConsoleDatabase database,
+    IOptions<ConsoleSettings> settings,
+    TimeProvider clock,
+    ILogger<ScheduledBackupJob> logger)
 {
     public const string RequestedBy = "scheduler";
     public const string FirstBackupRequestedBy = "scheduler (first backup)";
@@ -25,8 +37,14 @@ public sealed partial class ScheduledBackupJob(BackupRunner runner, ScheduleStat
             return; // a restore is in progress; the schedule carries on afterwards
         }
 
-        var claim = await states.ClaimAsync(cluster, occurrence, clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        if (claim != ScheduleClaim.Claimed)
+        var holder = new ClaimHolder(self.Name, self.StartedAt);
+        var alive = await AliveReplicasAsync(cancellationToken).ConfigureAwait(false);
+        var claim = await states.ClaimAsync(cluster, occurrence, clock.GetUtcNow(), holder, alive, cancellationToken).ConfigureAwait(false);
+        if (claim == ScheduleClaim.TakenOver)
+        {
+            LogTakenOver(logger, cluster, occurrence);
+        }
+        else if (claim != ScheduleClaim.Claimed)
         {
             LogSkipped(logger, cluster, occurrence, claim);
             return;
@@ -58,6 +76,22 @@ public sealed partial class ScheduledBackupJob(BackupRunner runner, ScheduleStat
             await renewals.ConfigureAwait(false);
             await states.ReleaseAsync(cluster, occurrence, CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The replicas that may still hold a claim, read before the schedule's lock is taken (the lock is held only across
+    /// synchronous calls). Null for one console on SQLite: a claim is then only ever released or left to expire, as before.
+    /// </summary>
+    private async Task<IReadOnlyCollection<ClaimHolder>?> AliveReplicasAsync(CancellationToken cancellationToken)
+    {
+        if (!database.IsPostgres)
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        var all = await replicas.AllAsync(cancellationToken).ConfigureAwait(false);
+        return [.. all.Where(r => r.IsAliveAt(now, settings.Value.Replica.DeadAfter)).Select(r => new ClaimHolder(r.Name, r.StartedAt))];
     }
 
     /// <summary>Another replica is backing the cluster up (someone asked there): that run stands for this occurrence.</summary>
@@ -95,6 +129,9 @@ public sealed partial class ScheduledBackupJob(BackupRunner runner, ScheduleStat
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled backup of {Cluster} (occurrence {Occurrence:O}) skipped: a backup is already running on replica {Replica} (record {RecordId})")]
     private static partial void LogRunningElsewhere(ILogger logger, string cluster, DateTimeOffset occurrence, string replica, long? recordId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Scheduled backup of {Cluster} (occurrence {Occurrence:O}): the previous occurrence's claim was held by a replica that is no longer alive; taken over")]
+    private static partial void LogTakenOver(ILogger logger, string cluster, DateTimeOffset occurrence);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled backup of {Cluster} (occurrence {Occurrence:O}) not started: {Claim}")]
     private static partial void LogSkipped(ILogger logger, string cluster, DateTimeOffset occurrence, ScheduleClaim claim);
