@@ -51,12 +51,15 @@ public static class HangfireSetup
         return services;
     }
 
+    /// <summary>How soon a job of a replica that died is handed to another (PostgreSQL, sliding: see CreateStorage).</summary>
+    internal static readonly TimeSpan SharedInvisibility = TimeSpan.FromSeconds(30);
+
     // JobStorage is what the container hands out, whichever store it is.
 #pragma warning disable CA1859
     private static JobStorage CreateStorage(string? postgres, string dataDir, TimeSpan snapshotDeadline)
     {
-        // A job still running after the invisibility timeout is handed to another worker: keep it well past the longest
-        // backup (our own claim would refuse the copy anyway).
+        // SQLite (one console): a job still running after the invisibility timeout is handed to another worker, so keep
+        // it well past the longest backup (our own claim would refuse the copy anyway).
         var invisibility = snapshotDeadline + TimeSpan.FromHours(1);
         if (postgres is { } connection)
         {
@@ -67,7 +70,11 @@ public static class HangfireSetup
                     SchemaName = "hangfire",
                     PrepareSchemaIfNecessary = true,
                     QueuePollInterval = QueuePoll,
-                    InvisibilityTimeout = invisibility,
+                    // Replicas: a worker keeps its job hidden while it lives (sliding), so a job whose replica was
+                    // killed before it claimed its occurrence is handed to a survivor within half a minute, before the
+                    // next occurrence (a minute at the least) makes it too late; not after the deadline plus an hour.
+                    UseSlidingInvisibilityTimeout = true,
+                    InvisibilityTimeout = SharedInvisibility,
                 });
         }
 
