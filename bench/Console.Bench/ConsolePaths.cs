@@ -105,6 +105,9 @@ internal sealed class BackupRunPath : IDisposable
             guard,
             new StorageHealthMonitor(stores, settings, TimeProvider.System),
             progress,
+            new Console.Infrastructure.Replicas.ReplicaIdentity(settings, new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), TimeProvider.System),
+            new Console.Infrastructure.Replicas.ClusterBackupLocks(database),
+            new BackupSuspensions(new RestoreSessionStore(database)),
             NullLogger<BackupRunner>.Instance);
         return new BackupRunPath(spec, clients, store, runner, progress);
     }
