@@ -29,6 +29,8 @@ namespace Console.Bench;
 /// </summary>
 internal static partial class DashboardBench
 {
+    private static readonly string KeyEncryptionKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     private static readonly string[] Clusters = BenchDatabase.Clusters;
 
     public static async Task<int> RunAsync(int runs, long records, IReadOnlyList<string> providers)
@@ -111,6 +113,9 @@ internal static partial class DashboardBench
             {
                 // One database for everything, as replicas run: the console's state and Hangfire's (its own schema).
                 b.UseSetting("Console:Database:ConnectionString", connectionString);
+
+                // Required on PostgreSQL (it encrypts the shared sign-in key ring); one per bench process, as replicas share one.
+                b.UseSetting("Console:DataProtection:KeyEncryptionKey", KeyEncryptionKey);
                 b.UseSetting("Console:Scheduler:Store", "postgres");
                 b.UseSetting("Console:Scheduler:ConnectionString", connectionString);
             }
