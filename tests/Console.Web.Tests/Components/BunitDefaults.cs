@@ -14,3 +14,14 @@ internal static class BunitDefaults
     [ModuleInitializer]
     internal static void WaitLonger() => BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(15);
 }
+
+/// <summary>
+/// A page that hears live updates (the scheduler, the poller, progress) can re-render between finding a button and
+/// clicking it; the found element then carries an event handler id the renderer has already dropped. Finding and
+/// clicking on the renderer's dispatcher leaves no room for a render in between.
+/// </summary>
+internal static class LivePageClicks
+{
+    internal static Task ClickAsync<T>(this IRenderedComponent<T> page, string selector) where T : Microsoft.AspNetCore.Components.IComponent =>
+        page.InvokeAsync(() => page.Find(selector).Click());
+}

@@ -48,9 +48,10 @@ public sealed class HomePageTests() : ConsolePageContext(Cluster)
     {
         var page = RenderPage<Home>();
 
-        await (await page.WaitForElementAsync("[data-testid=toggle-pause]")).ClickAsync(new());
+        await page.WaitForElementAsync("[data-testid=toggle-pause]");
+        await page.ClickAsync("[data-testid=toggle-pause]");
         await page.WaitForAssertionAsync(() => Assert.Equal("Paused", page.Find("[data-testid=backup-status-row]").GetAttribute("data-state")), TimeSpan.FromSeconds(10));
-        await page.Find("[data-testid=toggle-pause]").ClickAsync(new());
+        await page.ClickAsync("[data-testid=toggle-pause]");
         await page.WaitForAssertionAsync(() => Assert.NotEqual("Paused", page.Find("[data-testid=backup-status-row]").GetAttribute("data-state")), TimeSpan.FromSeconds(10));
     }
 }
