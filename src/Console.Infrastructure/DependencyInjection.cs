@@ -71,6 +71,8 @@ public static class DependencyInjection
         services.AddSingleton<ISnapshotStore>(sp => sp.GetRequiredService<LocalSnapshotStore>());
         services.AddSingleton<SnapshotStores>();
         services.AddSingleton<SnapshotCatalog>();
+        services.AddSingleton<Sealing.SealingKeys>();
+        services.AddSingleton<Sealing.SnapshotOpener>();
         services.AddSingleton<RestoreSessionStore>();
 
         // First hosted service: the schema is migrated and a crashed run's leftovers are settled before anything else.

@@ -17,6 +17,9 @@ public sealed record ClusterSpec(
 public sealed record BackupPolicy(bool Enabled, TimeSpan? Interval, string? Cron, bool Paused, Backups.RetentionPolicy Retention, IReadOnlyList<string> Targets)
 {
     public static readonly BackupPolicy Default = new(false, null, null, false, Backups.RetentionPolicy.Default, ["local"]);
+
+    /// <summary>How copies are compressed and encrypted before they reach the targets (default: stored raw).</summary>
+    public Backups.SnapshotSealing Sealing { get; init; } = Backups.SnapshotSealing.None;
 }
 
 /// <summary>Client TLS material: a CA to trust (null = the system store) and an optional client certificate.</summary>

@@ -36,7 +36,10 @@ public static class ClusterSpecParser
             string.IsNullOrWhiteSpace(backup.Cron) ? null : backup.Cron.Trim(),
             backup.Paused,
             new Backups.RetentionPolicy(backup.Retention.Count, DurationText.TryParse(backup.Retention.MaxAge, out var maxAge) ? maxAge : null),
-            backup.Targets.Count == 0 ? ["local"] : [.. backup.Targets]);
+            backup.Targets.Count == 0 ? ["local"] : [.. backup.Targets])
+        {
+            Sealing = new Backups.SnapshotSealing(backup.Compression.Codec == "zstd", backup.Compression.Level, [.. backup.Encryption.Recipients.Select(r => r.Trim())]),
+        };
         return new ClusterSpec(ClusterName.Parse(settings.Name!), endpoints, tls, credentials, members) { Backup = policy };
     }
 

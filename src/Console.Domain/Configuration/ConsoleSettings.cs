@@ -20,6 +20,16 @@ public sealed record ConsoleSettings
     public DatabaseSettings Database { get; init; } = new();
     public ReplicaSettings Replica { get; init; } = new();
     public DataProtectionSettings DataProtection { get; init; } = new();
+    public IdentitySettings Encryption { get; init; } = new();
+}
+
+/// <summary>
+/// What opens sealed (age-encrypted) copies for Verify, Download and restore: age identity files (age-keygen's
+/// format). Their contents are secrets: read when needed, never stored, logged or shown. Taking a backup needs none.
+/// </summary>
+public sealed record IdentitySettings
+{
+    public IReadOnlyList<string> IdentityFiles { get; init; } = [];
 }
 
 /// <summary>This console process as one of several replicas on one database (decision record 0022).</summary>
@@ -158,6 +168,21 @@ public sealed record BackupSettings
     public bool Paused { get; init; }
     public RetentionSettings Retention { get; init; } = new();
     public IReadOnlyList<string> Targets { get; init; } = [];
+    public CompressionSettings Compression { get; init; } = new();
+    public EncryptionSettings Encryption { get; init; } = new();
+}
+
+/// <summary>"zstd" or "none" (the default: copies stay plain .db files that etcdctl restores as they are).</summary>
+public sealed record CompressionSettings
+{
+    public string Codec { get; init; } = "none";
+    public int Level { get; init; } = Backups.SnapshotSealing.DefaultLevel;
+}
+
+/// <summary>age recipients (public keys, "age1…") every copy is encrypted to; none: stored unencrypted.</summary>
+public sealed record EncryptionSettings
+{
+    public IReadOnlyList<string> Recipients { get; init; } = [];
 }
 
 public sealed record RetentionSettings

@@ -165,6 +165,21 @@ public static class ConsoleSettingsValidator
         {
             errors.Add($"{path}:Targets: unknown target '{target}' (use \"local\" or \"s3\").");
         }
+
+        if (backup.Compression.Codec is not ("zstd" or "none"))
+        {
+            errors.Add($"{path}:Compression:Codec: '{backup.Compression.Codec}' is not a codec (use \"zstd\" or \"none\").");
+        }
+
+        if (backup.Compression.Level is < 1 or > Backups.SnapshotSealing.MaxLevel)
+        {
+            errors.Add($"{path}:Compression:Level must be between 1 and {Backups.SnapshotSealing.MaxLevel} (zstd's levels; 3 is its default), not {backup.Compression.Level}.");
+        }
+
+        foreach (var (recipient, i) in backup.Encryption.Recipients.Select((r, i) => (r, i)).Where(x => string.IsNullOrWhiteSpace(x.r)))
+        {
+            errors.Add($"{path}:Encryption:Recipients:{i} is empty; give an age recipient (\"age1…\", from age-keygen -y).");
+        }
     }
 
     private static void ValidateTargets(BackupSettings backup, string path, StorageSettings storage, List<string> errors)

@@ -291,7 +291,7 @@ public sealed partial class BackupRunner(
 
         var member = choice.Member!;
         feed.Publish(run.Advance(p => p with { Member = member.Name, Phase = BackupPhase.Streaming, At = clock.GetUtcNow() }));
-        var name = SnapshotName.For(spec.Name, clock.GetUtcNow());
+        var name = SnapshotName.For(spec.Name, clock.GetUtcNow(), spec.Backup.Sealing.Codec);
         var etcd = settings.Value.Etcd;
         var job = new SnapshotJob(client, choice.Endpoint!, name, spec.Backup.Targets, new SnapshotOptions(etcd.SnapshotIdleTimeout, etcd.SnapshotDeadline), (result, finishedAt) => new SnapshotManifest
         {
@@ -310,7 +310,7 @@ public sealed partial class BackupRunner(
             StartedAt = run.StartedAt,
             FinishedAt = finishedAt,
             ConsoleVersion = ConsoleVersion,
-        });
+        }, spec.Backup.Sealing);
         var outcome = await _pipeline.RunAsync(
             job,
             new ThrottledProgress(feed, run, clock),

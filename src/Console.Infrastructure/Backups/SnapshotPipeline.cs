@@ -1,18 +1,21 @@
 using Console.Domain.Backups;
 using Console.Infrastructure.Etcd;
+using Console.Infrastructure.Sealing;
 using Console.Infrastructure.Storage;
 
 namespace Console.Infrastructure.Backups;
 
 /// <summary>What one snapshot is to be: which member it comes from, its name, and the targets it goes to.</summary>
 /// <param name="Manifest">Builds the manifest once the stream is verified (its result and the time it finished).</param>
+/// <param name="Sealing">How the copies are compressed and encrypted; its codec must be the one <paramref name="Name"/> says.</param>
 public sealed record SnapshotJob(
     EtcdClusterClient Client,
     Uri Member,
     SnapshotName Name,
     IReadOnlyList<string> Targets,
     SnapshotOptions Options,
-    Func<SnapshotResult, DateTimeOffset, SnapshotManifest> Manifest);
+    Func<SnapshotResult, DateTimeOffset, SnapshotManifest> Manifest,
+    SnapshotSealing? Sealing = null);
 
 /// <summary>
 /// A snapshot that at least one target stored: the verified stream's result, each storing target's location, each
@@ -26,8 +29,8 @@ public sealed record SnapshotPipelineResult(
 
 /// <summary>
 /// One snapshot from one member into every target: opens a writer per target, streams the member's snapshot through
-/// the verifier (EtcdClusterClient.SnapshotAsync) into a tee over the writers, then completes each writer with the
-/// manifest (atomic rename or multipart completion). A target that fails is dropped and the others go on; a writer
+/// the verifier (EtcdClusterClient.SnapshotAsync), the sealing layers if any (zstd, then age: <see cref="SealingSink"/>)
+/// and a tee over the writers, then completes each writer with the manifest (atomic rename or multipart completion). A target that fails is dropped and the others go on; a writer
 /// that did not complete aborts (partial file removed, upload aborted). Throws <see cref="BackupException"/> when no
 /// target could be opened or none stored the snapshot. The backup runner and the benchmark both run snapshots through
 /// here, so the benchmark measures the product's path.
@@ -65,10 +68,38 @@ public sealed class SnapshotPipeline(SnapshotStores stores, TimeProvider clock)
             }
 
             var tee = new TeeSink(writers, errors);
-            result = await job.Client.SnapshotAsync(job.Member, tee, progress, job.Options, cancellationToken).ConfigureAwait(false);
+            var sealing = job.Sealing ?? SnapshotSealing.None;
+            if (sealing.Codec != job.Name.Codec)
+            {
+                throw new ArgumentException($"the name {job.Name} does not say the codec the copies are sealed with ({sealing.Codec.Describe()})", nameof(job));
+            }
+
+            var manifestSealing = (SnapshotManifest m) => m;
+            if (sealing.Codec == SnapshotCodec.None)
+            {
+                result = await job.Client.SnapshotAsync(job.Member, tee, progress, job.Options, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var recipients = sealing.Recipients.Select(r => AgeRecipient.TryParse(r, out var recipient, out var error) ? recipient : throw new BackupException(error)).ToList();
+                var sealer = new SealingSink(sealing.Codec, sealing.Level, recipients, tee);
+                await using (sealer.ConfigureAwait(false))
+                {
+                    result = await job.Client.SnapshotAsync(job.Member, sealer, progress, job.Options, cancellationToken).ConfigureAwait(false);
+                    var sealedCopy = await sealer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                    manifestSealing = m => m with
+                    {
+                        Codec = sealing.Codec.Describe(),
+                        Recipients = recipients.Count == 0 ? null : [.. recipients.Select(r => new ManifestRecipient(r.Text, r.Fingerprint))],
+                        StoredSha256 = sealedCopy.StoredSha256,
+                        StoredSizeBytes = sealedCopy.StoredSizeBytes,
+                    };
+                }
+            }
+
             finalizing?.Invoke();
             finishedAt = clock.GetUtcNow();
-            var manifest = job.Manifest(result, finishedAt);
+            var manifest = manifestSealing(job.Manifest(result, finishedAt));
             foreach (var (target, writer) in tee.Healthy.ToList())
             {
                 try

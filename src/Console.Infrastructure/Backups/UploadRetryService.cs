@@ -74,10 +74,14 @@ public sealed partial class UploadRetryService(
                 var writer = await target.BeginWriteAsync(name, cancellationToken).ConfigureAwait(false);
                 await using (writer.ConfigureAwait(false))
                 {
-                    var sha = await SnapshotVerifier.VerifyStreamAsync(source, writer, cancellationToken).ConfigureAwait(false);
-                    if (!string.Equals(sha, manifest.Sha256, StringComparison.Ordinal))
+                    // A raw copy is checked by its etcd footer; a sealed one (which needs no identity to upload) by the
+                    // sha256 of its stored bytes, both against the manifest, before the upload is completed.
+                    var (sha, expected) = name.Codec == SnapshotCodec.None
+                        ? (await SnapshotVerifier.VerifyStreamAsync(source, writer, cancellationToken).ConfigureAwait(false), manifest.Sha256)
+                        : (await CopyHashedAsync(source, writer, cancellationToken).ConfigureAwait(false), manifest.StoredSha256 ?? throw new SnapshotIntegrityException($"the local manifest of {name} does not record the sealed copy's sha256"));
+                    if (!string.Equals(sha, expected, StringComparison.Ordinal))
                     {
-                        throw new SnapshotIntegrityException($"the local copy's sha256 {sha} differs from its manifest's {manifest.Sha256}");
+                        throw new SnapshotIntegrityException($"the local copy's sha256 {sha} differs from its manifest's {expected}");
                     }
 
                     await writer.CompleteAsync(manifest, cancellationToken).ConfigureAwait(false);
@@ -126,4 +130,25 @@ public sealed partial class UploadRetryService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retrying the upload of {FileName} to {Target} failed: {Error}")]
     private static partial void LogRetryFailed(ILogger logger, string fileName, string target, string error);
+
+    private static async Task<string> CopyHashedAsync(Stream source, ISnapshotWriter writer, CancellationToken cancellationToken)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            int read;
+            while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                await writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+
+            return Convert.ToHexStringLower(hash.GetHashAndReset());
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }

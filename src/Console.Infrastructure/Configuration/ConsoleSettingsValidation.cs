@@ -14,7 +14,7 @@ internal sealed class ConsoleSettingsValidation(ConsoleSettingsTypeErrors typeEr
 {
     public ValidateOptionsResult Validate(string? name, ConsoleSettings options)
     {
-        var errors = typeErrors.Errors.Concat(ConsoleSettingsValidator.Validate(options, File.Exists)).ToList();
+        var errors = typeErrors.Errors.Concat(ConsoleSettingsValidator.Validate(options, File.Exists)).Concat(Sealing.SealingKeys.Validate(options)).ToList();
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -3,6 +3,7 @@ using Console.Domain.Backups;
 using Console.Domain.Configuration;
 using Console.Domain.Restore;
 using Console.Infrastructure.Sandbox;
+using Console.Infrastructure.Sealing;
 using Console.Infrastructure.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,7 +15,7 @@ namespace Console.Infrastructure.Restore;
 /// upload is received here (one at a time per restore, within the limit and the disk's free space), the staged file
 /// is inspected here, and the whole directory goes when the restore ends.
 /// </summary>
-public sealed class RestoreStaging(SnapshotStores stores, IOptions<ConsoleSettings> settings, ILogger<RestoreStaging> logger)
+public sealed class RestoreStaging(SnapshotStores stores, SnapshotOpener opener, IOptions<ConsoleSettings> settings, ILogger<RestoreStaging> logger)
 {
     public const string UploadTarget = "upload";
     private readonly Lock _lock = new();
@@ -97,7 +98,8 @@ public sealed class RestoreStaging(SnapshotStores stores, IOptions<ConsoleSettin
     }
 
     /// <summary>The chosen copy in staging: an upload is already there; a stored copy is fetched.</summary>
-    public async Task<string> StageAsync(RestoreSession session, CancellationToken cancellationToken)
+    /// <param name="identities">age identities given for this restore (never stored), tried before the configured ones.</param>
+    public async Task<string> StageAsync(RestoreSession session, IReadOnlyList<AgeIdentity>? identities, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
         Directory.CreateDirectory(DirOf(session));
@@ -106,20 +108,40 @@ public sealed class RestoreStaging(SnapshotStores stores, IOptions<ConsoleSettin
             return uploaded;
         }
 
-        var staged = Path.Combine(DirOf(session), session.SnapshotFile!);
         if (!SnapshotName.TryParse(session.SnapshotFile!, out var name))
         {
             throw new ArgumentException($"'{session.SnapshotFile}' is not a snapshot name");
         }
 
-        var source = await stores.Get(session.SnapshotTarget!).OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
-        await using (source.ConfigureAwait(false))
+        // A sealed copy is opened on the way in (age, then zstd): what is staged is always the raw .db that etcdutl
+        // restores. Every age chunk is authenticated and the stored bytes are checked against the manifest here, so a
+        // tampered or truncated copy is refused before any destructive step.
+        var staged = Path.Combine(DirOf(session), name.RawFileName);
+        var store = stores.Get(session.SnapshotTarget!);
+        var manifest = name.Codec == SnapshotCodec.None ? null : await store.ReadManifestAsync(name, cancellationToken).ConfigureAwait(false);
+        var source = await store.OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
+        try
         {
-            var file = new FileStream(staged, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
-            await using (file.ConfigureAwait(false))
+            var opened = await opener.OpenAsync(source, name, manifest, identities, cancellationToken).ConfigureAwait(false);
+            await using (opened.ConfigureAwait(false))
             {
-                await source.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                var file = new FileStream(staged, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
+                await using (file.ConfigureAwait(false))
+                {
+                    await opened.Raw.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                }
+
+                var copy = await opened.FinishAsync(cancellationToken).ConfigureAwait(false);
+                if (manifest?.StoredSha256 is { } expected && !string.Equals(copy.StoredSha256, expected, StringComparison.Ordinal))
+                {
+                    throw new Etcd.SnapshotIntegrityException($"the stored bytes of {name.FileName} (sha256 {copy.StoredSha256}) differ from its manifest's {expected}: the copy was altered or truncated in the store");
+                }
             }
+        }
+        catch
+        {
+            Discard(staged);
+            throw;
         }
 
         return staged;

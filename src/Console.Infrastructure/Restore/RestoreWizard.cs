@@ -131,8 +131,12 @@ public sealed class RestoreWizard(
     internal Task<WizardResult> FailUploadAsync(string cluster, string message, Actor who) =>
         journal.RunAsync(cluster, who, null, RestoreWords.Of(RestoreAction.Upload), (_, _) => Task.FromResult(new WizardResult(false, message, null)));
 
-    /// <summary>Fetches the chosen copy to staging, verifies its footer, restores it once into a throwaway etcd to read its revision and key count.</summary>
-    public Task<WizardResult> VerifyAsync(string cluster, Actor who, CancellationToken cancellationToken) => journal.RunAsync(cluster, who, RestoreAction.Verify, RestoreWords.Of(RestoreAction.Verify), async (session, now) =>
+    /// <summary>
+    /// Fetches the chosen copy to staging (opening a sealed one), verifies its footer, restores it once into a throwaway
+    /// etcd to read its revision and key count.
+    /// </summary>
+    /// <param name="identities">age identities the operator gave for this restore; used for this step only, never stored.</param>
+    public Task<WizardResult> VerifyAsync(string cluster, Actor who, CancellationToken cancellationToken, IReadOnlyList<Sealing.AgeIdentity>? identities = null) => journal.RunAsync(cluster, who, RestoreAction.Verify, RestoreWords.Of(RestoreAction.Verify), async (session, now) =>
     {
         var s = session!;
         if (RestoreStaging.WhyNotHere(s) is { } elsewhere)
@@ -143,7 +147,7 @@ public sealed class RestoreWizard(
         string? staged = null;
         try
         {
-            staged = await staging.StageAsync(s, cancellationToken).ConfigureAwait(false);
+            staged = await staging.StageAsync(s, identities, cancellationToken).ConfigureAwait(false);
             var (contents, tool) = await staging.InspectAsync(staged, cancellationToken).ConfigureAwait(false);
             var verified = s with
             {
@@ -163,7 +167,7 @@ public sealed class RestoreWizard(
             _ = PlanOf(verified); // members must be plannable before going on
             return new WizardResult(true, $"verified: sha256 {contents.Sha256}, revision {contents.Revision:N0}, {contents.KeyCount:N0} keys", verified);
         }
-        catch (Exception ex) when (ex is SnapshotIntegrityException or ArgumentException or TimeoutException || StorageErrors.IsStorageFailure(ex))
+        catch (Exception ex) when (ex is SnapshotIntegrityException or ArgumentException or TimeoutException or ZstdSharp.ZstdException || StorageErrors.IsStorageFailure(ex))
         {
             if (staged is not null)
             {

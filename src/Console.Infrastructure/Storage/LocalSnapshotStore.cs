@@ -106,7 +106,7 @@ public sealed class LocalSnapshotStore : ISnapshotStore
             return [];
         }
 
-        return [.. new DirectoryInfo(Directory).EnumerateFiles("*" + SnapshotName.Extension)
+        return [.. new DirectoryInfo(Directory).EnumerateFiles("*" + SnapshotName.Extension + "*")
             .Select(f => SnapshotName.TryParse(f.Name, out var name) ? (File: f, Name: name) : default)
             .Where(x => x.File is not null && (cluster is null || x.Name.Cluster == cluster) && RegularFile.Is(x.File.FullName))
             .OrderByDescending(x => x.Name.TakenAt)

@@ -4,6 +4,7 @@ using Console.Domain.Clusters;
 using Console.Infrastructure.Access;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Persistence;
+using Console.Infrastructure.Sealing;
 
 namespace Console.Infrastructure.Storage;
 
@@ -17,7 +18,7 @@ public sealed record SnapshotEntry(SnapshotName Name, IReadOnlyList<SnapshotCopy
 }
 
 /// <summary>Browses, verifies, protects and downloads snapshots in every store, and rebuilds history from their manifests.</summary>
-public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger, BackupRecordStore records, TimeProvider clock, AccessGuard guard)
+public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger, BackupRecordStore records, TimeProvider clock, AccessGuard guard, SnapshotOpener opener, SealingKeys keys)
 {
     public async Task<IReadOnlyList<SnapshotEntry>> ListAsync(ClusterName? cluster, CancellationToken cancellationToken)
     {
@@ -71,15 +72,11 @@ public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger
         {
             var manifest = await store.ReadManifestAsync(name, cancellationToken).ConfigureAwait(false);
             var stream = await store.OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                var sha = await VerifyStreamAsync(stream, cancellationToken).ConfigureAwait(false);
-                (ok, detail) = manifest is null ? (true, $"footer sha256 {sha} matches the content; no manifest to compare with")
-                    : string.Equals(manifest.Sha256, sha, StringComparison.Ordinal) ? (true, $"sha256 {sha} matches the footer and the manifest")
-                    : (false, $"the content's sha256 {sha} is valid but differs from the manifest's {manifest.Sha256}: this is not the snapshot that was recorded");
-            }
+            (ok, detail) = name.Codec == SnapshotCodec.None
+                ? await VerifyRawAsync(stream, manifest, cancellationToken).ConfigureAwait(false)
+                : await VerifySealedAsync(stream, name, manifest, cancellationToken).ConfigureAwait(false);
         }
-        catch (SnapshotIntegrityException ex)
+        catch (Exception ex) when (ex is SnapshotIntegrityException or SealedCopyException or AgeException or ZstdSharp.ZstdException)
         {
             (ok, detail) = (false, ex.Message);
         }
@@ -92,6 +89,59 @@ public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger
         await ledger.RecordVerificationAsync(verification, cancellationToken).ConfigureAwait(false);
         return verification;
     }
+
+    private static async Task<(bool Ok, string Detail)> VerifyRawAsync(Stream stream, SnapshotManifest? manifest, CancellationToken cancellationToken)
+    {
+        await using (stream.ConfigureAwait(false))
+        {
+            var sha = await VerifyStreamAsync(stream, cancellationToken).ConfigureAwait(false);
+            return CompareRaw(sha, manifest);
+        }
+    }
+
+    private static (bool Ok, string Detail) CompareRaw(string sha, SnapshotManifest? manifest) =>
+        manifest is null ? (true, $"footer sha256 {sha} matches the content; no manifest to compare with")
+        : string.Equals(manifest.Sha256, sha, StringComparison.Ordinal) ? (true, $"sha256 {sha} matches the footer and the manifest")
+        : (false, $"the content's sha256 {sha} is valid but differs from the manifest's {manifest.Sha256}: this is not the snapshot that was recorded");
+
+    /// <summary>
+    /// A sealed copy: opened when it can be (every age chunk authenticated, zstd's checksum, the etcd footer, the
+    /// manifest's raw sha256), and its stored bytes compared with the manifest's stored sha256 either way. An age copy
+    /// with no identity configured is verified by the stored sha256 alone, and the detail says so.
+    /// </summary>
+    private async Task<(bool Ok, string Detail)> VerifySealedAsync(Stream stream, SnapshotName name, SnapshotManifest? manifest, CancellationToken cancellationToken)
+    {
+        if (name.Codec.HasFlag(SnapshotCodec.Age) && !keys.HasIdentities)
+        {
+            var hashed = new HashingStream(stream);
+            await using (hashed.ConfigureAwait(false))
+            {
+                await hashed.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+                return manifest?.StoredSha256 is not { } expected
+                    ? (false, $"cannot verify {name.FileName}: it is encrypted, no identity is configured to open it (Console:Encryption:IdentityFiles) and no manifest records its stored sha256")
+                    : CompareStored(hashed.Sha256(), expected) is { } mismatch ? (false, mismatch)
+                    : (true, $"stored sha256 {expected} matches the manifest; not opened (no identity configured), so the etcd footer inside was not checked");
+            }
+        }
+
+        var opened = await opener.OpenAsync(stream, name, manifest, null, cancellationToken).ConfigureAwait(false);
+        await using (opened.ConfigureAwait(false))
+        {
+            var sha = await VerifyStreamAsync(opened.Raw, cancellationToken).ConfigureAwait(false);
+            var copy = await opened.FinishAsync(cancellationToken).ConfigureAwait(false);
+            if (manifest?.StoredSha256 is { } expected && CompareStored(copy.StoredSha256, expected) is { } mismatch)
+            {
+                return (false, mismatch);
+            }
+
+            var (ok, detail) = CompareRaw(sha, manifest);
+            return (ok, ok ? $"{detail}; opened {name.Codec.Describe()} ({copy.StoredSizeBytes:N0} bytes stored)" : detail);
+        }
+    }
+
+    private static string? CompareStored(string actual, string expected) =>
+        string.Equals(actual, expected, StringComparison.Ordinal) ? null
+        : $"the stored bytes' sha256 {actual} differs from the manifest's {expected}: the copy was altered or truncated in the store";
 
     public static Task<string> VerifyStreamAsync(Stream stream, CancellationToken cancellationToken) =>
         SnapshotVerifier.VerifyStreamAsync(stream, null, cancellationToken);
@@ -108,10 +158,26 @@ public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger
         return guard.AuditedAsync(by, Role.Operator, AuditActions.Unprotect, name.Cluster.Value, name.FileName, () => ledger.UnprotectAsync(name.FileName, cancellationToken), null, cancellationToken);
     }
 
-    /// <summary>Opens one copy for a download (Operator), audited; the caller streams and disposes it.</summary>
-    public Task<Stream> OpenForDownloadAsync(string target, SnapshotName name, Actor by, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens one copy for a download (Operator), audited; the caller streams and disposes it. As stored (a sealed copy
+    /// stays sealed: the safest thing to carry around), or with <paramref name="opened"/> the raw <c>.db</c> inside.
+    /// </summary>
+    public Task<Stream> OpenForDownloadAsync(string target, SnapshotName name, bool opened, Actor by, CancellationToken cancellationToken)
     {
-        return guard.AuditedAsync(by, Role.Operator, AuditActions.Download, name.Cluster.Value, $"{target}/{name.FileName}", () => stores.Get(target).OpenReadAsync(name, cancellationToken), _ => (AuditOutcome.Succeeded, null), cancellationToken);
+        return guard.AuditedAsync(by, Role.Operator, AuditActions.Download, name.Cluster.Value, $"{target}/{name.FileName}{(opened && name.Codec != SnapshotCodec.None ? " (opened)" : "")}", () => OpenCopyAsync(target, name, opened, cancellationToken), _ => (AuditOutcome.Succeeded, null), cancellationToken);
+    }
+
+    private async Task<Stream> OpenCopyAsync(string target, SnapshotName name, bool opened, CancellationToken cancellationToken)
+    {
+        var store = stores.Get(target);
+        var stream = await store.OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
+        if (!opened || name.Codec == SnapshotCodec.None)
+        {
+            return stream;
+        }
+
+        var manifest = await store.ReadManifestAsync(name, cancellationToken).ConfigureAwait(false);
+        return (await opener.OpenAsync(stream, name, manifest, null, cancellationToken).ConfigureAwait(false)).Raw;
     }
 
     /// <summary>Adds a record for every snapshot with a manifest that the database does not know (Operator). Returns how many.</summary>

@@ -27,6 +27,21 @@ public sealed record SnapshotManifest
     public DateTimeOffset FinishedAt { get; init; }
     public string? ConsoleVersion { get; init; }
 
+    /// <summary>How the stored copy is encoded: "none" (absent in manifests written before sealing), "zstd", "age", "zstd+age".</summary>
+    public string? Codec { get; init; }
+
+    /// <summary>The age recipients a sealed copy was encrypted to (public keys, with a short fingerprint each).</summary>
+    public IReadOnlyList<ManifestRecipient>? Recipients { get; init; }
+
+    /// <summary>sha256 and size of the stored bytes of a sealed copy, so it can be re-verified without opening it.
+    /// <see cref="Sha256"/> and <see cref="SizeBytes"/> stay those of the raw snapshot inside.</summary>
+    public string? StoredSha256 { get; init; }
+
+    public long? StoredSizeBytes { get; init; }
+
+    /// <summary>The codec this manifest says, or null when it names one this console does not know.</summary>
+    public Domain.Backups.SnapshotCodec? StoredCodec => Domain.Backups.SnapshotCodecText.TryParse(Codec, out var codec) ? codec : null;
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -47,3 +62,6 @@ public sealed record SnapshotManifest
         }
     }
 }
+
+/// <summary>An age recipient a copy was sealed to: its public key and a short fingerprint to match it by.</summary>
+public sealed record ManifestRecipient(string Recipient, string Fingerprint);

@@ -20,8 +20,11 @@ internal static class SnapshotEndpoints
         return endpoints;
     }
 
-    /// <summary>Streams one copy of a snapshot to the browser (Operator), never holding it in memory; audited.</summary>
-    private static async Task<IResult> DownloadAsync(string target, string file, HttpContext context, SnapshotStores stores, SnapshotCatalog catalog, CancellationToken cancellationToken)
+    /// <summary>
+    /// Streams one copy of a snapshot to the browser (Operator), never holding it in memory; audited. As stored, or
+    /// with <c>?as=db</c> the raw snapshot inside a sealed copy (decrypted with the configured identities, decompressed).
+    /// </summary>
+    private static async Task<IResult> DownloadAsync(string target, string file, string? @as, HttpContext context, SnapshotStores stores, SnapshotCatalog catalog, CancellationToken cancellationToken)
     {
         if (!SnapshotName.TryParse(file, out var name) || stores.Find(target) is null)
         {
@@ -30,8 +33,13 @@ internal static class SnapshotEndpoints
 
         try
         {
-            var stream = await catalog.OpenForDownloadAsync(target, name, context.Actor(), cancellationToken);
-            return Results.Stream(stream, "application/octet-stream", name.FileName);
+            var opened = @as == "db";
+            var stream = await catalog.OpenForDownloadAsync(target, name, opened, context.Actor(), cancellationToken);
+            return Results.Stream(stream, "application/octet-stream", opened ? name.RawFileName : name.FileName);
+        }
+        catch (Infrastructure.Sealing.SealedCopyException ex)
+        {
+            return Results.Conflict(new { error = ex.Message });
         }
         catch (FileNotFoundException)
         {

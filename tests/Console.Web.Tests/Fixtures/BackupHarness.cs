@@ -6,6 +6,7 @@ using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Replicas;
+using Console.Infrastructure.Sealing;
 using Console.Infrastructure.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -22,7 +23,8 @@ public sealed class BackupHarness : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILoggerFactory _logs;
 
-    public BackupHarness(ClusterSpec cluster, Func<EtcdSettings, EtcdSettings>? etcd = null, S3rver? s3 = null)
+    /// <param name="identityFiles">Console:Encryption:IdentityFiles, to open sealed copies.</param>
+    public BackupHarness(ClusterSpec cluster, Func<EtcdSettings, EtcdSettings>? etcd = null, S3rver? s3 = null, IReadOnlyList<string>? identityFiles = null)
     {
         _logs = LoggerFactory.Create(b => b.AddProvider(Log));
         Settings = Options.Create(new ConsoleSettings
@@ -30,6 +32,7 @@ public sealed class BackupHarness : IDisposable
             DataDir = _data.Path,
             Etcd = etcd?.Invoke(new EtcdSettings()) ?? new EtcdSettings(),
             Storage = new StorageSettings { S3 = s3?.Settings ?? new S3StorageSettings() },
+            Encryption = new IdentitySettings { IdentityFiles = identityFiles ?? [] },
         });
         Catalog = new ClusterCatalog(Settings);
         Catalog.Register(cluster);
@@ -48,10 +51,14 @@ public sealed class BackupHarness : IDisposable
         Progress = new BackupProgressFeed(new Logger<BackupProgressFeed>(_logs));
         Replica = new ReplicaIdentity(Settings, new ConfigurationBuilder().Build(), TimeProvider.System);
         Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), Guard, StorageHealth, Progress, Replica, new ClusterBackupLocks(Database), new BackupSuspensions(new RestoreSessionStore(Database)), new Logger<BackupRunner>(_logs));
-        Snapshots = new SnapshotCatalog(Stores, Ledger, Records, TimeProvider.System, Guard);
+        Keys = new SealingKeys(Settings);
+        Opener = new SnapshotOpener(Keys);
+        Snapshots = new SnapshotCatalog(Stores, Ledger, Records, TimeProvider.System, Guard, Opener, Keys);
     }
 
     public IOptions<ConsoleSettings> Settings { get; }
+    public SealingKeys Keys { get; }
+    public SnapshotOpener Opener { get; }
     public ClusterSpec Cluster { get; }
     public ClusterCatalog Catalog { get; }
     public EtcdClusterClientFactory Clients { get; }

@@ -32,7 +32,26 @@ public sealed class SnapshotNameTests
     }
 
     [Theory]
+    [InlineData(SnapshotCodec.Zstd, "prod_20261121T050509.123Z.db.zst")]
+    [InlineData(SnapshotCodec.Age, "prod_20261121T050509.123Z.db.age")]
+    [InlineData(SnapshotCodec.Zstd | SnapshotCodec.Age, "prod_20261121T050509.123Z.db.zst.age")]
+    public void A_sealed_copy_says_its_codec_in_its_name_and_parses_back_with_it(SnapshotCodec codec, string fileName)
+    {
+        var name = SnapshotName.For(ClusterName.Parse("prod"), new DateTimeOffset(2026, 11, 21, 5, 5, 9, 123, TimeSpan.Zero), codec);
+
+        Assert.Equal(fileName, name.FileName);
+        Assert.Equal("prod_20261121T050509.123Z.db", name.RawFileName);
+        Assert.Equal(fileName + ".json", name.ManifestFileName);
+        Assert.True(SnapshotName.TryParse(fileName, out var parsed));
+        Assert.Equal(name, parsed);
+        Assert.True(SnapshotName.IsPartial(fileName + ".part"));
+    }
+
+    [Theory]
     [InlineData("prod_20261121T050509.123Z.db.part")]
+    [InlineData("prod_20261121T050509.123Z.db.age.zst")]
+    [InlineData("prod_20261121T050509.123Z.db.gz")]
+    [InlineData("prod_20261121T050509.123Z.db.zst.json")]
     [InlineData("prod_20261121T050509Z.db")]
     [InlineData("prod-20261121T050509.123Z.db")]
     [InlineData("Prod_20261121T050509.123Z.db")]

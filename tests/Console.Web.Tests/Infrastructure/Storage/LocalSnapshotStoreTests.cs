@@ -105,7 +105,7 @@ public sealed class LocalSnapshotStoreTests
         foreach (var name in planted)
         {
             var why = name == fifo ? "not a regular file" : "symbolic link";
-            var download = await Assert.ThrowsAsync<IOException>(() => harness.Snapshots.OpenForDownloadAsync("local", name, TestActors.Of("test"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+            var download = await Assert.ThrowsAsync<IOException>(() => harness.Snapshots.OpenForDownloadAsync("local", name, opened: false, TestActors.Of("test"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
             Assert.Contains(why, download.Message, StringComparison.Ordinal);
             var verify = await harness.Snapshots.VerifyAsync("local", name, TestActors.Of("test"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
             Assert.False(verify.Ok);
