@@ -84,7 +84,8 @@ public sealed class S3rver : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        // Node starts in well under a second on a quiet machine and was seen to take over 30 s on a loaded one.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (true)
         {
             if (_process.HasExited)
