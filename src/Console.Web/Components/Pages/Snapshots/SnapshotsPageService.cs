@@ -49,4 +49,7 @@ public sealed class SnapshotsPageService(SnapshotCatalog snapshots, ClusterCatal
 
     /// <summary>Where the browser downloads a copy (the endpoint streams it, audited, to operators).</summary>
     public static string DownloadHref(SnapshotEntry entry, SnapshotCopy copy) => $"snapshots/download/{copy.Target}/{entry.Name.FileName}";
+
+    /// <summary>The raw <c>.db</c> inside a sealed copy, opened by the console (decrypted with its identities, decompressed).</summary>
+    public static string DownloadOpenedHref(SnapshotEntry entry, SnapshotCopy copy) => DownloadHref(entry, copy) + "?as=db";
 }
