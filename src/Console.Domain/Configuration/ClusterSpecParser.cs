@@ -38,9 +38,17 @@ public static class ClusterSpecParser
             new Backups.RetentionPolicy(backup.Retention.Count, DurationText.TryParse(backup.Retention.MaxAge, out var maxAge) ? maxAge : null),
             backup.Targets.Count == 0 ? ["local"] : [.. backup.Targets])
         {
-            Sealing = new Backups.SnapshotSealing(backup.Compression.Codec == "zstd", backup.Compression.Level, [.. backup.Encryption.Recipients.Select(r => r.Trim())]),
+            Sealing = Sealing(backup.Compression, backup.Encryption),
         };
         return new ClusterSpec(ClusterName.Parse(settings.Name!), endpoints, tls, credentials, members) { Backup = policy };
+    }
+
+    /// <summary>A cluster's or the sandbox's validated Compression and Encryption settings as a Domain policy.</summary>
+    public static Backups.SnapshotSealing Sealing(CompressionSettings compression, EncryptionSettings encryption)
+    {
+        ArgumentNullException.ThrowIfNull(compression);
+        ArgumentNullException.ThrowIfNull(encryption);
+        return new(compression.Codec == "zstd", compression.Level, [.. encryption.Recipients.Select(r => r.Trim())]);
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

@@ -116,6 +116,16 @@ public sealed record SandboxSettings
     public string EtcdBinary { get; init; } = "etcd";
     /// <summary>How many sample keys are written on the sandbox's first start.</summary>
     public int SeedKeys { get; init; } = 300;
+    /// <summary>Where and how the sandbox's hourly backups are stored (default: raw, to the local store).</summary>
+    public SandboxBackupSettings Backup { get; init; } = new();
+}
+
+/// <summary>The sandbox's backups: targets and sealing, as a configured cluster's (its schedule and retention are fixed).</summary>
+public sealed record SandboxBackupSettings
+{
+    public IReadOnlyList<string> Targets { get; init; } = ["local"];
+    public CompressionSettings Compression { get; init; } = new();
+    public EncryptionSettings Encryption { get; init; } = new();
 }
 
 public sealed record EtcdSettings
