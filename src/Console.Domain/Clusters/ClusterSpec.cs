@@ -17,6 +17,13 @@ public sealed record ClusterSpec(
 public sealed record BackupPolicy(bool Enabled, TimeSpan? Interval, string? Cron, bool Paused, Backups.RetentionPolicy Retention, IReadOnlyList<string> Targets)
 {
     public static readonly BackupPolicy Default = new(false, null, null, false, Backups.RetentionPolicy.Default, ["local"]);
+
+    /// <summary>Per target (by name), changes to <see cref="Retention"/> for that target only.</summary>
+    public IReadOnlyDictionary<string, Backups.RetentionOverride> TargetRetention { get; init; } = new Dictionary<string, Backups.RetentionOverride>();
+
+    /// <summary>The retention that applies in <paramref name="target"/>: the cluster's, with the target's changes on top.</summary>
+    public Backups.RetentionPolicy RetentionFor(string target) =>
+        TargetRetention.TryGetValue(target, out var changes) ? changes.ApplyTo(Retention) : Retention;
 }
 
 /// <summary>Client TLS material: a CA to trust (null = the system store) and an optional client certificate.</summary>

@@ -35,8 +35,11 @@ public static class ClusterSpecParser
             DurationText.TryParse(backup.Interval, out var interval) ? interval : null,
             string.IsNullOrWhiteSpace(backup.Cron) ? null : backup.Cron.Trim(),
             backup.Paused,
-            new Backups.RetentionPolicy(backup.Retention.Count, DurationText.TryParse(backup.Retention.MaxAge, out var maxAge) ? maxAge : null),
-            backup.Targets.Count == 0 ? ["local"] : [.. backup.Targets]);
+            RetentionRules.Parse(backup.Retention),
+            backup.Targets.Count == 0 ? ["local"] : [.. backup.Targets])
+        {
+            TargetRetention = RetentionRules.ParseTargets(backup.Retention.Targets),
+        };
         return new ClusterSpec(ClusterName.Parse(settings.Name!), endpoints, tls, credentials, members) { Backup = policy };
     }
 
