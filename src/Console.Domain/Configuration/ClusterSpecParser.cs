@@ -35,9 +35,10 @@ public static class ClusterSpecParser
             DurationText.TryParse(backup.Interval, out var interval) ? interval : null,
             string.IsNullOrWhiteSpace(backup.Cron) ? null : backup.Cron.Trim(),
             backup.Paused,
-            new Backups.RetentionPolicy(backup.Retention.Count, DurationText.TryParse(backup.Retention.MaxAge, out var maxAge) ? maxAge : null),
+            RetentionRules.Parse(backup.Retention),
             backup.Targets.Count == 0 ? ["local"] : [.. backup.Targets])
         {
+            TargetRetention = RetentionRules.ParseTargets(backup.Retention.Targets),
             Sealing = Sealing(backup.Compression, backup.Encryption),
         };
         return new ClusterSpec(ClusterName.Parse(settings.Name!), endpoints, tls, credentials, members) { Backup = policy };

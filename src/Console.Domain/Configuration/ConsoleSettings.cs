@@ -199,6 +199,34 @@ public sealed record RetentionSettings
 {
     public int? Count { get; init; } = 7;
     public string? MaxAge { get; init; }
+
+    /// <summary>GFS slots (null or 0: off): the newest snapshot of each of the newest N hours, days, ISO weeks, months, years (UTC).</summary>
+    public int? Hourly { get; init; }
+    public int? Daily { get; init; }
+    public int? Weekly { get; init; }
+    public int? Monthly { get; init; }
+    public int? Yearly { get; init; }
+
+    /// <summary>Per target, the same keys overriding the cluster's for that target; what is unset falls back to the cluster's.</summary>
+    public RetentionTargetsSettings Targets { get; init; } = new();
+}
+
+public sealed record RetentionTargetsSettings
+{
+    public RetentionOverrideSettings Local { get; init; } = new();
+    public RetentionOverrideSettings S3 { get; init; } = new();
+}
+
+/// <summary>A target's retention keys; unlike the cluster's, Count has no default (unset: the cluster's).</summary>
+public sealed record RetentionOverrideSettings
+{
+    public int? Count { get; init; }
+    public string? MaxAge { get; init; }
+    public int? Hourly { get; init; }
+    public int? Daily { get; init; }
+    public int? Weekly { get; init; }
+    public int? Monthly { get; init; }
+    public int? Yearly { get; init; }
 }
 
 public sealed record MemberSettings

@@ -172,6 +172,7 @@ public static class ConsoleSettingsValidator
     private static void ValidateBackup(BackupSettings backup, string path, List<string> errors)
     {
         errors.AddRange(Backups.BackupScheduleRules.Validate(path, backup.Enabled, backup.Interval, backup.Cron, backup.Retention.Count, backup.Retention.MaxAge));
+        errors.AddRange(RetentionRules.Validate(path + ":Retention", backup.Retention));
         foreach (var target in backup.Targets.Where(t => !KnownTargets.Contains(t)))
         {
             errors.Add($"{path}:Targets: unknown target '{target}' (use \"local\" or \"s3\").");
