@@ -142,15 +142,33 @@ internal sealed class AgeDecryptStream : Stream
     {
         if (disposing && !_disposed)
         {
-            _disposed = true;
-            _aead.Dispose();
-            CryptographicOperations.ZeroMemory(_plain);
+            Release();
             if (!_leaveOpen)
             {
                 _input.Dispose();
             }
         }
         base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (!_disposed)
+        {
+            Release();
+            if (!_leaveOpen)
+            {
+                await _input.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void Release()
+    {
+        _disposed = true;
+        _aead.Dispose();
+        CryptographicOperations.ZeroMemory(_plain);
     }
 
     private int CopyOut(Span<byte> buffer)

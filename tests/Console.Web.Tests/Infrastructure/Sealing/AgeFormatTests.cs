@@ -65,6 +65,25 @@ public sealed class AgeFormatTests
     }
 
     [Fact]
+    public async Task Streams_close_what_they_wrap_unless_asked_to_leave_it_open()
+    {
+        var output = new MemoryStream();
+        await using (var sealing = await AgeFormat.EncryptAsync(output, [Alice.Recipient]))
+        {
+            sealing.WriteByte(42);
+        }
+        Assert.False(output.CanWrite);
+
+        var input = new MemoryStream(Seal([42], Alice.Recipient));
+        await using (var opened = await AgeFormat.OpenAsync(input, [Alice]))
+        {
+            Assert.Equal(42, opened.ReadByte());
+        }
+        Assert.False(input.CanRead);
+        Assert.Throws<ArgumentException>(() => AgeFormat.Encrypt(new MemoryStream(), []));
+    }
+
+    [Fact]
     public async Task A_wrong_identity_is_refused_and_the_message_counts_recipients()
     {
         var sealedBytes = Seal(RandomBytes(100), Alice.Recipient, Bob.Recipient, Carol.Recipient);
