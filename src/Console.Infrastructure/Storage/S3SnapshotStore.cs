@@ -286,7 +286,9 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
 
     private void ThrowIfRetained(SnapshotName name, GetObjectMetadataResponse? head, Exception? refusal)
     {
-        var until = head?.ObjectLockRetainUntilDate is { } date ? new DateTimeOffset(DateTime.SpecifyKind(date, DateTimeKind.Utc)) : (DateTimeOffset?)null;
+        var until = head?.ObjectLockRetainUntilDate is { } date
+            ? new DateTimeOffset(date.Kind == DateTimeKind.Local ? date.ToUniversalTime() : DateTime.SpecifyKind(date, DateTimeKind.Utc))
+            : (DateTimeOffset?)null;
         var hold = head?.ObjectLockLegalHoldStatus == ObjectLockLegalHoldStatus.On;
         if (hold || until > DateTimeOffset.UtcNow)
         {

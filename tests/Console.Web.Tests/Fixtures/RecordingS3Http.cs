@@ -14,13 +14,22 @@ namespace Console.Web.Tests.Fixtures;
 public sealed class RecordingS3Http : HttpClientFactory
 {
     private readonly ConcurrentQueue<SentRequest> _sent = new();
-    private readonly ConcurrentBag<(Func<SentRequest, bool> Matches, HttpStatusCode Status, string Code, string Message)> _refusals = [];
+    private readonly ConcurrentBag<(Func<SentRequest, bool> Matches, Func<HttpResponseMessage> Answer)> _refusals = [];
 
     public IReadOnlyList<SentRequest> Sent => [.. _sent];
 
     /// <summary>Requests matching <paramref name="matches"/> are answered with an S3 error XML body and never reach the server.</summary>
     public void Refuse(Func<SentRequest, bool> matches, HttpStatusCode status, string code, string message) =>
-        _refusals.Add((matches, status, code, message));
+        Answer(matches, () => new HttpResponseMessage(status)
+        {
+            Content = new StringContent(
+                $"""<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>test</RequestId><HostId>test</HostId></Error>""",
+                Encoding.UTF8,
+                "application/xml"),
+        });
+
+    /// <summary>Requests matching <paramref name="matches"/> get this answer (e.g. a HEAD with lock headers s3rver never sends).</summary>
+    public void Answer(Func<SentRequest, bool> matches, Func<HttpResponseMessage> answer) => _refusals.Add((matches, answer));
 
     public void ClearRefusals() => _refusals.Clear();
 
@@ -47,8 +56,9 @@ public sealed class RecordingS3Http : HttpClientFactory
             {
                 if (refusal.Matches(sent))
                 {
-                    var body = $"""<?xml version="1.0" encoding="UTF-8"?><Error><Code>{refusal.Code}</Code><Message>{refusal.Message}</Message><RequestId>test</RequestId><HostId>test</HostId></Error>""";
-                    return new HttpResponseMessage(refusal.Status) { Content = new StringContent(body, Encoding.UTF8, "application/xml"), RequestMessage = request };
+                    var response = refusal.Answer();
+                    response.RequestMessage = request;
+                    return response;
                 }
             }
 

@@ -181,6 +181,37 @@ public sealed class S3ProtectionTests
     }
 
     [Fact]
+    public async Task With_a_lock_configured_a_copy_s3_says_is_locked_is_not_even_asked_to_be_deleted()
+    {
+        await using var s3 = await S3rver.StartAsync();
+        var http = new RecordingS3Http();
+        var cluster = ClusterName.Parse("test");
+        using var harness = new BackupHarness(new ClusterSpec(cluster, [new Uri("http://127.0.0.1:1")], null, null, []), s3: s3, s3Http: http, s3Settings: s => Locked(s, "1d"));
+        var store = harness.S3!;
+        var name = SnapshotName.For(cluster, DateTimeOffset.UtcNow);
+        await store.PutSmallAsync(store.KeyOf(name), [1, 2, 3], CancellationToken.None);
+        var until = new DateTimeOffset(2099, 3, 4, 5, 6, 7, TimeSpan.Zero);
+
+        // What S3 answers a HEAD of an object under retention and a legal hold (s3rver knows neither).
+        http.Answer(r => r.Is("HEAD", store.KeyOf(name)), () =>
+        {
+            var head = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent([]) };
+            head.Headers.Add("x-amz-object-lock-mode", "COMPLIANCE");
+            head.Headers.Add("x-amz-object-lock-retain-until-date", "2099-03-04T05:06:07.000Z");
+            head.Headers.Add("x-amz-object-lock-legal-hold", "ON");
+            head.Headers.Add("x-amz-version-id", "v1");
+            return head;
+        });
+
+        var refused = await Assert.ThrowsAsync<SnapshotRetainedException>(() => store.DeleteAsync(name, CancellationToken.None));
+
+        Assert.Equal(until, refused.RetainUntil);
+        Assert.True(refused.LegalHold);
+        Assert.Equal($"kept {name.FileName}: under a legal hold in s3, locked until 2099-03-04 05:06:07Z", refused.Message);
+        Assert.DoesNotContain(http.Sent, r => r.Method == "DELETE");
+    }
+
+    [Fact]
     public async Task A_delete_refused_for_want_of_permission_without_a_lock_is_still_a_retention_failure()
     {
         await using var etcd = await TestEtcdCluster.StartAsync();
