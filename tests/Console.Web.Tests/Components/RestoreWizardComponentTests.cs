@@ -40,6 +40,30 @@ public sealed class RestoreWizardComponentTests : BunitContext, IAsyncLifetime
             .Add(c => c.OnCommand, (WizardCommand c) => commands?.Add(c)));
 
     [Theory]
+    [InlineData("prod_20261130T120000.000Z.db.zst.age", true)]
+    [InlineData("prod_20261130T120000.000Z.db.age", true)]
+    [InlineData("prod_20261130T120000.000Z.db.zst", false)]
+    [InlineData("prod_20261130T120000.000Z.db", false)]
+    public void Verify_of_an_encrypted_copy_takes_an_identity_for_this_step_and_forgets_it(string file, bool encrypted)
+    {
+        var commands = new List<WizardCommand>();
+        var panel = Panel(Session(RestoreStep.Verify) with { SnapshotFile = file, SnapshotTarget = "s3" }, commands);
+
+        Assert.Equal(encrypted, panel.FindAll("[data-testid=sealed-note]").Count == 1);
+        if (encrypted)
+        {
+            var box = panel.Find("input[data-testid=identity]");
+            Assert.Equal("password", box.GetAttribute("type"));
+            box.Input("AGE-SECRET-KEY-1EXAMPLE");
+        }
+
+        panel.Find("button[data-testid=verify]").Click();
+        panel.Find("button[data-testid=verify]").Click();
+
+        Assert.Equal([new WizardCommand(RestoreAction.Verify, encrypted ? "AGE-SECRET-KEY-1EXAMPLE" : null), new WizardCommand(RestoreAction.Verify, null)], commands);
+    }
+
+    [Theory]
     [InlineData(RestoreStep.Choose, "", "abandon choose upload")]
     [InlineData(RestoreStep.Verify, "", "abandon verify")]
     [InlineData(RestoreStep.Plan, "", "abandon accept-plan")]
