@@ -8,6 +8,7 @@
 //   bench/run.sh                        # 256 MiB and 1024 MiB, 7 paired runs each
 //   bench/run.sh --sizes 64 --runs 3    # a quick check
 //   bench/run.sh --s3-runs 0            # without the S3 section
+//   bench/run.sh --sealing --data k8s --sizes 256 --runs 5   # raw, zstd, zstd+age to local, s3, both (issue 15)
 //   bench/run.sh --dashboard            # only the Backups dashboard over 100,000 records on SQLite (no etcd needed)
 //   bench/run.sh --dashboard --records 1000000 --provider both   # inserts, aggregates and first render, SQLite beside PostgreSQL 15
 using System.Globalization;
@@ -46,6 +47,20 @@ catch (OperationCanceledException) when (cancel.IsCancellationRequested)
 {
     System.Console.Error.WriteLine("interrupted; etcd and s3rver stopped and the temporary directory removed");
     return 130;
+}
+
+if (options.Sealing)
+{
+    System.Console.WriteLine();
+    System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sealed snapshots, {options.Data} data (seed {options.Seed}), {options.Runs} rounds in rotating order; S3 is s3rver on loopback (part size {options.PartSizeMiB} MiB, {options.ParallelParts} parts in parallel); CPU is the console's (etcdctl's own on its line):"));
+    System.Console.WriteLine(Report.SealingTable(all.Sealing));
+    System.Console.WriteLine(Report.SealingGoals(all.Sealing, options.Data));
+    if (all.SealingNote is { } note)
+    {
+        System.Console.WriteLine(note);
+    }
+
+    return 0;
 }
 
 var results = all.Sizes;
