@@ -38,6 +38,8 @@ using var cancel = new CancellationTokenSource();
 using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
+// The machine's load beside the figures: on a shared machine it moves them more than anything measured here.
+var loadAtStart = File.ReadAllText("/proc/loadavg").Trim();
 BenchResults all;
 try
 {
@@ -59,6 +61,8 @@ if (options.Sealing)
     {
         System.Console.WriteLine(note);
     }
+
+    System.Console.WriteLine($"load average (1, 5, 15 min; /proc/loadavg, {Environment.ProcessorCount} cores): {loadAtStart} at the start, {File.ReadAllText("/proc/loadavg").Trim()} at the end");
 
     return 0;
 }
