@@ -103,6 +103,7 @@ public static class DependencyInjection
         services.AddSingleton<BackupProgressFeed>();
         services.AddSingleton<BackupSuspensions>();
         services.AddSingleton<BackupRunner>();
+        services.AddSingleton<RetentionPlanning>();
 
         // Replicas share one PostgreSQL database: each shows the others' runs live (decision record 0023).
         if (configuration[$"{ConsoleSettings.SectionName}:Database:Provider"] == "postgres")

@@ -29,7 +29,7 @@ public sealed record BackupOverride(
             Paused = Paused ?? policy.Paused,
             Interval = schedule.Item1,
             Cron = schedule.Item2,
-            Retention = new RetentionPolicy(RetentionCount ?? policy.Retention.Count, maxAge),
+            Retention = policy.Retention with { Count = RetentionCount ?? policy.Retention.Count, MaxAge = maxAge },
         };
     }
 }

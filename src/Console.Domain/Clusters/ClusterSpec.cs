@@ -20,6 +20,13 @@ public sealed record BackupPolicy(bool Enabled, TimeSpan? Interval, string? Cron
 
     /// <summary>How copies are compressed and encrypted before they reach the targets (default: stored raw).</summary>
     public Backups.SnapshotSealing Sealing { get; init; } = Backups.SnapshotSealing.None;
+
+    /// <summary>Per target (by name), changes to <see cref="Retention"/> for that target only.</summary>
+    public IReadOnlyDictionary<string, Backups.RetentionOverride> TargetRetention { get; init; } = new Dictionary<string, Backups.RetentionOverride>();
+
+    /// <summary>The retention that applies in <paramref name="target"/>: the cluster's, with the target's changes on top.</summary>
+    public Backups.RetentionPolicy RetentionFor(string target) =>
+        TargetRetention.TryGetValue(target, out var changes) ? changes.ApplyTo(Retention) : Retention;
 }
 
 /// <summary>Client TLS material: a CA to trust (null = the system store) and an optional client certificate.</summary>

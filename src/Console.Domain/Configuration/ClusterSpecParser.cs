@@ -35,12 +35,21 @@ public static class ClusterSpecParser
             DurationText.TryParse(backup.Interval, out var interval) ? interval : null,
             string.IsNullOrWhiteSpace(backup.Cron) ? null : backup.Cron.Trim(),
             backup.Paused,
-            new Backups.RetentionPolicy(backup.Retention.Count, DurationText.TryParse(backup.Retention.MaxAge, out var maxAge) ? maxAge : null),
+            RetentionRules.Parse(backup.Retention),
             backup.Targets.Count == 0 ? ["local"] : [.. backup.Targets])
         {
-            Sealing = new Backups.SnapshotSealing(backup.Compression.Codec == "zstd", backup.Compression.Level, [.. backup.Encryption.Recipients.Select(r => r.Trim())]),
+            TargetRetention = RetentionRules.ParseTargets(backup.Retention.Targets),
+            Sealing = Sealing(backup.Compression, backup.Encryption),
         };
         return new ClusterSpec(ClusterName.Parse(settings.Name!), endpoints, tls, credentials, members) { Backup = policy };
+    }
+
+    /// <summary>A cluster's or the sandbox's validated Compression and Encryption settings as a Domain policy.</summary>
+    public static Backups.SnapshotSealing Sealing(CompressionSettings compression, EncryptionSettings encryption)
+    {
+        ArgumentNullException.ThrowIfNull(compression);
+        ArgumentNullException.ThrowIfNull(encryption);
+        return new(compression.Codec == "zstd", compression.Level, [.. encryption.Recipients.Select(r => r.Trim())]);
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

@@ -116,6 +116,16 @@ public sealed record SandboxSettings
     public string EtcdBinary { get; init; } = "etcd";
     /// <summary>How many sample keys are written on the sandbox's first start.</summary>
     public int SeedKeys { get; init; } = 300;
+    /// <summary>Where and how the sandbox's hourly backups are stored (default: raw, to the local store).</summary>
+    public SandboxBackupSettings Backup { get; init; } = new();
+}
+
+/// <summary>The sandbox's backups: targets and sealing, as a configured cluster's (its schedule and retention are fixed).</summary>
+public sealed record SandboxBackupSettings
+{
+    public IReadOnlyList<string> Targets { get; init; } = ["local"];
+    public CompressionSettings Compression { get; init; } = new();
+    public EncryptionSettings Encryption { get; init; } = new();
 }
 
 public sealed record EtcdSettings
@@ -189,6 +199,34 @@ public sealed record RetentionSettings
 {
     public int? Count { get; init; } = 7;
     public string? MaxAge { get; init; }
+
+    /// <summary>GFS slots (null or 0: off): the newest snapshot of each of the newest N hours, days, ISO weeks, months, years (UTC).</summary>
+    public int? Hourly { get; init; }
+    public int? Daily { get; init; }
+    public int? Weekly { get; init; }
+    public int? Monthly { get; init; }
+    public int? Yearly { get; init; }
+
+    /// <summary>Per target, the same keys overriding the cluster's for that target; what is unset falls back to the cluster's.</summary>
+    public RetentionTargetsSettings Targets { get; init; } = new();
+}
+
+public sealed record RetentionTargetsSettings
+{
+    public RetentionOverrideSettings Local { get; init; } = new();
+    public RetentionOverrideSettings S3 { get; init; } = new();
+}
+
+/// <summary>A target's retention keys; unlike the cluster's, Count has no default (unset: the cluster's).</summary>
+public sealed record RetentionOverrideSettings
+{
+    public int? Count { get; init; }
+    public string? MaxAge { get; init; }
+    public int? Hourly { get; init; }
+    public int? Daily { get; init; }
+    public int? Weekly { get; init; }
+    public int? Monthly { get; init; }
+    public int? Yearly { get; init; }
 }
 
 public sealed record MemberSettings

@@ -24,7 +24,7 @@ public static class ConsoleSettingsValidator
             errors.Add("Console:DataDir must not be empty.");
         }
 
-        ValidateSandbox(settings.Sandbox, errors);
+        ValidateSandbox(settings.Sandbox, settings.Storage, errors);
         ValidateEtcd(settings.Etcd, errors);
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -67,7 +67,7 @@ public static class ConsoleSettingsValidator
 
     public const string SandboxClusterName = "sandbox";
 
-    private static void ValidateSandbox(SandboxSettings sandbox, List<string> errors)
+    private static void ValidateSandbox(SandboxSettings sandbox, StorageSettings storage, List<string> errors)
     {
         if (sandbox.Members is < 1 or > 9)
         {
@@ -82,6 +82,17 @@ public static class ConsoleSettingsValidator
         if (sandbox.SeedKeys < 0)
         {
             errors.Add($"Console:Sandbox:SeedKeys must not be negative (was {sandbox.SeedKeys}).");
+        }
+
+        if (sandbox.Enabled)
+        {
+            foreach (var target in sandbox.Backup.Targets.Where(t => !KnownTargets.Contains(t)))
+            {
+                errors.Add($"Console:Sandbox:Backup:Targets: unknown target '{target}' (use \"local\" or \"s3\").");
+            }
+
+            ValidateTargets(new BackupSettings { Enabled = true, Targets = sandbox.Backup.Targets }, "Console:Sandbox", storage, errors);
+            ValidateSealing("Console:Sandbox:Backup", sandbox.Backup.Compression, sandbox.Backup.Encryption, errors);
         }
     }
 
@@ -161,22 +172,29 @@ public static class ConsoleSettingsValidator
     private static void ValidateBackup(BackupSettings backup, string path, List<string> errors)
     {
         errors.AddRange(Backups.BackupScheduleRules.Validate(path, backup.Enabled, backup.Interval, backup.Cron, backup.Retention.Count, backup.Retention.MaxAge));
+        errors.AddRange(RetentionRules.Validate(path + ":Retention", backup.Retention));
         foreach (var target in backup.Targets.Where(t => !KnownTargets.Contains(t)))
         {
             errors.Add($"{path}:Targets: unknown target '{target}' (use \"local\" or \"s3\").");
         }
 
-        if (backup.Compression.Codec is not ("zstd" or "none"))
+        ValidateSealing(path, backup.Compression, backup.Encryption, errors);
+    }
+
+    /// <summary>A cluster's or the sandbox's Compression and Encryption (recipients are parsed at start-up by Infrastructure).</summary>
+    internal static void ValidateSealing(string path, CompressionSettings compression, EncryptionSettings encryption, List<string> errors)
+    {
+        if (compression.Codec is not ("zstd" or "none"))
         {
-            errors.Add($"{path}:Compression:Codec: '{backup.Compression.Codec}' is not a codec (use \"zstd\" or \"none\").");
+            errors.Add($"{path}:Compression:Codec: '{compression.Codec}' is not a codec (use \"zstd\" or \"none\").");
         }
 
-        if (backup.Compression.Level is < 1 or > Backups.SnapshotSealing.MaxLevel)
+        if (compression.Level is < 1 or > Backups.SnapshotSealing.MaxLevel)
         {
-            errors.Add($"{path}:Compression:Level must be between 1 and {Backups.SnapshotSealing.MaxLevel} (zstd's levels; 3 is its default), not {backup.Compression.Level}.");
+            errors.Add($"{path}:Compression:Level must be between 1 and {Backups.SnapshotSealing.MaxLevel} (zstd's levels; 3 is its default), not {compression.Level}.");
         }
 
-        foreach (var (recipient, i) in backup.Encryption.Recipients.Select((r, i) => (r, i)).Where(x => string.IsNullOrWhiteSpace(x.r)))
+        foreach (var i in encryption.Recipients.Select((r, i) => (r, i)).Where(x => string.IsNullOrWhiteSpace(x.r)).Select(x => x.i))
         {
             errors.Add($"{path}:Encryption:Recipients:{i} is empty; give an age recipient (\"age1…\", from age-keygen -y).");
         }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Console.Infrastructure.Backups;
 
 /// <summary>
-/// Prunes every target of a cluster by its policy, independently, after a backup. Protected snapshots are kept, and
+/// Prunes every target of a cluster by its policy for that target (<see cref="RetentionPlanning"/>), independently, after a backup. Protected snapshots are kept, and
 /// so is every local copy whose upload is still pending (it is the only source for the retry). Never throws: what it
 /// did, or why it could not, comes back as the note for the backup's record. The ledger follows the store: each
 /// deletion marks the backup's copy in that target Deleted, and the listing retention plans from also settles copies the
@@ -15,6 +15,8 @@ namespace Console.Infrastructure.Backups;
 /// </summary>
 public sealed partial class RetentionPass(SnapshotStores stores, SnapshotLedger ledger, TimeProvider clock, ILogger logger)
 {
+    private readonly RetentionPlanning _planning = new(stores, ledger, clock);
+
     /// <param name="justTaken">The snapshot the backup just took (never pruned), if it took one.</param>
     public async Task<string> RunAsync(ClusterSpec spec, string? justTaken)
     {
@@ -22,16 +24,15 @@ public sealed partial class RetentionPass(SnapshotStores stores, SnapshotLedger 
         var notes = new List<string>();
         try
         {
-            var keep = new HashSet<string>(await ledger.ProtectedAsync(clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false), StringComparer.Ordinal);
+            var keep = await _planning.HeldAsync(CancellationToken.None).ConfigureAwait(false);
 
             // The snapshot just taken is never pruned, even if a file with a later timestamp (a clock stepped back, a
             // copy from another host) makes it look older than the newest.
             if (justTaken is not null)
             {
-                keep.Add(justTaken);
+                keep.TryAdd(justTaken, "just taken");
             }
 
-            keep.UnionWith((await ledger.PendingUploadsAsync(CancellationToken.None).ConfigureAwait(false)).Select(p => p.FileName));
             foreach (var target in spec.Backup.Targets)
             {
                 notes.Add(await PruneTargetAsync(spec, stores.Get(target), keep).ConfigureAwait(false));
@@ -46,17 +47,11 @@ public sealed partial class RetentionPass(SnapshotStores stores, SnapshotLedger 
         return string.Join("; ", notes);
     }
 
-    private async Task<string> PruneTargetAsync(ClusterSpec spec, ISnapshotStore store, IReadOnlySet<string> keep)
+    private async Task<string> PruneTargetAsync(ClusterSpec spec, ISnapshotStore store, IReadOnlyDictionary<string, string> keep)
     {
         try
         {
-            // Only copies the console can vouch for are counted: a manifest of ours beside it, or a record in the ledger.
-            // A look-alike (a random file named like a snapshot, dated in the future) would otherwise push real ones out.
-            var listedAt = clock.GetUtcNow();
-            var existing = await store.ListAsync(spec.Name, withManifests: true, CancellationToken.None).ConfigureAwait(false);
-            var known = await ledger.KnownFileNamesAsync(spec.Name.Value, CancellationToken.None).ConfigureAwait(false);
-            known.UnionWith(existing.Where(s => s.Manifest is { } m && m.FileName == s.Name.FileName && m.Cluster == spec.Name.Value).Select(s => s.Name.FileName));
-            var plan = RetentionPlanner.Plan(existing.Select(s => s.Name.FileName), spec.Name, spec.Backup.Retention, clock.GetUtcNow(), known, keep);
+            var (_, policy, existing, plan, listedAt) = await _planning.PlanAsync(spec, store, keep, CancellationToken.None).ConfigureAwait(false);
             foreach (var (name, reason) in plan.Delete)
             {
                 await store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
@@ -68,8 +63,8 @@ public sealed partial class RetentionPass(SnapshotStores stores, SnapshotLedger 
             var settled = await ledger.ReconcileAsync(spec.Name.Value, store.Target, present, listedAt, clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
 
             var note = plan.Delete.Count == 0
-                ? $"{store.Target} retention ({spec.Backup.Retention}): nothing to delete, {plan.Keep.Count} kept"
-                : $"{store.Target} retention ({spec.Backup.Retention}): deleted {string.Join(", ", plan.Delete.Select(d => $"{d.Name.FileName} ({d.Reason})"))}; {plan.Keep.Count} kept";
+                ? $"{store.Target} retention ({policy}): nothing to delete, {plan.Keep.Count} kept"
+                : $"{store.Target} retention ({policy}): deleted {string.Join(", ", plan.Delete.Select(d => $"{d.Name.FileName} ({d.Reason})"))}; {plan.Keep.Count} kept";
             if (plan.Foreign.Count > 0)
             {
                 var names = string.Join(", ", plan.Foreign.Select(f => f.FileName));

@@ -73,7 +73,10 @@ public sealed partial class SandboxCluster(
             IsSandbox = true,
 
             // Backed up hourly to the local store, so a newcomer sees scheduling, records and retention at work.
-            Backup = new BackupPolicy(true, TimeSpan.FromHours(1), null, false, new Domain.Backups.RetentionPolicy(24, null), ["local"]),
+            Backup = new BackupPolicy(true, TimeSpan.FromHours(1), null, false, new Domain.Backups.RetentionPolicy(24, null), [.. options.Backup.Targets])
+            {
+                Sealing = ClusterSpecParser.Sealing(options.Backup.Compression, options.Backup.Encryption),
+            },
         };
         var client = clients.For(spec);
         await WaitForLeaderAsync(client, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);

@@ -41,14 +41,15 @@ public sealed class SealingKeys(IOptions<ConsoleSettings> options)
     public static IEnumerable<string> Validate(ConsoleSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        for (var c = 0; c < settings.Clusters.Count; c++)
+        var lists = settings.Clusters.Select((cluster, c) => ($"Console:Clusters:{c}:Backup", cluster.Backup.Encryption.Recipients))
+            .Append(("Console:Sandbox:Backup", settings.Sandbox.Backup.Encryption.Recipients));
+        foreach (var (path, recipients) in lists)
         {
-            var recipients = settings.Clusters[c].Backup.Encryption.Recipients;
             for (var r = 0; r < recipients.Count; r++)
             {
                 if (!string.IsNullOrWhiteSpace(recipients[r]) && !AgeRecipient.TryParse(recipients[r].Trim(), out _, out var error))
                 {
-                    yield return $"Console:Clusters:{c}:Backup:Encryption:Recipients:{r}: {error}";
+                    yield return $"{path}:Encryption:Recipients:{r}: {error}";
                 }
             }
         }

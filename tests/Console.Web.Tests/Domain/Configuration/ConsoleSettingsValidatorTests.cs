@@ -117,6 +117,10 @@ public sealed class ConsoleSettingsValidatorTests
         { "postgres database without a key-encryption key", new() { Database = new() { Provider = "postgres", ConnectionString = "Host=db" } }, "Console:DataProtection:KeyEncryptionKey is required when Console:Database:Provider is postgres" },
         { "key-encryption key of 16 bytes", new() { DataProtection = new() { KeyEncryptionKey = Convert.ToBase64String(new byte[16]) } }, "Console:DataProtection:KeyEncryptionKey is not the base64 of 32 bytes: generate one with `openssl rand -base64 32`" },
         { "key-encryption key not base64", new() { DataProtection = new() { KeyEncryptionKey = "not base64!" } }, "Console:DataProtection:KeyEncryptionKey is not the base64 of 32 bytes" },
+        { "unknown codec", new() { Clusters = [Cluster() with { Backup = new() { Compression = new() { Codec = "gzip" } } }] }, "Compression:Codec: 'gzip' is not a codec (use \"zstd\" or \"none\")" },
+        { "zstd level 0", new() { Clusters = [Cluster() with { Backup = new() { Compression = new() { Codec = "zstd", Level = 0 } } }] }, "Compression:Level must be between 1 and 19" },
+        { "zstd level 22", new() { Clusters = [Cluster() with { Backup = new() { Compression = new() { Codec = "zstd", Level = 22 } } }] }, "Compression:Level must be between 1 and 19" },
+        { "empty recipient", new() { Clusters = [Cluster() with { Backup = new() { Encryption = new() { Recipients = [" "] } } }] }, "Encryption:Recipients:0 is empty" },
     };
 
     private static DatabaseSettings OnPostgres => new() { Provider = "postgres", ConnectionString = "Host=db;Database=console;Username=console" };

@@ -69,10 +69,87 @@ public sealed class SealedSnapshotTests
         Assert.False(string.IsNullOrWhiteSpace(verification.Detail));
     }
 
+    [Theory]
+    [InlineData("zstd")]
+    [InlineData("age")]
+    [InlineData("zstd+age")]
+    public async Task Every_mode_reaches_local_and_s3_and_the_reference_tools_open_it_to_what_etcdctl_saves(string mode)
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        await using var s3 = await S3rver.StartAsync();
+        using var keys = await AgeKeys.CreateAsync();
+        var spec = Sealed(etcd.Spec(), mode.Contains("zstd", StringComparison.Ordinal), mode.Contains("age", StringComparison.Ordinal) ? [keys.Recipient] : []);
+        using var harness = new BackupHarness(spec with { Backup = spec.Backup with { Targets = ["local", "s3"] } }, s3: s3, identityFiles: [keys.IdentityFile]);
+        await harness.FillAsync(2);
+
+        var record = await harness.BackupAsync();
+        using var reference = new TestDirectory("etcdctl");
+        var etcdctlFile = reference.Combine("etcdctl.db");
+        etcd.Etcdctl("snapshot", "save", etcdctlFile);
+
+        Assert.True(record.Status == BackupStatus.Succeeded, record.Error);
+        Assert.True(SnapshotName.TryParse(record.FileName!, out var name));
+        Assert.Equal(mode, name.Codec.Describe());
+        var local = await File.ReadAllBytesAsync(harness.Store.PathOf(name));
+        await using (var fromS3 = await harness.S3!.OpenReadAsync(name, CancellationToken.None))
+        {
+            var copy = new MemoryStream();
+            await fromS3.CopyToAsync(copy);
+            Assert.Equal(local, copy.ToArray());
+        }
+
+        var opened = local;
+        if (name.Codec.HasFlag(SnapshotCodec.Age))
+        {
+            Assert.True(local.AsSpan().StartsWith("age-encryption.org/v1\n"u8), "not an age file");
+            opened = await Tool.RunAsync("age", ["-d", "-i", keys.IdentityFile], local);
+        }
+
+        if (name.Codec.HasFlag(SnapshotCodec.Zstd))
+        {
+            opened = await Tool.RunAsync("zstd", ["-d", "-c"], opened);
+        }
+
+        Assert.Equal(await File.ReadAllBytesAsync(etcdctlFile), opened);
+        var manifest = (await harness.S3.ReadManifestAsync(name, CancellationToken.None))!;
+        Assert.Equal((mode, Convert.ToHexStringLower(SHA256.HashData(local))), (manifest.Codec, manifest.StoredSha256));
+        Assert.Equal(name.Codec.HasFlag(SnapshotCodec.Age) ? [keys.Recipient] : null, manifest.Recipients?.Select(r => r.Recipient).ToArray());
+        foreach (var target in new[] { "local", "s3" })
+        {
+            var verification = await harness.Snapshots.VerifyAsync(target, name, TestActors.Of("test"), CancellationToken.None);
+            Assert.True(verification.Ok, $"{target}: {verification.Detail}");
+            Assert.Contains($"opened {mode}", verification.Detail, StringComparison.Ordinal);
+        }
+    }
+
     internal static byte[] Flip(byte[] bytes, int at)
     {
         var copy = bytes.ToArray();
         copy[at] ^= 0x40;
         return copy;
     }
+}
+
+/// <summary>An age key pair made by Debian's age-keygen: the identity file and its recipient.</summary>
+internal sealed class AgeKeys : IDisposable
+{
+    private readonly TestDirectory _dir = new("age-keys");
+
+    private AgeKeys()
+    {
+    }
+
+    public string IdentityFile => _dir.Combine("key.txt");
+
+    public string Recipient { get; private set; } = "";
+
+    public static async Task<AgeKeys> CreateAsync()
+    {
+        var keys = new AgeKeys();
+        await Tool.RunAsync("age-keygen", ["-o", keys.IdentityFile]);
+        keys.Recipient = System.Text.Encoding.ASCII.GetString(await Tool.RunAsync("age-keygen", ["-y", keys.IdentityFile])).Trim();
+        return keys;
+    }
+
+    public void Dispose() => _dir.Dispose();
 }

@@ -4,6 +4,7 @@ using Console.Domain.Restore;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Restore;
+using Console.Infrastructure.Sealing;
 using Console.Infrastructure.Storage;
 using Console.Web.Access;
 
@@ -60,7 +61,7 @@ public sealed class RestorePageService(RestoreWizard wizard, SnapshotCatalog sna
         return AnswerAsync(who => command.Action switch
         {
             RestoreAction.Choose => ChooseAsync(cluster, command.Argument!, who),
-            RestoreAction.Verify => wizard.VerifyAsync(cluster, who, default),
+            RestoreAction.Verify => VerifyAsync(cluster, command.Argument, who),
             RestoreAction.AcceptPlan => wizard.ConfirmPlanAsync(cluster, who, default),
             RestoreAction.TakeSafetySnapshot => wizard.TakeSafetySnapshotAsync(cluster, who, default),
             RestoreAction.ProceedWithoutSafetySnapshot => wizard.ProceedWithoutSafetySnapshotAsync(cluster, command.Argument, who, default),
@@ -86,6 +87,25 @@ public sealed class RestorePageService(RestoreWizard wizard, SnapshotCatalog sna
         {
             Publish(View with { Note = new(false, $"not allowed: {ex.Message}") });
         }
+    }
+
+    /// <summary>Verify, with the age identity the operator pasted for this restore if any (parsed here, never stored).</summary>
+    private Task<WizardResult> VerifyAsync(string cluster, string? identity, Actor who)
+    {
+        IReadOnlyList<AgeIdentity>? identities = null;
+        if (!string.IsNullOrWhiteSpace(identity))
+        {
+            try
+            {
+                identities = AgeIdentity.ParseFile(identity);
+            }
+            catch (FormatException ex)
+            {
+                return Task.FromResult(new WizardResult(false, $"the identity given is not an age identity: {ex.Message}", null));
+            }
+        }
+
+        return wizard.VerifyAsync(cluster, who, default, identities);
     }
 
     private Task<WizardResult> ChooseAsync(string cluster, string file, Actor who)

@@ -1,5 +1,6 @@
 using Console.Domain.Access;
 using Console.Domain.Clusters;
+using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
 using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Storage;
@@ -7,13 +8,20 @@ using Console.Infrastructure.Storage;
 namespace Console.Web.Components.Pages.Snapshots;
 
 /// <summary>The snapshots in the stores at one moment, or why they could not be listed.</summary>
-public sealed record SnapshotListing(IReadOnlyList<SnapshotEntry> Entries, DateTimeOffset Now, string? Error = null);
+public sealed record SnapshotListing(IReadOnlyList<SnapshotEntry> Entries, DateTimeOffset Now, string? Error = null)
+{
+    /// <summary>What the next prune does with each copy, by file and target; a copy not in it is not retention's to count.</summary>
+    public IReadOnlyDictionary<(string File, string Target), CopyRetention> Retention { get; init; } = new Dictionary<(string, string), CopyRetention>();
+}
+
+/// <summary>One copy as retention sees it: kept, with every reason, or removed by the next prune (<see cref="PruneReason"/>).</summary>
+public sealed record CopyRetention(IReadOnlyList<string> KeptBecause, string? PruneReason);
 
 /// <summary>
 /// The Snapshots page's one service: every snapshot of every cluster in every target, read from the stores, and what an
 /// operator does with them (verify a copy, protect from retention, rebuild the history); the catalog checks the role.
 /// </summary>
-public sealed class SnapshotsPageService(SnapshotCatalog snapshots, ClusterCatalog clusters, TimeProvider clock)
+public sealed class SnapshotsPageService(SnapshotCatalog snapshots, ClusterCatalog clusters, RetentionPlanning retention, TimeProvider clock)
 {
     public IReadOnlyList<string> ClusterNames => [.. clusters.All.Select(c => c.Name.Value)];
 
@@ -23,12 +31,37 @@ public sealed class SnapshotsPageService(SnapshotCatalog snapshots, ClusterCatal
         var now = clock.GetUtcNow();
         try
         {
-            return new SnapshotListing(await snapshots.ListAsync(cluster is null ? null : ClusterName.Parse(cluster), cancellationToken), now);
+            var entries = await snapshots.ListAsync(cluster is null ? null : ClusterName.Parse(cluster), cancellationToken);
+            return new SnapshotListing(entries, now) { Retention = await PreviewRetentionAsync(cluster, cancellationToken) };
         }
         catch (IOException ex)
         {
             return new SnapshotListing([], now, $"Listing the stores failed: {ex.Message}");
         }
+    }
+
+    /// <summary>The plan the next retention pass would make for each cluster in view and each of its targets (nothing is deleted).</summary>
+    private async Task<Dictionary<(string File, string Target), CopyRetention>> PreviewRetentionAsync(string? cluster, CancellationToken cancellationToken)
+    {
+        var preview = new Dictionary<(string File, string Target), CopyRetention>();
+        var held = await retention.HeldAsync(cancellationToken);
+        foreach (var spec in clusters.All.Where(c => cluster is null || c.Name.Value == cluster))
+        {
+            foreach (var target in await retention.PreviewAsync(spec, held, cancellationToken))
+            {
+                foreach (var kept in target.Plan.Keep)
+                {
+                    preview[(kept.FileName, target.Target)] = new CopyRetention(kept.Reasons, null);
+                }
+
+                foreach (var (name, reason) in target.Plan.Delete)
+                {
+                    preview[(name.FileName, target.Target)] = new CopyRetention([], reason);
+                }
+            }
+        }
+
+        return preview;
     }
 
     public Task<Verification> VerifyAsync(SnapshotEntry entry, SnapshotCopy copy, Actor by, CancellationToken cancellationToken)
@@ -49,4 +82,7 @@ public sealed class SnapshotsPageService(SnapshotCatalog snapshots, ClusterCatal
 
     /// <summary>Where the browser downloads a copy (the endpoint streams it, audited, to operators).</summary>
     public static string DownloadHref(SnapshotEntry entry, SnapshotCopy copy) => $"snapshots/download/{copy.Target}/{entry.Name.FileName}";
+
+    /// <summary>The raw <c>.db</c> inside a sealed copy, opened by the console (decrypted with its identities, decompressed).</summary>
+    public static string DownloadOpenedHref(SnapshotEntry entry, SnapshotCopy copy) => DownloadHref(entry, copy) + "?as=db";
 }
