@@ -136,10 +136,8 @@ internal sealed record TargetsResult(
 /// <summary>Everything a run of the benchmark gave: the etcdctl comparison, and the targets section (empty with --s3-runs 0).</summary>
 internal sealed record BenchResults(IReadOnlyList<SizeResult> Sizes, IReadOnlyList<TargetsResult> Targets, BenchOptions Options)
 {
-    /// <summary>The sealing matrix (with --sealing), and what it had to leave out.</summary>
+    /// <summary>The sealing matrix (with --sealing).</summary>
     public IReadOnlyList<SealingResult> Sealing { get; init; } = [];
-
-    public string? SealingNote { get; init; }
 }
 
 internal static class Benchmark
@@ -205,7 +203,7 @@ internal static class Benchmark
                 await TargetSnapshotPath.VerifyAndDeleteAsync(mode, name, run.Size, run.Sha256, cancellationToken);
             }
 
-            var (sealingModes, keys, sealingNote) = SealingBench.Modes(root);
+            var (sealingModes, keys) = SealingBench.Modes(root);
             var sealingBench = new SealingBench(targets, modes.Count > 0 ? modes : [new TargetMode("local", [local])], etcdctl, local);
             using var k8s = options.Data == "k8s" ? new K8sFiller(endpoint, options.Seed) : null;
             IFiller filler = k8s is null ? new Filler(client, endpoint) : k8s;
@@ -238,7 +236,7 @@ internal static class Benchmark
                 }
             }
 
-            return new BenchResults(results, targetResults, options) { Sealing = sealingResults, SealingNote = sealingNote };
+            return new BenchResults(results, targetResults, options) { Sealing = sealingResults };
         }
         finally
         {

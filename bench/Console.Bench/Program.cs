@@ -57,11 +57,6 @@ if (options.Sealing)
     System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sealed snapshots, {options.Data} data (seed {options.Seed}), {options.Runs} rounds in rotating order; S3 is s3rver on loopback (part size {options.PartSizeMiB} MiB, {options.ParallelParts} parts in parallel); CPU is the console's (etcdctl's own on its line):"));
     System.Console.WriteLine(Report.SealingTable(all.Sealing));
     System.Console.WriteLine(Report.SealingGoals(all.Sealing, options.Data));
-    if (all.SealingNote is { } note)
-    {
-        System.Console.WriteLine(note);
-    }
-
     System.Console.WriteLine($"load average (1, 5, 15 min; /proc/loadavg, {Environment.ProcessorCount} cores): {loadAtStart} at the start, {File.ReadAllText("/proc/loadavg").Trim()} at the end");
 
     return 0;
