@@ -280,6 +280,9 @@ public sealed record S3StorageSettings
     public int ParallelParts { get; init; } = 4;
     /// <summary>How often uploads that failed while the local copy succeeded are retried from the local copy.</summary>
     public TimeSpan RetryInterval { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Object Lock on every snapshot and manifest uploaded (the bucket must have Object Lock enabled).</summary>
+    public S3ObjectLockSettings ObjectLock { get; init; } = new();
+    public S3ServerSideEncryptionSettings ServerSideEncryption { get; init; } = new();
 
     // Records print every property; secrets must never reach a log or a page.
     private bool PrintMembers(System.Text.StringBuilder builder)
@@ -289,7 +292,53 @@ public sealed record S3StorageSettings
             .Append(", SecretAccessKey = ").Append(SecretAccessKey is null ? "null" : "***")
             .Append(", SessionToken = ").Append(SessionToken is null ? "null" : "***")
             .Append(", ForcePathStyle = ").Append(ForcePathStyle).Append(", PartSizeMiB = ").Append(PartSizeMiB)
-            .Append(", ParallelParts = ").Append(ParallelParts).Append(", RetryInterval = ").Append(RetryInterval);
+            .Append(", ParallelParts = ").Append(ParallelParts).Append(", RetryInterval = ").Append(RetryInterval)
+            .Append(", ObjectLock = ").Append(ObjectLock).Append(", ServerSideEncryption = ").Append(ServerSideEncryption);
+        return true;
+    }
+}
+
+/// <summary>Retention S3 enforces: each object is locked until the snapshot's time + RetainFor ("30d", as DurationText).</summary>
+public sealed record S3ObjectLockSettings
+{
+    public const string Governance = "GOVERNANCE";
+    public const string Compliance = "COMPLIANCE";
+
+    /// <summary>GOVERNANCE (users with s3:BypassGovernanceRetention may still delete) or COMPLIANCE (nobody can, not even root).</summary>
+    public string? Mode { get; init; }
+    public string? RetainFor { get; init; }
+
+    public bool Enabled => Mode is not null || RetainFor is not null;
+}
+
+/// <summary>
+/// Server-side encryption of every object uploaded: AES256 (SSE-S3), aws:kms (SSE-KMS, with KmsKeyId or the bucket's
+/// default key) or SSE-C (CustomerKey: the base64 of a 256-bit key, a secret sent with every request for the object).
+/// </summary>
+public sealed record S3ServerSideEncryptionSettings
+{
+    public const string S3Managed = "AES256";
+    public const string Kms = "aws:kms";
+    public const string CustomerProvided = "SSE-C";
+
+    public string? Method { get; init; }
+    public string? KmsKeyId { get; init; }
+    public string? CustomerKey { get; init; }
+
+    /// <summary>What an operator may see: the method and the KMS key id, never the customer key.</summary>
+    public string Describe() => Method switch
+    {
+        null => "none",
+        Kms => KmsKeyId is null ? "aws:kms (the bucket's default key)" : $"aws:kms (key {KmsKeyId})",
+        CustomerProvided => "SSE-C (customer-provided key)",
+        _ => Method,
+    };
+
+    // Records print every property; the customer key must never reach a log or a page.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Method = ").Append(Method).Append(", KmsKeyId = ").Append(KmsKeyId)
+            .Append(", CustomerKey = ").Append(CustomerKey is null ? "null" : "***");
         return true;
     }
 }

@@ -313,6 +313,63 @@ public static class ConsoleSettingsValidator
         {
             errors.Add($"Console:Storage:S3:Endpoint: '{endpoint}' is not an http(s) URL.");
         }
+
+        ValidateObjectLock(settings, errors);
+        ValidateServerSideEncryption(s3.ServerSideEncryption, errors);
+    }
+
+    private static void ValidateObjectLock(ConsoleSettings settings, List<string> errors)
+    {
+        var objectLock = settings.Storage.S3.ObjectLock;
+        if (!objectLock.Enabled)
+        {
+            return;
+        }
+
+        if (objectLock.Mode is not (S3ObjectLockSettings.Governance or S3ObjectLockSettings.Compliance))
+        {
+            errors.Add($"Console:Storage:S3:ObjectLock:Mode must be {S3ObjectLockSettings.Governance} or {S3ObjectLockSettings.Compliance} (was '{objectLock.Mode}').");
+        }
+
+        if (!DurationText.TryParse(objectLock.RetainFor, out var retainFor) || retainFor <= TimeSpan.Zero)
+        {
+            errors.Add($"Console:Storage:S3:ObjectLock:RetainFor must be a positive duration such as 30d (was '{objectLock.RetainFor}').");
+            return;
+        }
+
+        // A lock shorter than retention's MaxAge leaves the copy deletable by anyone while the console still counts on it.
+        for (var i = 0; i < settings.Clusters.Count; i++)
+        {
+            var backup = settings.Clusters[i].Backup;
+            if (backup.Targets.Contains("s3") && DurationText.TryParse(backup.Retention.MaxAge, out var maxAge) && retainFor < maxAge)
+            {
+                errors.Add($"Console:Storage:S3:ObjectLock:RetainFor ({objectLock.RetainFor}) is shorter than Console:Clusters:{i} ('{settings.Clusters[i].Name}'):Backup:Retention:MaxAge ({backup.Retention.MaxAge}): the lock must last at least as long as retention keeps the copy.");
+            }
+        }
+    }
+
+    private static void ValidateServerSideEncryption(S3ServerSideEncryptionSettings sse, List<string> errors)
+    {
+        const string Path = "Console:Storage:S3:ServerSideEncryption";
+        if (sse.Method is not (null or S3ServerSideEncryptionSettings.S3Managed or S3ServerSideEncryptionSettings.Kms or S3ServerSideEncryptionSettings.CustomerProvided))
+        {
+            errors.Add($"{Path}:Method must be {S3ServerSideEncryptionSettings.S3Managed}, {S3ServerSideEncryptionSettings.Kms} or {S3ServerSideEncryptionSettings.CustomerProvided} (was '{sse.Method}').");
+        }
+
+        if (sse.KmsKeyId is not null && sse.Method != S3ServerSideEncryptionSettings.Kms)
+        {
+            errors.Add($"{Path}:KmsKeyId is only used with Method {S3ServerSideEncryptionSettings.Kms}.");
+        }
+
+        // The key itself is never repeated in a message.
+        if (sse.Method == S3ServerSideEncryptionSettings.CustomerProvided && (sse.CustomerKey is null || !IsKeyEncryptionKey(sse.CustomerKey)))
+        {
+            errors.Add($"{Path}:CustomerKey is required with Method SSE-C and must be the base64 of 32 bytes (a 256-bit key, e.g. from `openssl rand -base64 32`; set it from the environment variable Console__Storage__S3__ServerSideEncryption__CustomerKey).");
+        }
+        else if (sse.Method != S3ServerSideEncryptionSettings.CustomerProvided && sse.CustomerKey is not null)
+        {
+            errors.Add($"{Path}:CustomerKey is only used with Method SSE-C.");
+        }
     }
 
     private static void ValidateRestore(RestoreSettings restore, List<string> errors)
@@ -364,6 +421,7 @@ public static class ConsoleSettingsValidator
         }
     }
 
+    /// <summary>The base64 of 32 bytes: a 256-bit key (the key-encryption key, an SSE-C customer key).</summary>
     public static bool IsKeyEncryptionKey(string text)
     {
         Span<byte> bytes = stackalloc byte[33];

@@ -52,19 +52,37 @@ public sealed partial class RetentionPass(SnapshotStores stores, SnapshotLedger 
         try
         {
             var (_, policy, existing, plan, listedAt) = await _planning.PlanAsync(spec, store, keep, CancellationToken.None).ConfigureAwait(false);
+            var locked = new List<SnapshotRetainedException>();
             foreach (var (name, reason) in plan.Delete)
             {
-                await store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (SnapshotRetainedException retained)
+                {
+                    // Object Lock: the copy stays (and stays stored in the ledger) until the store lets it go; not a failure.
+                    LogLocked(logger, spec.Name.Value, retained.Message);
+                    locked.Add(retained);
+                    continue;
+                }
+
                 var now = clock.GetUtcNow();
                 await ledger.MarkDeletedAsync(spec.Name.Value, store.Target, name.FileName, $"deleted by retention at {now:u} ({reason})", now, CancellationToken.None).ConfigureAwait(false);
             }
 
-            var present = existing.Select(s => s.Name.FileName).Except(plan.Delete.Select(d => d.Name.FileName), StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
+            var deleted = plan.Delete.Where(d => !locked.Exists(l => l.Name == d.Name)).ToList();
+            var present = existing.Select(s => s.Name.FileName).Except(deleted.Select(d => d.Name.FileName), StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
             var settled = await ledger.ReconcileAsync(spec.Name.Value, store.Target, present, listedAt, clock.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
 
-            var note = plan.Delete.Count == 0
+            var note = deleted.Count == 0
                 ? $"{store.Target} retention ({policy}): nothing to delete, {plan.Keep.Count} kept"
-                : $"{store.Target} retention ({policy}): deleted {string.Join(", ", plan.Delete.Select(d => $"{d.Name.FileName} ({d.Reason})"))}; {plan.Keep.Count} kept";
+                : $"{store.Target} retention ({policy}): deleted {string.Join(", ", deleted.Select(d => $"{d.Name.FileName} ({d.Reason})"))}; {plan.Keep.Count} kept";
+            if (locked.Count > 0)
+            {
+                note += "; " + string.Join("; ", locked.Select(l => l.Message));
+            }
+
             if (plan.Foreign.Count > 0)
             {
                 var names = string.Join(", ", plan.Foreign.Select(f => f.FileName));
@@ -101,6 +119,9 @@ public sealed partial class RetentionPass(SnapshotStores stores, SnapshotLedger 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention for {Cluster} failed; the backup itself succeeded")]
     private static partial void LogPruneFailed(ILogger logger, string cluster, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention for {Cluster}: {Kept}")]
+    private static partial void LogLocked(ILogger logger, string cluster, string kept);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention for {Cluster} in {Target} set aside {Count} file(s) named like snapshots but without a manifest of ours (not counted, not deleted): {Names}")]
     private static partial void LogForeignSetAside(ILogger logger, string cluster, string target, int count, string names);

@@ -18,9 +18,12 @@ public sealed record SealedCopy(string StoredSha256, long StoredSizeBytes);
 public sealed class SealingSink : ISnapshotSink, IAsyncDisposable
 {
     private readonly StoredBytes _stored;
-    private readonly Stream? _age;
-    private readonly CompressionStream? _zstd;
-    private readonly Stream _top;
+    private readonly SnapshotCodec _codec;
+    private readonly int _level;
+    private readonly IReadOnlyList<AgeRecipient> _recipients;
+    private Stream? _age;
+    private CompressionStream? _zstd;
+    private Stream? _top;
     private bool _completed;
 
     public SealingSink(SnapshotCodec codec, int level, IReadOnlyList<AgeRecipient> recipients, ISnapshotSink targets)
@@ -31,32 +34,42 @@ public sealed class SealingSink : ISnapshotSink, IAsyncDisposable
             throw new ArgumentException("age sealing needs at least one recipient, and recipients need the age codec", nameof(recipients));
         }
 
+        (_codec, _level, _recipients) = (codec, level, recipients);
         _stored = new StoredBytes(targets);
+    }
+
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+    {
+        _stored.CancellationToken = cancellationToken;
+        var top = _top ?? await OpenLayersAsync(cancellationToken).ConfigureAwait(false);
+        await top.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+    }
+
+    // The layers open on the first chunk: age's header goes out asynchronously (a target may be a network upload).
+    private async Task<Stream> OpenLayersAsync(CancellationToken cancellationToken)
+    {
         _top = _stored;
-        if (codec.HasFlag(SnapshotCodec.Age))
+        if (_codec.HasFlag(SnapshotCodec.Age))
         {
-            _age = AgeFormat.Encrypt(_stored, recipients, leaveOpen: true);
+            _age = await AgeFormat.EncryptAsync(_stored, _recipients, leaveOpen: true, cancellationToken).ConfigureAwait(false);
             _top = _age;
         }
 
-        if (codec.HasFlag(SnapshotCodec.Zstd))
+        if (_codec.HasFlag(SnapshotCodec.Zstd))
         {
-            _zstd = new CompressionStream(_top, level, leaveOpen: true);
+            _zstd = new CompressionStream(_top, _level, leaveOpen: true);
             _zstd.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
             _top = _zstd;
         }
-    }
 
-    public ValueTask WriteAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
-    {
-        _stored.CancellationToken = cancellationToken;
-        return _top.WriteAsync(chunk, cancellationToken);
+        return _top;
     }
 
     /// <summary>Ends each layer (zstd's last block, age's final chunk), so everything has reached the targets.</summary>
     public async Task<SealedCopy> CompleteAsync(CancellationToken cancellationToken)
     {
         _stored.CancellationToken = cancellationToken;
+        _ = _top ?? await OpenLayersAsync(cancellationToken).ConfigureAwait(false);
         if (_zstd is not null)
         {
             await _zstd.DisposeAsync().ConfigureAwait(false);

@@ -10,13 +10,15 @@ namespace Console.Infrastructure.Storage;
 /// ParallelParts + 1, so at most that many parts are in memory or in flight whatever the snapshot's size; a writer
 /// that gets ahead of the uploads waits for a buffer (backpressure). Each part is sent with its Content-MD5 and the
 /// returned ETag is checked against it, so what S3 stored is what we sent. The first failed part cancels the others;
-/// disposing without completing aborts the upload, so no object ever appears at the final key.
+/// disposing without completing aborts the upload, so no object ever appears at the final key. Every byte is written
+/// once: the sha256 goes into the manifest beside the object, not onto the object (no server-side copy).
 /// </summary>
 internal sealed class S3MultipartWriter : ISnapshotWriter
 {
     private readonly S3SnapshotStore _store;
     private readonly string _key;
     private readonly string _uploadId;
+    private readonly DateTimeOffset? _lockUntil;
     private readonly Channel<byte[]> _buffers;
     private readonly List<Task<PartETag>> _uploads = [];
     private readonly CancellationTokenSource _abort = new();
@@ -28,11 +30,13 @@ internal sealed class S3MultipartWriter : ISnapshotWriter
     private bool _completed;
     private CancellationTokenSource? _linked;
 
-    public S3MultipartWriter(S3SnapshotStore store, string key, string uploadId)
+    /// <param name="lockUntil">The Object Lock retain-until date the upload was created with, for the manifest too.</param>
+    public S3MultipartWriter(S3SnapshotStore store, string key, string uploadId, DateTimeOffset? lockUntil)
     {
         _store = store;
         _key = key;
         _uploadId = uploadId;
+        _lockUntil = lockUntil;
         var count = store.ParallelParts + 1;
         _buffers = Channel.CreateBounded<byte[]>(count);
         for (var i = 0; i < count; i++)
@@ -92,7 +96,7 @@ internal sealed class S3MultipartWriter : ISnapshotWriter
         }
         catch
         {
-            // The object exists but without its metadata or manifest: remove it, so the store never shows a snapshot the
+            // The object exists but without its manifest: remove it, so the store never shows a snapshot the
             // record calls failed. Best effort; the failure itself is what is reported.
             try
             {
@@ -108,30 +112,15 @@ internal sealed class S3MultipartWriter : ISnapshotWriter
 
     private async Task FinishAsync(SnapshotManifest manifest, CancellationToken cancellationToken)
     {
-        var client = _store.Client;
-        var stored = await Step("reading back the object's size", () => client.GetObjectMetadataAsync(_store.Bucket, _key, cancellationToken)).ConfigureAwait(false);
-        if (stored.ContentLength != _total)
+        var stored = await Step("reading back the object's size", () => _store.HeadAsync(_key, cancellationToken)).ConfigureAwait(false);
+        if (stored?.ContentLength != _total)
         {
-            throw new IOException($"S3 stored {stored.ContentLength} bytes for {Location}, not the {_total} sent; the object was removed");
+            throw new IOException($"S3 stored {stored?.ContentLength.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no object"} for {Location}, not the {_total} bytes sent; the object was removed");
         }
 
-        // The sha256 is only known at the end; S3 metadata is set at creation, so the object is copied onto itself with
-        // it (a server-side copy, limited to 5 GiB; larger snapshots keep their sha256 in the manifest only).
-        if (_total <= 5L * 1024 * 1024 * 1024)
-        {
-            var copy = new CopyObjectRequest
-            {
-                SourceBucket = _store.Bucket,
-                SourceKey = _key,
-                DestinationBucket = _store.Bucket,
-                DestinationKey = _key,
-                MetadataDirective = Amazon.S3.S3MetadataDirective.REPLACE,
-            };
-            copy.Metadata.Add(S3SnapshotStore.Sha256Metadata, manifest.Sha256);
-            await Step("setting the sha256 metadata", () => client.CopyObjectAsync(copy, cancellationToken)).ConfigureAwait(false);
-        }
-
-        await Step("writing the manifest", () => _store.PutSmallAsync(_key + SnapshotName.ManifestExtension, manifest.ToUtf8(), cancellationToken)).ConfigureAwait(false);
+        // The sha256 is only known at the end, and S3 metadata only at creation: it lives in the manifest (which Verify,
+        // the snapshot browser and retention read), so the object is never rewritten to carry it.
+        await Step("writing the manifest", () => _store.PutSmallAsync(_key + SnapshotName.ManifestExtension, manifest.ToUtf8(), cancellationToken, _lockUntil)).ConfigureAwait(false);
     }
 
     /// <summary>Runs one S3 call, saying which step of the upload failed if it does.</summary>
@@ -165,7 +154,7 @@ internal sealed class S3MultipartWriter : ISnapshotWriter
             var md5 = MD5.HashData(buffer.AsSpan(0, length));
 #pragma warning restore CA5351
             var response = await _store.Client.UploadPartAsync(
-                new UploadPartRequest
+                _store.WithCustomerKey(new UploadPartRequest
                 {
                     BucketName = _store.Bucket,
                     Key = _key,
@@ -175,7 +164,7 @@ internal sealed class S3MultipartWriter : ISnapshotWriter
                     InputStream = new MemoryStream(buffer, 0, length, writable: false),
                     MD5Digest = Convert.ToBase64String(md5),
                     UseChunkEncoding = false,
-                },
+                }),
                 _abort.Token).ConfigureAwait(false);
             var etag = response.ETag?.Trim('"') ?? string.Empty;
 

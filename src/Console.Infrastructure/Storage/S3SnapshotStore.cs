@@ -11,16 +11,24 @@ namespace Console.Infrastructure.Storage;
 
 /// <summary>
 /// Snapshots in any S3-compatible bucket under <c>{prefix}/{cluster}/{file}</c>, each with <c>{file}.json</c> beside it
-/// and its sha256 as object metadata. Settings that S3-compatible stores need are applied: checksums only when
-/// required (the SDK's default CRC headers break many of them) and no aws-chunked bodies (some, s3rver among them,
-/// store the chunk signatures as data).
+/// (the manifest, which carries the sha256: each object is written once). Settings that S3-compatible stores need are
+/// applied: checksums only when required (the SDK's default CRC headers break many of them) and no aws-chunked bodies
+/// (some, s3rver among them, store the chunk signatures as data). Optional Object Lock and server-side encryption are
+/// sent on every object written (and the SSE-C key on every request for one), see ADR 0027.
 /// </summary>
 public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
 {
-    public const string Sha256Metadata = "sha256";
     private readonly S3StorageSettings _settings;
+    private readonly TimeSpan? _retainFor;
+    private readonly (ServerSideEncryptionCustomerMethod Method, string Key, string Md5)? _customerKey;
 
     public S3SnapshotStore(IOptions<ConsoleSettings> options)
+        : this(options, null)
+    {
+    }
+
+    /// <param name="httpClientFactory">Tests pass one that records or answers requests; null for the SDK's own.</param>
+    internal S3SnapshotStore(IOptions<ConsoleSettings> options, HttpClientFactory? httpClientFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         _settings = options.Value.Storage.S3;
@@ -34,6 +42,11 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
             Timeout = TimeSpan.FromMinutes(5),
             MaxErrorRetry = 2,
         };
+        if (httpClientFactory is not null)
+        {
+            config.HttpClientFactory = httpClientFactory;
+        }
+
         if (!string.IsNullOrWhiteSpace(_settings.Endpoint))
         {
             config.ServiceURL = _settings.Endpoint;
@@ -51,25 +64,15 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
                     : new SessionAWSCredentials(key, _settings.SecretAccessKey, _settings.SessionToken),
                 config)
             : new AmazonS3Client(config);
-        ((AmazonServiceClient)Client).BeforeRequestEvent += DecodeCopySourceSlashes;
+        _retainFor = _settings.ObjectLock.Enabled && Domain.Configuration.DurationText.TryParse(_settings.ObjectLock.RetainFor, out var retainFor) ? retainFor : null;
+        _customerKey = _settings.ServerSideEncryption.Method == S3ServerSideEncryptionSettings.CustomerProvided && _settings.ServerSideEncryption.CustomerKey is { } customerKey
+            ? CustomerKey(Convert.FromBase64String(customerKey.Trim()))
+            : null;
         PartSize = _settings.PartSizeMiB * 1024 * 1024;
         ParallelParts = _settings.ParallelParts;
     }
 
     public string Target => "s3";
-
-    /// <summary>
-    /// The SDK percent-encodes the '/' separators of x-amz-copy-source. S3 accepts that and the plain form alike, but
-    /// some S3-compatible servers (s3rver among them) decode the header with decodeURI, which leaves %2F, and then look
-    /// for a bucket named "bucket%2Fkey". Sending the separators as '/' is valid everywhere. This runs before signing.
-    /// </summary>
-    private static void DecodeCopySourceSlashes(object sender, RequestEventArgs e)
-    {
-        if (e is WebServiceRequestEventArgs request && request.Headers.TryGetValue("x-amz-copy-source", out var source))
-        {
-            request.Headers["x-amz-copy-source"] = source.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
-        }
-    }
 
     public string Bucket { get; }
 
@@ -138,15 +141,68 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
     public async Task<ISnapshotWriter> BeginWriteAsync(SnapshotName name, CancellationToken cancellationToken)
     {
         var key = KeyOf(name);
-        var upload = await Client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
-        return new S3MultipartWriter(this, key, upload.UploadId);
+        var lockUntil = LockUntil(name);
+        var request = new InitiateMultipartUploadRequest { BucketName = Bucket, Key = key };
+        if (lockUntil is { } until)
+        {
+            request.ObjectLockMode = ObjectLockMode.FindValue(_settings.ObjectLock.Mode);
+            request.ObjectLockRetainUntilDate = until.UtcDateTime;
+        }
+
+        request.ServerSideEncryptionMethod = EncryptionMethod;
+        request.ServerSideEncryptionKeyManagementServiceKeyId = EncryptionMethod == ServerSideEncryptionMethod.AWSKMS ? _settings.ServerSideEncryption.KmsKeyId : null;
+        var upload = await Client.InitiateMultipartUploadAsync(WithCustomerKey(request), cancellationToken).ConfigureAwait(false);
+        return new S3MultipartWriter(this, key, upload.UploadId, lockUntil);
+    }
+
+    /// <summary>
+    /// When the lock on a snapshot (and its manifest) ends: from the snapshot's own time, so a copy uploaded late (the
+    /// retry of a failed upload) is locked no longer than one uploaded at once. Null without a lock, or when it has
+    /// already passed (S3 refuses a retain-until date in the past).
+    /// </summary>
+    private DateTimeOffset? LockUntil(SnapshotName name) =>
+        _retainFor is { } retainFor && name.TakenAt + retainFor is var until && until > DateTimeOffset.UtcNow ? until : null;
+
+#pragma warning disable CA5351 // S3 asks for the key's MD5 to detect a key corrupted in transit; it is not a security hash here.
+    private static (ServerSideEncryptionCustomerMethod, string, string) CustomerKey(byte[] key) =>
+        (ServerSideEncryptionCustomerMethod.AES256, Convert.ToBase64String(key), Convert.ToBase64String(System.Security.Cryptography.MD5.HashData(key)));
+#pragma warning restore CA5351
+
+    /// <summary>SSE-S3 or SSE-KMS as S3 names them (SSE-C is sent as a customer key instead).</summary>
+    private ServerSideEncryptionMethod? EncryptionMethod => _settings.ServerSideEncryption.Method switch
+    {
+        S3ServerSideEncryptionSettings.S3Managed => ServerSideEncryptionMethod.AES256,
+        S3ServerSideEncryptionSettings.Kms => ServerSideEncryptionMethod.AWSKMS,
+        _ => null,
+    };
+
+    /// <summary>SSE-C: S3 keeps no key, so every request that writes or reads the object's bytes or metadata carries it.</summary>
+    internal T WithCustomerKey<T>(T request)
+        where T : AmazonWebServiceRequest
+    {
+        if (_customerKey is not { } k)
+        {
+            return request;
+        }
+
+        switch (request)
+        {
+            case InitiateMultipartUploadRequest r: (r.ServerSideEncryptionCustomerMethod, r.ServerSideEncryptionCustomerProvidedKey, r.ServerSideEncryptionCustomerProvidedKeyMD5) = k; break;
+            case UploadPartRequest r: (r.ServerSideEncryptionCustomerMethod, r.ServerSideEncryptionCustomerProvidedKey, r.ServerSideEncryptionCustomerProvidedKeyMD5) = k; break;
+            case PutObjectRequest r: (r.ServerSideEncryptionCustomerMethod, r.ServerSideEncryptionCustomerProvidedKey, r.ServerSideEncryptionCustomerProvidedKeyMD5) = k; break;
+            case GetObjectRequest r: (r.ServerSideEncryptionCustomerMethod, r.ServerSideEncryptionCustomerProvidedKey, r.ServerSideEncryptionCustomerProvidedKeyMD5) = k; break;
+            case GetObjectMetadataRequest r: (r.ServerSideEncryptionCustomerMethod, r.ServerSideEncryptionCustomerProvidedKey, r.ServerSideEncryptionCustomerProvidedKeyMD5) = k; break;
+            default: throw new ArgumentException($"{request.GetType().Name} does not carry an SSE-C key", nameof(request));
+        }
+
+        return request;
     }
 
     public async Task<Stream> OpenReadAsync(SnapshotName name, CancellationToken cancellationToken)
     {
         try
         {
-            var response = await Client.GetObjectAsync(Bucket, KeyOf(name), cancellationToken).ConfigureAwait(false);
+            var response = await Client.GetObjectAsync(WithCustomerKey(new GetObjectRequest { BucketName = Bucket, Key = KeyOf(name) }), cancellationToken).ConfigureAwait(false);
             return new ResponseStream(response);
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
@@ -166,7 +222,7 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
     {
         try
         {
-            using var response = await Client.GetObjectAsync(Bucket, KeyOf(name) + SnapshotName.ManifestExtension, cancellationToken).ConfigureAwait(false);
+            using var response = await Client.GetObjectAsync(WithCustomerKey(new GetObjectRequest { BucketName = Bucket, Key = KeyOf(name) + SnapshotName.ManifestExtension }), cancellationToken).ConfigureAwait(false);
             using var buffer = new MemoryStream();
             await response.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
             return SnapshotManifest.Parse(buffer.ToArray());
@@ -177,10 +233,80 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
         }
     }
 
+    /// <summary>
+    /// Deletes the snapshot, then its manifest. A locked object (Object Lock retention or a legal hold) is not an error:
+    /// <see cref="SnapshotRetainedException"/> says until when, and the copy stays whole (object and manifest).
+    /// </summary>
     public async Task DeleteAsync(SnapshotName name, CancellationToken cancellationToken)
     {
-        await Client.DeleteObjectAsync(Bucket, KeyOf(name) + SnapshotName.ManifestExtension, cancellationToken).ConfigureAwait(false);
-        await Client.DeleteObjectAsync(Bucket, KeyOf(name), cancellationToken).ConfigureAwait(false);
+        var key = KeyOf(name);
+        var manifest = key + SnapshotName.ManifestExtension;
+        string? objectVersion = null, manifestVersion = null;
+        if (_retainFor is not null)
+        {
+            // Object Lock buckets are versioned, and a DELETE without a version id succeeds on a locked object: it only
+            // hides it behind a delete marker, the locked bytes stay, and retention would record a deletion that did not
+            // happen. So ask first, and delete the very versions asked about (S3 then refuses a locked one).
+            var head = await HeadAsync(key, cancellationToken).ConfigureAwait(false);
+            ThrowIfRetained(name, head, null);
+            objectVersion = head?.VersionId;
+            manifestVersion = (await HeadAsync(manifest, cancellationToken).ConfigureAwait(false))?.VersionId;
+        }
+
+        try
+        {
+            // The snapshot first: if it is refused, its manifest stays beside it and the copy is still whole (and ours).
+            await Client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key, VersionId = objectVersion }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.Forbidden && ex.ErrorCode == "AccessDenied")
+        {
+            // A lock (set by us, by the bucket's default retention or by hand) or a missing permission: the object's
+            // lock headers tell them apart; with a lock configured, the console knows the date it set.
+            GetObjectMetadataResponse? head = null;
+            try
+            {
+                head = await HeadAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception)
+            {
+                // Not allowed to read it either: decided below from the configuration alone.
+            }
+
+            ThrowIfRetained(name, head, ex);
+            if (_retainFor is { } retainFor)
+            {
+                throw new SnapshotRetainedException(Target, name, name.TakenAt + retainFor, legalHold: false, ex);
+            }
+
+            throw;
+        }
+
+        await Client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = manifest, VersionId = manifestVersion }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void ThrowIfRetained(SnapshotName name, GetObjectMetadataResponse? head, Exception? refusal)
+    {
+        var until = head?.ObjectLockRetainUntilDate is { } date
+            ? new DateTimeOffset(date.Kind == DateTimeKind.Local ? date.ToUniversalTime() : DateTime.SpecifyKind(date, DateTimeKind.Utc))
+            : (DateTimeOffset?)null;
+        var hold = head?.ObjectLockLegalHoldStatus == ObjectLockLegalHoldStatus.On;
+        if (hold || until > DateTimeOffset.UtcNow)
+        {
+            throw new SnapshotRetainedException(Target, name, until, hold, refusal);
+        }
+    }
+
+    /// <summary>The object's metadata (lock, version, size), or null when it does not exist.</summary>
+    internal async Task<GetObjectMetadataResponse?> HeadAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Client.GetObjectMetadataAsync(WithCustomerKey(new GetObjectMetadataRequest { BucketName = Bucket, Key = key }), cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
     }
 
     /// <summary>Writes and deletes a small probe object: the bucket is reachable, the credentials work, and writes are allowed.</summary>
@@ -192,7 +318,7 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
         {
             await PutSmallAsync(probe, "ok"u8.ToArray(), cancellationToken).ConfigureAwait(false);
             await Client.DeleteObjectAsync(Bucket, probe, cancellationToken).ConfigureAwait(false);
-            return new StorageHealth(Target, true, $"s3://{Bucket}/{Prefix} is reachable and writable", null, now);
+            return new StorageHealth(Target, true, $"s3://{Bucket}/{Prefix} is reachable and writable{Protection}", null, now);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
         {
@@ -200,15 +326,38 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
         }
     }
 
-    internal Task<PutObjectResponse> PutSmallAsync(string key, byte[] content, CancellationToken cancellationToken, Dictionary<string, string>? metadata = null)
+    /// <summary>What the status page shows of the store's protection: the encryption method and KMS key id, the lock; never the SSE-C key.</summary>
+    internal string Protection =>
+        (_settings.ServerSideEncryption.Method is null ? string.Empty : $"; server-side encryption {_settings.ServerSideEncryption.Describe()}")
+        + (_retainFor is { } retainFor ? $"; Object Lock {_settings.ObjectLock.Mode} for {Domain.Configuration.DurationText.Format(retainFor)} from each snapshot's time" : string.Empty);
+
+    /// <summary>
+    /// A small object in one PUT (a manifest, the health probe), encrypted as configured, with its Content-MD5 (S3
+    /// requires one when a retention period is set; s3rver checks it) and, for a manifest, its snapshot's lock.
+    /// </summary>
+    internal Task<PutObjectResponse> PutSmallAsync(string key, byte[] content, CancellationToken cancellationToken, DateTimeOffset? lockUntil = null)
     {
-        var request = new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = new MemoryStream(content), UseChunkEncoding = false, AutoCloseStream = true };
-        foreach (var (k, v) in metadata ?? [])
+#pragma warning disable CA5351 // Content-MD5 is S3's transport integrity check, not a security hash.
+        var md5 = Convert.ToBase64String(System.Security.Cryptography.MD5.HashData(content));
+#pragma warning restore CA5351
+        var request = new PutObjectRequest
         {
-            request.Metadata.Add(k, v);
+            BucketName = Bucket,
+            Key = key,
+            InputStream = new MemoryStream(content),
+            UseChunkEncoding = false,
+            AutoCloseStream = true,
+            MD5Digest = md5,
+            ServerSideEncryptionMethod = EncryptionMethod,
+            ServerSideEncryptionKeyManagementServiceKeyId = EncryptionMethod == ServerSideEncryptionMethod.AWSKMS ? _settings.ServerSideEncryption.KmsKeyId : null,
+        };
+        if (lockUntil is { } until)
+        {
+            request.ObjectLockMode = ObjectLockMode.FindValue(_settings.ObjectLock.Mode);
+            request.ObjectLockRetainUntilDate = until.UtcDateTime;
         }
 
-        return Client.PutObjectAsync(request, cancellationToken);
+        return Client.PutObjectAsync(WithCustomerKey(request), cancellationToken);
     }
 
     /// <summary>An S3 failure in words: the service's own code and message, or why the endpoint could not be reached.</summary>

@@ -31,6 +31,11 @@ public sealed class SecretsTests(Browser browser)
         settings["Console:Clusters:0:Backup:Interval"] = "1h";
         settings["Console:Clusters:0:Backup:Targets:0"] = "local";
         settings["Console:Clusters:0:Backup:Targets:1"] = "s3";
+
+        // SSE-C: the key goes with every request for an object (s3rver ignores it) and must show nowhere else.
+        var customerKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        settings["Console:Storage:S3:ServerSideEncryption:Method"] = "SSE-C";
+        settings["Console:Storage:S3:ServerSideEncryption:CustomerKey"] = customerKey;
         var logs = new LogSink();
         await using var app = ConsoleApp.Start(settings, logs: logs);
         var accounts = app.Services.GetRequiredService<AccountService>();
@@ -120,6 +125,7 @@ public sealed class SecretsTests(Browser browser)
             ["etcd password"] = TestEtcdCluster.RootPassword,
             ["S3 access key id"] = s3.Settings.AccessKeyId!,
             ["S3 secret access key"] = s3.Settings.SecretAccessKey!,
+            ["S3 SSE-C customer key"] = customerKey,
             ["configured operator token"] = TestTokens.Operator,
             ["configured viewer token"] = TestTokens.Viewer,
             ["key ring's key-encryption key"] = TestTokens.KeyEncryptionKey,

@@ -23,15 +23,18 @@ public sealed class BackupHarness : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILoggerFactory _logs;
 
+    /// <param name="s3Settings">Changes to s3rver's settings (Object Lock, encryption).</param>
+    /// <param name="s3Http">The S3 client's HTTP (a <see cref="RecordingS3Http"/>), or null for the SDK's own.</param>
     /// <param name="identityFiles">Console:Encryption:IdentityFiles, to open sealed copies.</param>
-    public BackupHarness(ClusterSpec cluster, Func<EtcdSettings, EtcdSettings>? etcd = null, S3rver? s3 = null, IReadOnlyList<string>? identityFiles = null)
+    public BackupHarness(ClusterSpec cluster, Func<EtcdSettings, EtcdSettings>? etcd = null, S3rver? s3 = null,
+        Func<S3StorageSettings, S3StorageSettings>? s3Settings = null, Amazon.Runtime.HttpClientFactory? s3Http = null, IReadOnlyList<string>? identityFiles = null)
     {
         _logs = LoggerFactory.Create(b => b.AddProvider(Log));
         Settings = Options.Create(new ConsoleSettings
         {
             DataDir = _data.Path,
             Etcd = etcd?.Invoke(new EtcdSettings()) ?? new EtcdSettings(),
-            Storage = new StorageSettings { S3 = s3?.Settings ?? new S3StorageSettings() },
+            Storage = new StorageSettings { S3 = s3 is null ? new S3StorageSettings() : s3Settings?.Invoke(s3.Settings) ?? s3.Settings },
             Encryption = new IdentitySettings { IdentityFiles = identityFiles ?? [] },
         });
         Catalog = new ClusterCatalog(Settings);
@@ -43,7 +46,7 @@ public sealed class BackupHarness : IDisposable
         Database.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
         Records = new BackupRecordStore(Database);
         Ledger = new SnapshotLedger(Database);
-        S3 = s3 is null ? null : new S3SnapshotStore(Settings);
+        S3 = s3 is null ? null : new S3SnapshotStore(Settings, s3Http);
         Stores = new SnapshotStores(S3 is null ? [Store] : [Store, S3]);
         Audit = new AuditLog(Database, TimeProvider.System);
         Guard = new AccessGuard(new UserStore(Database), new ApiTokenStore(Database), Audit, NullLogger<AccessGuard>.Instance);

@@ -121,7 +121,50 @@ public sealed class ConsoleSettingsValidatorTests
         { "zstd level 0", new() { Clusters = [Cluster() with { Backup = new() { Compression = new() { Codec = "zstd", Level = 0 } } }] }, "Compression:Level must be between 1 and 19" },
         { "zstd level 22", new() { Clusters = [Cluster() with { Backup = new() { Compression = new() { Codec = "zstd", Level = 22 } } }] }, "Compression:Level must be between 1 and 19" },
         { "empty recipient", new() { Clusters = [Cluster() with { Backup = new() { Encryption = new() { Recipients = [" "] } } }] }, "Encryption:Recipients:0 is empty" },
+        { "object lock mode in lower case", S3With(objectLock: new() { Mode = "governance", RetainFor = "30d" }), "Console:Storage:S3:ObjectLock:Mode must be GOVERNANCE or COMPLIANCE (was 'governance')" },
+        { "object lock without a mode", S3With(objectLock: new() { RetainFor = "30d" }), "Console:Storage:S3:ObjectLock:Mode must be GOVERNANCE or COMPLIANCE (was '')" },
+        { "object lock without a period", S3With(objectLock: new() { Mode = "COMPLIANCE" }), "Console:Storage:S3:ObjectLock:RetainFor must be a positive duration such as 30d (was '')" },
+        { "object lock period not a duration", S3With(objectLock: new() { Mode = "COMPLIANCE", RetainFor = "a month" }), "RetainFor must be a positive duration such as 30d (was 'a month')" },
+        { "object lock period zero", S3With(objectLock: new() { Mode = "GOVERNANCE", RetainFor = "0d" }), "RetainFor must be a positive duration" },
+        { "object lock shorter than retention", S3With(objectLock: new() { Mode = "GOVERNANCE", RetainFor = "7d" }, maxAge: "30d"), "Console:Storage:S3:ObjectLock:RetainFor (7d) is shorter than Console:Clusters:0 ('prod'):Backup:Retention:MaxAge (30d): the lock must last at least as long as retention keeps the copy" },
+        { "unknown encryption method", S3With(sse: new() { Method = "aes256" }), "Console:Storage:S3:ServerSideEncryption:Method must be AES256, aws:kms or SSE-C (was 'aes256')" },
+        { "kms key without kms", S3With(sse: new() { Method = "AES256", KmsKeyId = "alias/backups" }), "Console:Storage:S3:ServerSideEncryption:KmsKeyId is only used with Method aws:kms" },
+        { "sse-c without a key", S3With(sse: new() { Method = "SSE-C" }), "Console:Storage:S3:ServerSideEncryption:CustomerKey is required with Method SSE-C and must be the base64 of 32 bytes" },
+        { "sse-c key of 16 bytes", S3With(sse: new() { Method = "SSE-C", CustomerKey = Convert.ToBase64String(new byte[16]) }), "CustomerKey is required with Method SSE-C and must be the base64 of 32 bytes" },
+        { "customer key without sse-c", S3With(sse: new() { Method = "aws:kms", CustomerKey = Convert.ToBase64String(new byte[32]) }), "Console:Storage:S3:ServerSideEncryption:CustomerKey is only used with Method SSE-C" },
     };
+
+    /// <summary>A cluster backing up to s3 (retention MaxAge as given) with the bucket's lock and encryption settings.</summary>
+    private static ConsoleSettings S3With(S3ObjectLockSettings? objectLock = null, S3ServerSideEncryptionSettings? sse = null, string? maxAge = null) => new()
+    {
+        Storage = new() { S3 = new() { Bucket = "backups", ObjectLock = objectLock ?? new(), ServerSideEncryption = sse ?? new() } },
+        Clusters = [Scheduled(new() { Enabled = true, Interval = "6h", Targets = ["s3"], Retention = new() { Count = 7, MaxAge = maxAge } })],
+    };
+
+    [Theory]
+    [InlineData("GOVERNANCE", "30d", "30d", "AES256", null)]
+    [InlineData("COMPLIANCE", "5w", "30d", "aws:kms", null)]
+    [InlineData("COMPLIANCE", "5w", null, "aws:kms", "arn:aws:kms:us-east-1:111122223333:key/test")]
+    [InlineData(null, null, "30d", "SSE-C", null)]
+    public void Object_lock_at_least_as_long_as_retention_and_each_encryption_method_pass(string? mode, string? retainFor, string? maxAge, string method, string? kmsKeyId)
+    {
+        var customerKey = method == "SSE-C" ? Convert.ToBase64String(new byte[32]) : null;
+        Assert.Empty(Validate(S3With(new() { Mode = mode, RetainFor = retainFor }, new() { Method = method, KmsKeyId = kmsKeyId, CustomerKey = customerKey }, maxAge)));
+    }
+
+    [Fact]
+    public void A_customer_key_is_never_quoted_in_an_error_nor_printed_with_the_settings()
+    {
+        var key = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+        var settings = S3With(sse: new() { Method = "SSE-C", CustomerKey = key });
+
+        Assert.Empty(Validate(settings));
+        var shortKey = key[..20];
+        var error = Assert.Single(Validate(S3With(sse: new() { Method = "SSE-C", CustomerKey = shortKey })));
+        Assert.DoesNotContain(shortKey, error, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, settings.ToString(), StringComparison.Ordinal);
+        Assert.Contains("CustomerKey = ***", settings.ToString(), StringComparison.Ordinal);
+    }
 
     private static DatabaseSettings OnPostgres => new() { Provider = "postgres", ConnectionString = "Host=db;Database=console;Username=console" };
 
