@@ -28,7 +28,7 @@ internal sealed record TargetRun(double Seconds, double StreamSeconds, long Size
 /// The console's snapshot path with one or more targets: a client for the cluster, then the product's SnapshotPipeline
 /// (a writer from each store's BeginWriteAsync, for S3 the multipart upload initiated there; the verified stream teed
 /// over the writers; then each writer's CompleteAsync in turn (local: fsync, rename, directory fsync, manifest;
-/// S3: the last parts, complete-multipart, HEAD for the size, server-side copy for the sha256 metadata, manifest PUT)
+/// S3: the last parts, complete-multipart, manifest PUT, as the S3 store does it)
 /// and disposal). Timed from creating the client to the last writer disposed. Every snapshot gets a fresh name.
 /// </summary>
 internal sealed class TargetSnapshotPath(ClusterSpec spec, Uri endpoint)
