@@ -21,6 +21,14 @@ internal sealed record BenchOptions(IReadOnlyList<int> SizesMiB, int Runs, strin
 
     public int ParallelParts { get; init; } = new S3StorageSettings().ParallelParts;
 
+    /// <summary>The sealing matrix (raw, zstd, zstd+age to each target, beside etcdctl) instead of the paired runs.</summary>
+    public bool Sealing { get; init; }
+
+    /// <summary>"random" (1 MiB values of base64 over random bytes) or "k8s" (Kubernetes-like objects, see K8sObjects).</summary>
+    public string Data { get; init; } = "random";
+
+    public int Seed { get; init; } = 15;
+
     public static BenchOptions Parse(string[] args)
     {
         IReadOnlyList<int> sizes = [256, 1024];
@@ -32,6 +40,10 @@ internal sealed record BenchOptions(IReadOnlyList<int> SizesMiB, int Runs, strin
         var s3rver = defaults.S3rverBinary;
         var partSize = defaults.PartSizeMiB;
         var parallel = defaults.ParallelParts;
+        var sealing = args.Contains("--sealing");
+        var data = defaults.Data;
+        var seed = defaults.Seed;
+        args = [.. args.Where(a => a != "--sealing")];
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : throw Usage($"{args[i]} needs a value");
@@ -61,6 +73,12 @@ internal sealed record BenchOptions(IReadOnlyList<int> SizesMiB, int Runs, strin
                 case "--parallel-parts":
                     parallel = int.Parse(value, CultureInfo.InvariantCulture);
                     break;
+                case "--data":
+                    data = value is "k8s" or "random" ? value : throw Usage($"--data is k8s or random, not '{value}'");
+                    break;
+                case "--seed":
+                    seed = int.Parse(value, CultureInfo.InvariantCulture);
+                    break;
                 default:
                     throw Usage($"unknown argument {args[i]}");
             }
@@ -70,11 +88,11 @@ internal sealed record BenchOptions(IReadOnlyList<int> SizesMiB, int Runs, strin
 
         return runs < 1 || sizes.Count == 0 || sizes.Any(s => s < 1) || s3Runs < 0 || partSize < 5 || parallel < 1
             ? throw Usage("--runs and every size must be at least 1, --s3-runs at least 0, --part-size-mib at least 5 (S3's minimum part) and --parallel-parts at least 1")
-            : new BenchOptions(sizes, runs, etcd, etcdctl) { S3Runs = s3Runs, S3rverBinary = s3rver, PartSizeMiB = partSize, ParallelParts = parallel };
+            : new BenchOptions(sizes, runs, etcd, etcdctl) { S3Runs = s3Runs, S3rverBinary = s3rver, PartSizeMiB = partSize, ParallelParts = parallel, Sealing = sealing, Data = data, Seed = seed };
     }
 
     private static ArgumentException Usage(string problem) =>
-        new($"{problem}. Usage: Console.Bench [--sizes 256,1024] [--runs 7] [--etcd etcd] [--etcdctl etcdctl] [--s3-runs 5] [--s3rver node_modules/.bin/s3rver] [--part-size-mib 8] [--parallel-parts 4]");
+        new($"{problem}. Usage: Console.Bench [--sizes 256,1024] [--runs 7] [--etcd etcd] [--etcdctl etcdctl] [--s3-runs 5] [--s3rver node_modules/.bin/s3rver] [--part-size-mib 8] [--parallel-parts 4] [--sealing] [--data random|k8s] [--seed 15]");
 }
 
 /// <summary>What one DB size gave: every paired run's wall time, and the console's RSS around its snapshots.</summary>
@@ -116,7 +134,11 @@ internal sealed record TargetsResult(
 }
 
 /// <summary>Everything a run of the benchmark gave: the etcdctl comparison, and the targets section (empty with --s3-runs 0).</summary>
-internal sealed record BenchResults(IReadOnlyList<SizeResult> Sizes, IReadOnlyList<TargetsResult> Targets, BenchOptions Options);
+internal sealed record BenchResults(IReadOnlyList<SizeResult> Sizes, IReadOnlyList<TargetsResult> Targets, BenchOptions Options)
+{
+    /// <summary>The sealing matrix (with --sealing).</summary>
+    public IReadOnlyList<SealingResult> Sealing { get; init; } = [];
+}
 
 internal static class Benchmark
 {
@@ -148,7 +170,10 @@ internal static class Benchmark
             var etcdctl = new EtcdctlSnapshotPath(options.EtcdctlBinary, endpoint, snapshots);
 
             // The whole run an operator waits for, on a database and snapshot directory of its own under root/console.
-            request = await BackupRunPath.CreateAsync(spec, new ConsoleSettings { DataDir = Path.Combine(root, "console") }, cancellationToken);
+            if (!options.Sealing)
+            {
+                request = await BackupRunPath.CreateAsync(spec, new ConsoleSettings { DataDir = Path.Combine(root, "console") }, cancellationToken);
+            }
 
             // The targets section: the same snapshot path through ISnapshotStore writers and a tee, to the local
             // directory above, to s3rver, or to both.
@@ -166,7 +191,11 @@ internal static class Benchmark
             // start of etcdctl's binary from disk are not in the figures (the console is a long-running process).
             // The same for each target mode (the S3 client's first request included).
             (await console.RunAsync(cancellationToken)).Delete();
-            (await request.RunAsync(cancellationToken)).Delete();
+            if (request is not null)
+            {
+                (await request.RunAsync(cancellationToken)).Delete();
+            }
+
             (await etcdctl.RunAsync(cancellationToken)).Delete();
             foreach (var mode in modes)
             {
@@ -174,30 +203,40 @@ internal static class Benchmark
                 await TargetSnapshotPath.VerifyAndDeleteAsync(mode, name, run.Size, run.Sha256, cancellationToken);
             }
 
-            var filler = new Filler(client, endpoint);
+            var (sealingModes, keys) = SealingBench.Modes(root);
+            var sealingBench = new SealingBench(targets, modes.Count > 0 ? modes : [new TargetMode("local", [local])], etcdctl, local);
+            using var k8s = options.Data == "k8s" ? new K8sFiller(endpoint, options.Seed) : null;
+            IFiller filler = k8s is null ? new Filler(client, endpoint) : k8s;
             var results = new List<SizeResult>();
             var targetResults = new List<TargetsResult>();
+            var sealingResults = new List<SealingResult>();
             foreach (var size in options.SizesMiB)
             {
                 var started = DateTime.UtcNow;
                 var dbSize = await filler.FillToAsync(size * MiB, cancellationToken);
-                Log($"filled to {dbSize / (double)MiB:0.0} MiB ({filler.Keys} keys of 1 MiB) in {(DateTime.UtcNow - started).TotalSeconds:0.0} s");
+                Log($"filled to {dbSize / (double)MiB:0.0} MiB ({filler.Describe()}) in {(DateTime.UtcNow - started).TotalSeconds:0.0} s");
+                if (options.Sealing)
+                {
+                    await Settle.DiskAsync(cancellationToken);
+                    sealingResults.AddRange(await sealingBench.MeasureAsync(size, options.Runs, sealingModes, keys, etcd.Pid.ToString(CultureInfo.InvariantCulture), cancellationToken));
+                    continue;
+                }
 
                 // One unmeasured pair at this size: right after a fill, etcd is still settling (its Go GC after a
                 // gigabyte of puts, backend commits), which would otherwise land on whichever side goes first.
                 await Settle.DiskAsync(cancellationToken);
                 (await console.RunAsync(cancellationToken)).Delete();
-                (await request.RunAsync(cancellationToken)).Delete();
+                (await request!.RunAsync(cancellationToken)).Delete();
                 (await etcdctl.RunAsync(cancellationToken)).Delete();
                 var etcdPid = etcd.Pid.ToString(CultureInfo.InvariantCulture);
-                results.Add(await MeasureAsync(size, dbSize, options.Runs, etcdPid, console, request, etcdctl, cancellationToken));
+                results.Add(await MeasureAsync(size, dbSize, options.Runs, etcdPid, console, request!, etcdctl, cancellationToken));
                 if (s3rver is not null)
                 {
                     targetResults.AddRange(await MeasureTargetsAsync(size, options.S3Runs, modes, targets, etcdPid, s3rver, cancellationToken));
                 }
             }
 
-            return new BenchResults(results, targetResults, options);
+            return new BenchResults(results, targetResults, options) { Sealing = sealingResults };
         }
         finally
         {

@@ -8,7 +8,7 @@ namespace Console.Bench;
 /// Grows the store with distinct keys holding 1 MiB of base64 text over random bytes (nothing for a page cache or a
 /// disk to compress), four puts in flight through the console's own client, until etcd reports the target DB size.
 /// </summary>
-internal sealed class Filler(EtcdClusterClient client, Uri endpoint)
+internal sealed class Filler(EtcdClusterClient client, Uri endpoint) : IFiller
 {
     private const int RawBytesPerValue = 768 * 1024; // 1 MiB once base64-encoded
 
@@ -42,6 +42,8 @@ internal sealed class Filler(EtcdClusterClient client, Uri endpoint)
             await Task.Delay(500, cancellationToken);
         }
     }
+
+    public string Describe() => string.Create(CultureInfo.InvariantCulture, $"{Keys} keys of 1 MiB");
 
     private static string RandomValue()
     {

@@ -8,6 +8,7 @@
 //   bench/run.sh                        # 256 MiB and 1024 MiB, 7 paired runs each
 //   bench/run.sh --sizes 64 --runs 3    # a quick check
 //   bench/run.sh --s3-runs 0            # without the S3 section
+//   bench/run.sh --sealing --data k8s --sizes 256 --runs 5   # raw, zstd, zstd+age to local, s3, both (issue 15)
 //   bench/run.sh --dashboard            # only the Backups dashboard over 100,000 records on SQLite (no etcd needed)
 //   bench/run.sh --dashboard --records 1000000 --provider both   # inserts, aggregates and first render, SQLite beside PostgreSQL 15
 using System.Globalization;
@@ -37,6 +38,8 @@ using var cancel = new CancellationTokenSource();
 using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
+// The machine's load beside the figures: on a shared machine it moves them more than anything measured here.
+var loadAtStart = File.ReadAllText("/proc/loadavg").Trim();
 BenchResults all;
 try
 {
@@ -46,6 +49,17 @@ catch (OperationCanceledException) when (cancel.IsCancellationRequested)
 {
     System.Console.Error.WriteLine("interrupted; etcd and s3rver stopped and the temporary directory removed");
     return 130;
+}
+
+if (options.Sealing)
+{
+    System.Console.WriteLine();
+    System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sealed snapshots, {options.Data} data (seed {options.Seed}), {options.Runs} rounds in rotating order; S3 is s3rver on loopback (part size {options.PartSizeMiB} MiB, {options.ParallelParts} parts in parallel); CPU is the console's (etcdctl's own on its line):"));
+    System.Console.WriteLine(Report.SealingTable(all.Sealing));
+    System.Console.WriteLine(Report.SealingGoals(all.Sealing, options.Data));
+    System.Console.WriteLine($"load average (1, 5, 15 min; /proc/loadavg, {Environment.ProcessorCount} cores): {loadAtStart} at the start, {File.ReadAllText("/proc/loadavg").Trim()} at the end");
+
+    return 0;
 }
 
 var results = all.Sizes;

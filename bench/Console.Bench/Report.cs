@@ -87,6 +87,62 @@ internal static class Report
         return text.ToString().TrimEnd();
     }
 
+    /// <summary>
+    /// The sealing matrix: per mode and target, the median wall time, MB/s of etcd data (the raw snapshot's bytes over
+    /// the wall time, whatever was stored), the stored size and raw / stored, the console's CPU seconds (etcdctl's own
+    /// on its line) and per GiB of etcd data, and how the cell compares with today's path (raw to local).
+    /// </summary>
+    public static string SealingTable(IReadOnlyList<SealingResult> results)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("DB size   mode      target    runs   median    MB/s  stored MB  raw/stored   CPU s  CPU s/GiB  vs raw local");
+        foreach (var r in results)
+        {
+            var median = Median(r.Seconds);
+            var rawLocal = Median(RawLocal(results, r.TargetMiB).Seconds);
+            var cpu = Median(r.Cpu);
+            text.AppendLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{r.Label,-9} {r.Mode,-8}  {r.Target,-8}  {r.Seconds.Count,4}  {median,6:0.000} s  {r.RawBytes / MB / median,5:0}  {r.StoredBytes / MB,9:0.0}  {(double)r.RawBytes / r.StoredBytes,10:0.00}  {cpu,6:0.00}  {cpu / (r.RawBytes / (1024.0 * 1024 * 1024)),9:0.00}  {rawLocal / median,12:0.00}"));
+        }
+
+        return text.ToString().TrimEnd();
+    }
+
+    /// <summary>The issue's goals beside the figures, for the data set measured (not asserted: a loaded machine moves them).</summary>
+    public static string SealingGoals(IReadOnlyList<SealingResult> results, string data)
+    {
+        var text = new StringBuilder();
+        foreach (var size in results.Select(r => r.TargetMiB).Distinct())
+        {
+            var rawLocal = Median(RawLocal(results, size).Seconds);
+            SealingResult? Cell(string mode, string target) => results.SingleOrDefault(r => r.TargetMiB == size && r.Mode == mode && r.Target == target);
+            void Goal(string what, double value, double goal, bool higherIsBetter, string unit) => text.AppendLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{size} MiB {data}: {what}: {value:0.00}{unit} (goal {(higherIsBetter ? ">=" : "<")} {goal:0.00}{unit}): {((higherIsBetter ? value >= goal : value < goal) ? "met" : "NOT met")}"));
+            if (data == "k8s" && Cell("zstd", "s3") is { } zstdS3)
+            {
+                Goal("zstd S3-only speed / raw local-only speed", rawLocal / Median(zstdS3.Seconds), 1.0, true, "x");
+            }
+
+            if (data == "random" && Cell("raw", "s3") is { } rawS3)
+            {
+                Goal("raw S3-only speed / raw local-only speed (s3rver)", rawLocal / Median(rawS3.Seconds), 0.75, true, "x");
+            }
+
+            foreach (var sealedCell in results.Where(r => r.TargetMiB == size && r.Mode == "zstd+age"))
+            {
+                var zstd = Cell("zstd", sealedCell.Target)!;
+                Goal($"CPU age adds over zstd, {sealedCell.Target}", ((Median(sealedCell.Cpu) / Median(zstd.Cpu)) - 1) * 100, 15, false, " %");
+            }
+        }
+
+        return text.ToString().TrimEnd();
+    }
+
+    private static SealingResult RawLocal(IReadOnlyList<SealingResult> results, int size) =>
+        results.Single(r => r.TargetMiB == size && r.Mode == "raw" && r.Target == "local");
+
     public static string RssLine(SizeResult r) => string.Create(
         CultureInfo.InvariantCulture,
         $"console peak RSS growth during the {r.Label} snapshots: {(r.PeakRssBytes - r.BaselineRssBytes) / MB:0.0} MB (baseline {r.BaselineRssBytes / MB:0.0} MB, peak {r.PeakRssBytes / MB:0.0} MB)");
