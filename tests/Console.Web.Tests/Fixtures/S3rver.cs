@@ -56,8 +56,17 @@ public sealed class S3rver : IAsyncDisposable
     public static async Task<S3rver> StartAsync()
     {
         var server = new S3rver(FreePorts.Pick(1)[0]);
-        await server.StartAgainAsync();
-        return server;
+        try
+        {
+            await server.StartAgainAsync();
+            return server;
+        }
+        catch
+        {
+            // A server that never listened is still a process: it must not outlive the test that gave up on it.
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task StartAgainAsync()
