@@ -27,19 +27,6 @@ public static class SnapshotCodecText
         SnapshotCodec.Age => "age",
         _ => "zstd+age",
     };
-
-    public static bool TryParse(string? text, out SnapshotCodec codec)
-    {
-        codec = text switch
-        {
-            "none" or null or "" => SnapshotCodec.None,
-            "zstd" => SnapshotCodec.Zstd,
-            "age" => SnapshotCodec.Age,
-            "zstd+age" => SnapshotCodec.Zstd | SnapshotCodec.Age,
-            _ => (SnapshotCodec)(-1),
-        };
-        return (int)codec >= 0;
-    }
 }
 
 /// <summary>

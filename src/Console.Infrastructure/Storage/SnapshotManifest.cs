@@ -39,9 +39,6 @@ public sealed record SnapshotManifest
 
     public long? StoredSizeBytes { get; init; }
 
-    /// <summary>The codec this manifest says, or null when it names one this console does not know.</summary>
-    public Domain.Backups.SnapshotCodec? StoredCodec => Domain.Backups.SnapshotCodecText.TryParse(Codec, out var codec) ? codec : null;
-
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
