@@ -124,7 +124,7 @@ public sealed class ReplicaChaosTests(PostgresServer postgres)
                         var running = await Eventually.ValueAsync(
                             () => RecordsAsync(api, urls),
                             all => all.Any(r => r.Cluster == "c0" && r.Status == "Running" && r.Occurrence == slot),
-                            TimeSpan.FromSeconds(60));
+                            TimeSpan.FromSeconds(120)); // a job whose replica was just killed waits out the 30 s invisibility timeout, then a restart
                         var record = running.First(r => r.Cluster == "c0" && r.Status == "Running" && r.Occurrence == slot);
                         victim = replicas.Single(r => r.Name == record.Replica);
                         why = $"mid-run of c0 {slot:HH:mm}, record {record.Id}";
