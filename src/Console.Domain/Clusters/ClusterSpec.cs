@@ -21,6 +21,9 @@ public sealed record BackupPolicy(bool Enabled, TimeSpan? Interval, string? Cron
     /// <summary>How copies are compressed and encrypted before they reach the targets (default: stored raw).</summary>
     public Backups.SnapshotSealing Sealing { get; init; } = Backups.SnapshotSealing.None;
 
+    /// <summary>Continuous backup (delta segments between full snapshots); off by default.</summary>
+    public Backups.ContinuousPolicy Continuous { get; init; } = Backups.ContinuousPolicy.Disabled;
+
     /// <summary>Per target (by name), changes to <see cref="Retention"/> for that target only.</summary>
     public IReadOnlyDictionary<string, Backups.RetentionOverride> TargetRetention { get; init; } = new Dictionary<string, Backups.RetentionOverride>();
 

@@ -40,6 +40,7 @@ public static class ClusterSpecParser
         {
             TargetRetention = RetentionRules.ParseTargets(backup.Retention.Targets),
             Sealing = Sealing(backup.Compression, backup.Encryption),
+            Continuous = Continuous(backup.Continuous),
         };
         return new ClusterSpec(ClusterName.Parse(settings.Name!), endpoints, tls, credentials, members) { Backup = policy };
     }
@@ -50,6 +51,16 @@ public static class ClusterSpecParser
         ArgumentNullException.ThrowIfNull(compression);
         ArgumentNullException.ThrowIfNull(encryption);
         return new(compression.Codec == "zstd", compression.Level, [.. encryption.Recipients.Select(r => r.Trim())]);
+    }
+
+    /// <summary>A cluster's or the sandbox's validated Continuous settings as a Domain policy.</summary>
+    public static Backups.ContinuousPolicy Continuous(ContinuousSettings continuous)
+    {
+        ArgumentNullException.ThrowIfNull(continuous);
+        return new(
+            continuous.Enabled,
+            DurationText.TryParse(continuous.FlushInterval, out var flush) ? flush : Backups.ContinuousPolicy.DefaultFlushInterval,
+            continuous.MaxSegmentBytes);
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

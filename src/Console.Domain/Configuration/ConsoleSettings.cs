@@ -126,6 +126,7 @@ public sealed record SandboxBackupSettings
     public IReadOnlyList<string> Targets { get; init; } = ["local"];
     public CompressionSettings Compression { get; init; } = new();
     public EncryptionSettings Encryption { get; init; } = new();
+    public ContinuousSettings Continuous { get; init; } = new();
 }
 
 public sealed record EtcdSettings
@@ -180,6 +181,18 @@ public sealed record BackupSettings
     public IReadOnlyList<string> Targets { get; init; } = [];
     public CompressionSettings Compression { get; init; } = new();
     public EncryptionSettings Encryption { get; init; } = new();
+    public ContinuousSettings Continuous { get; init; } = new();
+}
+
+/// <summary>
+/// Continuous backup: after each full snapshot a watcher follows the whole keyspace and writes delta segments, flushed
+/// every <see cref="FlushInterval"/> (default "1s", at most "10s") or once a segment reaches <see cref="MaxSegmentBytes"/>.
+/// </summary>
+public sealed record ContinuousSettings
+{
+    public bool Enabled { get; init; }
+    public string FlushInterval { get; init; } = "1s";
+    public long MaxSegmentBytes { get; init; } = Backups.ContinuousPolicy.DefaultMaxSegmentBytes;
 }
 
 /// <summary>"zstd" or "none" (the default: copies stay plain .db files that etcdctl restores as they are).</summary>

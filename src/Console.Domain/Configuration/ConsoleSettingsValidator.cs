@@ -93,6 +93,7 @@ public static class ConsoleSettingsValidator
 
             ValidateTargets(new BackupSettings { Enabled = true, Targets = sandbox.Backup.Targets }, "Console:Sandbox", storage, errors);
             ValidateSealing("Console:Sandbox:Backup", sandbox.Backup.Compression, sandbox.Backup.Encryption, errors);
+            errors.AddRange(Backups.ContinuousPolicy.Validate("Console:Sandbox:Backup:Continuous", sandbox.Backup.Continuous.FlushInterval, sandbox.Backup.Continuous.MaxSegmentBytes));
         }
     }
 
@@ -179,6 +180,7 @@ public static class ConsoleSettingsValidator
         }
 
         ValidateSealing(path, backup.Compression, backup.Encryption, errors);
+        errors.AddRange(Backups.ContinuousPolicy.Validate(path + ":Continuous", backup.Continuous.FlushInterval, backup.Continuous.MaxSegmentBytes));
     }
 
     /// <summary>A cluster's or the sandbox's Compression and Encryption (recipients are parsed at start-up by Infrastructure).</summary>

@@ -126,5 +126,9 @@ internal sealed class EtcdEndpoint(Uri address, GrpcChannel channel) : IDisposab
 
     public Auth.AuthClient Auth { get; } = new(channel);
 
+    public Watch.WatchClient Watch { get; } = new(channel);
+
+    public Lease.LeaseClient Lease { get; } = new(channel);
+
     public void Dispose() => channel.Dispose();
 }

@@ -14,7 +14,7 @@ namespace Console.Infrastructure.Etcd;
 /// Every call has a deadline. With credentials, a token is obtained per endpoint, sent as the <c>token</c> header,
 /// and renewed once when etcd rejects it (simple tokens expire after <c>--auth-token-ttl</c>, 5 minutes by default).
 /// </summary>
-public sealed class EtcdClusterClient : IDisposable
+public sealed partial class EtcdClusterClient : IDisposable
 {
     private readonly EtcdChannels _channels;
     private readonly TimeSpan _callTimeout;

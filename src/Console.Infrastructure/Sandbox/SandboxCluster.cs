@@ -76,6 +76,7 @@ public sealed partial class SandboxCluster(
             Backup = new BackupPolicy(true, TimeSpan.FromHours(1), null, false, new Domain.Backups.RetentionPolicy(24, null), [.. options.Backup.Targets])
             {
                 Sealing = ClusterSpecParser.Sealing(options.Backup.Compression, options.Backup.Encryption),
+                Continuous = ClusterSpecParser.Continuous(options.Backup.Continuous),
             },
         };
         var client = clients.For(spec);
