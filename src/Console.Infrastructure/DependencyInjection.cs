@@ -129,6 +129,7 @@ public static class DependencyInjection
     {
         services.AddSingleton<DeltaLedger>();
         services.AddSingleton<Continuous.DeltaSegmentWriter>();
+        services.AddSingleton<Continuous.DeltaPruning>();
         services.AddSingleton<Continuous.DeltaHistory>();
         services.AddSingleton<Continuous.IDeltaHistory>(sp => sp.GetRequiredService<Continuous.DeltaHistory>());
         services.AddSingleton<Continuous.ContinuousBackupService>();

@@ -26,6 +26,7 @@ public sealed partial class ContinuousBackupService(
     BackupRunner runner,
     DeltaLedger ledger,
     DeltaSegmentWriter writer,
+    DeltaPruning pruning,
     ClusterBackupLocks locks,
     ReplicaIdentity replica,
     TimeProvider clock,
@@ -36,6 +37,7 @@ public sealed partial class ContinuousBackupService(
     private readonly BackupRunner _runner = runner;
     private readonly DeltaLedger _ledger = ledger;
     private readonly DeltaSegmentWriter _writer = writer;
+    private readonly DeltaPruning _pruning = pruning;
     private readonly ClusterBackupLocks _locks = locks;
     private readonly ReplicaIdentity _replica = replica;
     private readonly TimeProvider _clock = clock;
@@ -46,6 +48,9 @@ public sealed partial class ContinuousBackupService(
     private static readonly TimeSpan LockRetry = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ShutdownFlush = TimeSpan.FromSeconds(5);
+
+    // Retention deletes full snapshots on its own schedule; segments they no longer need follow within this.
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(5);
     private readonly ConcurrentDictionary<string, Task> _loops = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -114,6 +119,7 @@ public sealed partial class ContinuousBackupService(
         private long _bufferBytes;
         private long _durable;
         private long _startAt;
+        private DateTimeOffset _pruneAt;
         private string _watcher = service._replica.Name;
 
         private TimeProvider Clock => service._clock;
@@ -257,6 +263,12 @@ public sealed partial class ContinuousBackupService(
                         {
                             await FlushAsync(client, endpoint, spec, stoppingToken).ConfigureAwait(false);
                             await watch.RequestProgressAsync(stoppingToken).ConfigureAwait(false);
+                            if (Clock.GetUtcNow() >= _pruneAt)
+                            {
+                                _pruneAt = Clock.GetUtcNow() + PruneEvery;
+                                await service._pruning.PruneAsync(spec, stoppingToken).ConfigureAwait(false);
+                            }
+
                             tick = Clock.GetUtcNow() + policy.FlushInterval;
                         }
                     }
