@@ -81,6 +81,13 @@ public sealed partial class ContinuousBackupService(
         {
             try
             {
+                // Turned off (or the cluster removed) since: look again later rather than spin.
+                if (_catalog.Find(cluster)?.Backup.Continuous.Enabled != true)
+                {
+                    await Task.Delay(CatalogPoll, _clock, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 var held = await _locks.TryTakeWatchAsync(cluster, stoppingToken).ConfigureAwait(false);
                 if (held is null)
                 {
