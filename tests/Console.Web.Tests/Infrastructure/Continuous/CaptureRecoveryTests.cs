@@ -127,6 +127,32 @@ public sealed class CaptureRecoveryTests
         Assert.Equal(Enumerable.Range((int)span.FromRevision + 1, (int)(final - span.FromRevision)).Select(r => (long)r), seen.Where(r => r <= final));
     }
 
+    [Fact]
+    public async Task When_the_watched_member_goes_down_the_watch_resumes_on_another_member_without_a_gap()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync(size: 3);
+        await using var app = ConsoleApp.Start(CaptureOracle.Settings(etcd));
+        var baseRevision = await CaptureOracle.BaseRevisionAsync(app.Services);
+        var ledger = app.Services.GetRequiredService<DeltaLedger>();
+        var watching = await Eventually.ValueAsync(() => ledger.StateAsync(CaptureOracle.Cluster, CancellationToken.None), s => s?.Watcher?.Contains(" via m", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(60));
+        var watcher = watching!.Watcher!;
+        var member = watcher[(watcher.LastIndexOf(" via ", StringComparison.Ordinal) + 5)..];
+        var victim = etcd.Members.Single(m => m.Layout.Name == member);
+        var survivor = etcd.Members.First(m => m != victim);
+        using var writer = new EtcdWriter(survivor.Layout.ClientUrl);
+        await CaptureOracle.DurableAtLeastAsync(app.Services, await writer.PutAsync("/down/before", "1"));
+
+        Assert.True(await victim.StopAsync(TimeSpan.FromSeconds(10)));
+        var head = await writer.MixedHistoryAsync("/down", rounds: 3);
+        var resumed = await CaptureOracle.DurableAtLeastAsync(app.Services, head, TimeSpan.FromSeconds(120));
+
+        Assert.DoesNotContain($" via {member}", resumed!.Watcher, StringComparison.Ordinal);
+        var segments = await CaptureOracle.ReadAllAsync(app.Services, baseRevision, head);
+        var seen = CaptureOracle.ReplayAndCompare(etcd, segments, baseRevision, head);
+        Assert.Equal(Enumerable.Range((int)baseRevision + 1, (int)(head - baseRevision)).Select(r => (long)r), seen);
+        Assert.Empty((await app.Services.GetRequiredService<IDeltaHistory>().WindowAsync(CaptureOracle.Name, CancellationToken.None)).Breaks);
+    }
+
     /// <summary>Starts the console and waits until it serves /healthz: its database exists and is migrated by then.</summary>
     private static async Task<ConsoleProcess> StartAsync(Dictionary<string, string> environment)
     {
