@@ -211,10 +211,13 @@ public sealed partial class ContinuousBackupService(
             {
                 LogWatching(Logger, cluster, choice.Member.Name, _startAt);
                 await service._ledger.AdvanceAsync(cluster, _durable, DateTimeOffset.MinValue, _watcher, Clock.GetUtcNow(), stoppingToken).ConfigureAwait(false);
-                var batches = watch.ReadAllAsync(stoppingToken).GetAsyncEnumerator(stoppingToken);
-                await using (batches.ConfigureAwait(false))
+                // The read is cancelled (and awaited) before its enumerator is disposed: an async iterator refuses to be
+                // disposed while a MoveNextAsync is pending, which would hide why the loop ended (a flush failure, shutdown).
+                using var reading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var batches = watch.ReadAllAsync(reading.Token).GetAsyncEnumerator(reading.Token);
+                Task<bool>? next = null;
+                try
                 {
-                    Task<bool>? next = null;
                     var tick = Clock.GetUtcNow() + policy.FlushInterval;
                     while (true)
                     {
@@ -280,6 +283,23 @@ public sealed partial class ContinuousBackupService(
                         }
                     }
                 }
+                finally
+                {
+                    await reading.CancelAsync().ConfigureAwait(false);
+                    if (next is not null)
+                    {
+                        try
+                        {
+                            await next.ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (ex is not OutOfMemoryException)
+                        {
+                            // The read was cancelled above, or had failed already: the loop's own outcome is what counts.
+                        }
+                    }
+
+                    await batches.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
 
@@ -297,6 +317,11 @@ public sealed partial class ContinuousBackupService(
                 var events = revision.ToList();
                 _buffer.Add(new DeltaRevision(revision.Key, receivedAt, events));
                 _bufferBytes += events.Sum(e => e.ApproximateSize);
+            }
+
+            if (_buffer.Count > 0)
+            {
+                LogBuffered(Logger, cluster, _buffer[^1].Revision, _buffer.Count);
             }
         }
 
@@ -374,6 +399,9 @@ public sealed partial class ContinuousBackupService(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Trace, Message = "Continuous backup of {Cluster}: buffered up to revision {Revision} ({Count} revision(s) not yet durable)")]
+    private static partial void LogBuffered(ILogger logger, string cluster, long revision, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Continuous backup of {Cluster}: watching {Member} from revision {Revision}")]
     private static partial void LogWatching(ILogger logger, string cluster, string member, long revision);

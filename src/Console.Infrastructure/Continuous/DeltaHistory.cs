@@ -101,13 +101,13 @@ public sealed class DeltaHistory(ClusterCatalog catalog, DeltaLedger ledger, Sna
                 throw new DeltaSegmentException($"delta segment {next.FileName} (revisions {next.FirstRevision}..{next.LastRevision}) is damaged: {next.Reason}");
             }
 
-            var segment = await ReadOneAsync(cluster, next, identities, cancellationToken).ConfigureAwait(false);
+            var segment = await ReadOneAsync(next, identities, cancellationToken).ConfigureAwait(false);
             yield return segment;
             reached = segment.LastRevision;
         }
     }
 
-    private async Task<DeltaSegment> ReadOneAsync(ClusterName cluster, DeltaSegmentRecord record, IReadOnlyList<AgeIdentity>? identities, CancellationToken cancellationToken)
+    private async Task<DeltaSegment> ReadOneAsync(DeltaSegmentRecord record, IReadOnlyList<AgeIdentity>? identities, CancellationToken cancellationToken)
     {
         if (!DeltaSegmentName.TryParse(record.FileName, out var name))
         {
@@ -128,10 +128,10 @@ public sealed class DeltaHistory(ClusterCatalog catalog, DeltaLedger ledger, Sna
             {
                 return await ReadCopyAsync(store, name, record, identities, cancellationToken).ConfigureAwait(false);
             }
-            catch (SealedCopyException)
+            catch (SealedCopyException ex)
             {
-                // No identity opens it: the copy is not damaged, the operator has to give a key.
-                throw;
+                // No identity opens it: named, but not recorded as damaged (the copy is fine; an operator's key opens it).
+                throw new DeltaSegmentException($"delta segment {record.FileName} (revisions {record.FirstRevision}..{record.LastRevision}) cannot be opened: {ex.Message}", ex);
             }
             catch (Exception ex) when (ex is DeltaSegmentException or FileNotFoundException or IOException or UnauthorizedAccessException or ZstdException or AgeException
                 && !cancellationToken.IsCancellationRequested)

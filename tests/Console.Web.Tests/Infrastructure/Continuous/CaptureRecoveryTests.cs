@@ -153,6 +153,27 @@ public sealed class CaptureRecoveryTests
         Assert.Empty((await app.Services.GetRequiredService<IDeltaHistory>().WindowAsync(CaptureOracle.Name, CancellationToken.None)).Breaks);
     }
 
+    [Fact]
+    public async Task On_shutdown_the_revisions_received_but_not_yet_flushed_are_written_before_the_console_stops()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        using var data = new TestDirectory("capture-shutdown");
+        using var writer = new EtcdWriter(etcd.Endpoints[0]);
+        using var logs = new LogSink();
+        long head;
+        await using (var app = ConsoleApp.Start(CaptureOracle.Settings(etcd, flush: "10s"), data.Path, logs))
+        {
+            await CaptureOracle.BaseRevisionAsync(app.Services);
+            head = await writer.TxnAsync([("/shutdown/a", "1"), ("/shutdown/b", "2")]);
+
+            // Received (buffered), while the next flush is up to 10 s away: stop now.
+            await Eventually.ValueAsync(() => Task.FromResult(logs.Lines.Any(l => l.Contains($"buffered up to revision {head} ", StringComparison.Ordinal))), seen => seen, TimeSpan.FromSeconds(60));
+        }
+
+        var state = await new DeltaLedger(new ConsoleDatabase(Options.Create(new ConsoleSettings { DataDir = data.Path }))).StateAsync(CaptureOracle.Cluster, CancellationToken.None);
+        Assert.True(head == state!.DurableRevision, string.Join('\n', logs.Lines.Where(l => l.Contains("Continuous", StringComparison.Ordinal) && !l.StartsWith("Trace", StringComparison.Ordinal))));
+    }
+
     /// <summary>Starts the console and waits until it serves /healthz: its database exists and is migrated by then.</summary>
     private static async Task<ConsoleProcess> StartAsync(Dictionary<string, string> environment)
     {
