@@ -9,6 +9,9 @@
 #   bench/run.sh --sealing --data k8s --sizes 256 --runs 5   # sealed snapshots (issue 15): raw, zstd and zstd+age
 #                                        # to local, S3 and both, beside etcdctl, on Kubernetes-like objects
 #                                        # (--data random: 1 MiB random values; --seed N: another k8s data set)
+#   bench/run.sh --continuous            # continuous backup (issue 16): a 3-member etcd, the product's watcher, a writer
+#                                        # at 1,000 then 5,000 writes/s for 30 s each: RPO p50/p99, the watcher's CPU
+#                                        # beside etcdctl watch's (--rates 1000,5000 --seconds 30 to change them)
 #   bench/run.sh --dashboard             # only the Backups page's first render over 100,000 records (no etcd)
 #   bench/run.sh --dashboard --records 1000000 --provider both   # record inserts, the dashboard's aggregates and
 #                                        # its first render at 1,000,000 records, SQLite beside PostgreSQL 15 (started for it)

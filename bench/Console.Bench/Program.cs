@@ -9,11 +9,25 @@
 //   bench/run.sh --sizes 64 --runs 3    # a quick check
 //   bench/run.sh --s3-runs 0            # without the S3 section
 //   bench/run.sh --sealing --data k8s --sizes 256 --runs 5   # raw, zstd, zstd+age to local, s3, both (issue 15)
+//   bench/run.sh --continuous           # continuous backup: RPO and the watcher's CPU at 1,000 and 5,000 writes/s (issue 16)
 //   bench/run.sh --dashboard            # only the Backups dashboard over 100,000 records on SQLite (no etcd needed)
 //   bench/run.sh --dashboard --records 1000000 --provider both   # inserts, aggregates and first render, SQLite beside PostgreSQL 15
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Console.Bench;
+
+if (args.Length >= 4 && args[0] == "--continuous-writer")
+{
+    return await ContinuousBench.WriterAsync(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
+}
+
+if (args.Contains("--continuous"))
+{
+    string? Option(string name) => Array.IndexOf(args, name) is var at and >= 0 ? args[at + 1] : null;
+    var rates = (Option("--rates") ?? "1000,5000").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToList();
+    using var stop = new CancellationTokenSource();
+    return await ContinuousBench.RunAsync(Option("--etcd") ?? "etcd", Option("--etcdctl") ?? "etcdctl", rates, int.Parse(Option("--seconds") ?? "30", CultureInfo.InvariantCulture), stop.Token);
+}
 
 if (args.Contains("--dashboard"))
 {

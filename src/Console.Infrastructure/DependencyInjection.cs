@@ -35,7 +35,8 @@ public static class DependencyInjection
             .AddClusterStatus()
             .AddBackups(configuration)
             .AddRestore()
-            .AddScheduling(configuration);
+            .AddScheduling(configuration)
+            .AddContinuousBackup();
     }
 
     /// <summary>
@@ -120,6 +121,19 @@ public static class DependencyInjection
             services.AddHostedService(sp => sp.GetRequiredService<UploadRetryService>());
         }
 
+        return services;
+    }
+
+    /// <summary>Continuous backup (decision record 0029): the ledger, the history read back, and the watcher.</summary>
+    private static IServiceCollection AddContinuousBackup(this IServiceCollection services)
+    {
+        services.AddSingleton<DeltaLedger>();
+        services.AddSingleton<Continuous.DeltaSegmentWriter>();
+        services.AddSingleton<Continuous.DeltaPruning>();
+        services.AddSingleton<Continuous.DeltaHistory>();
+        services.AddSingleton<Continuous.IDeltaHistory>(sp => sp.GetRequiredService<Continuous.DeltaHistory>());
+        services.AddSingleton<Continuous.ContinuousBackupService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Continuous.ContinuousBackupService>());
         return services;
     }
 

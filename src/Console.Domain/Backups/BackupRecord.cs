@@ -6,6 +6,8 @@ public enum BackupTrigger
     Scheduled,
     Api,
     PreRestore,
+    /// <summary>Continuous backup needed a base: none to start from, or the watcher fell behind a compaction.</summary>
+    Continuous,
 }
 
 public enum BackupStatus

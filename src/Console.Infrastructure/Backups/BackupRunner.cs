@@ -350,7 +350,7 @@ public sealed partial class BackupRunner(
         }
     }
 
-    private static async Task<(MemberChoice Choice, EtcdMemberStatus? Status)> ChooseMemberAsync(EtcdClusterClient client, ClusterSpec spec, CancellationToken cancellationToken)
+    internal static async Task<(MemberChoice Choice, EtcdMemberStatus? Status)> ChooseMemberAsync(EtcdClusterClient client, ClusterSpec spec, CancellationToken cancellationToken)
     {
         var (reachable, members) = await client.OnAnyEndpointAsync(client.ListMembersAsync, cancellationToken).ConfigureAwait(false);
         var statuses = new ConcurrentDictionary<ulong, EtcdMemberStatus>();

@@ -207,6 +207,49 @@ public sealed class ConsoleDatabase
         );
         CREATE INDEX ix_sign_in_attempts_address_at ON sign_in_attempts (address, at);
         """,
+
+        // 11: continuous backup (decision record 0029): the delta segments written, the breaks in continuity, and how far
+        // each cluster's watcher has made history durable.
+        """
+        CREATE TABLE delta_segments (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            cluster         TEXT NOT NULL,
+            first_revision  INTEGER NOT NULL,
+            last_revision   INTEGER NOT NULL,
+            first_time      TEXT NOT NULL,
+            last_time       TEXT NOT NULL,
+            file_name       TEXT NOT NULL,
+            codec           TEXT NOT NULL,
+            event_count     INTEGER NOT NULL,
+            raw_sha256      TEXT NOT NULL,
+            raw_size        INTEGER NOT NULL,
+            stored_sha256   TEXT NOT NULL,
+            stored_size     INTEGER NOT NULL,
+            targets         TEXT NOT NULL,
+            status          TEXT NOT NULL,
+            reason          TEXT,
+            created_at      TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX ux_delta_segments_file ON delta_segments (cluster, file_name);
+        CREATE INDEX ix_delta_segments_cluster_first ON delta_segments (cluster, first_revision);
+        CREATE TABLE continuity_breaks (
+            id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+            cluster             TEXT NOT NULL,
+            after_revision      INTEGER NOT NULL,
+            resumed_at_revision INTEGER,
+            at                  TEXT NOT NULL,
+            reason              TEXT NOT NULL
+        );
+        CREATE INDEX ix_continuity_breaks_cluster ON continuity_breaks (cluster, after_revision);
+        CREATE TABLE continuous_state (
+            cluster             TEXT PRIMARY KEY,
+            durable_revision    INTEGER NOT NULL,
+            durable_time        TEXT NOT NULL,
+            watcher             TEXT,
+            error               TEXT,
+            updated_at          TEXT NOT NULL
+        );
+        """,
     ];
 
     private readonly string _connectionString;

@@ -17,14 +17,18 @@ public sealed class ClusterBackupLocks(ConsoleDatabase database)
     private static readonly IAsyncDisposable NoLock = new Held(null, 0);
 
     /// <summary>The lock of the cluster's backups, or null when another replica holds it.</summary>
-    public async Task<IAsyncDisposable?> TryTakeAsync(string cluster, CancellationToken cancellationToken)
+    public Task<IAsyncDisposable?> TryTakeAsync(string cluster, CancellationToken cancellationToken) => TryTakeKeyAsync(KeyFor(cluster), cancellationToken);
+
+    /// <summary>The lock of the cluster's continuous-backup watcher (one replica watches), or null when another replica holds it.</summary>
+    public Task<IAsyncDisposable?> TryTakeWatchAsync(string cluster, CancellationToken cancellationToken) => TryTakeKeyAsync(KeyFor("watch:" + cluster), cancellationToken);
+
+    private async Task<IAsyncDisposable?> TryTakeKeyAsync(long key, CancellationToken cancellationToken)
     {
         if (!database.IsPostgres)
         {
             return NoLock;
         }
 
-        var key = KeyFor(cluster);
         var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -16,19 +16,23 @@ public sealed class SealedCopyException(string message, Exception? inner = null)
 public sealed class SnapshotOpener(SealingKeys keys)
 {
     /// <param name="identities">Identities given for this one use (an operator's upload in the wizard), tried before the configured ones.</param>
-    public async Task<OpenedSnapshot> OpenAsync(Stream stored, SnapshotName name, SnapshotManifest? manifest, IReadOnlyList<AgeIdentity>? identities, CancellationToken cancellationToken)
+    public Task<OpenedSnapshot> OpenAsync(Stream stored, SnapshotName name, SnapshotManifest? manifest, IReadOnlyList<AgeIdentity>? identities, CancellationToken cancellationToken) =>
+        OpenAsync(stored, name.Codec, name.FileName, manifest, identities, cancellationToken);
+
+    /// <summary>Opens any sealed copy named <paramref name="fileName"/> whose name says <paramref name="codec"/> (a snapshot, a delta segment).</summary>
+    public async Task<OpenedSnapshot> OpenAsync(Stream stored, SnapshotCodec codec, string fileName, SnapshotManifest? manifest, IReadOnlyList<AgeIdentity>? identities, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stored);
         var hashed = new HashingStream(stored);
         Stream raw = hashed;
         try
         {
-            if (name.Codec.HasFlag(SnapshotCodec.Age))
+            if (codec.HasFlag(SnapshotCodec.Age))
             {
                 var all = (identities ?? []).Concat(keys.HasIdentities ? keys.Identities() : []).ToList();
                 if (all.Count == 0)
                 {
-                    throw new SealedCopyException($"{name.FileName} is encrypted with age{SealedTo(manifest)}, and no identity is configured to open it: set Console:Encryption:IdentityFiles to a file with the matching AGE-SECRET-KEY-1… (or give one for this restore). Nothing was changed.");
+                    throw new SealedCopyException($"{fileName} is encrypted with age{SealedTo(manifest)}, and no identity is configured to open it: set Console:Encryption:IdentityFiles to a file with the matching AGE-SECRET-KEY-1… (or give one for this restore). Nothing was changed.");
                 }
 
                 try
@@ -37,11 +41,11 @@ public sealed class SnapshotOpener(SealingKeys keys)
                 }
                 catch (AgeNoIdentityException ex)
                 {
-                    throw new SealedCopyException($"none of the {all.Count} identit{(all.Count == 1 ? "y" : "ies")} available opens {name.FileName}: it was sealed{SealedTo(manifest)}. Nothing was changed.", ex);
+                    throw new SealedCopyException($"none of the {all.Count} identit{(all.Count == 1 ? "y" : "ies")} available opens {fileName}: it was sealed{SealedTo(manifest)}. Nothing was changed.", ex);
                 }
             }
 
-            if (name.Codec.HasFlag(SnapshotCodec.Zstd))
+            if (codec.HasFlag(SnapshotCodec.Zstd))
             {
                 raw = new DecompressionStream(raw, leaveOpen: false);
             }

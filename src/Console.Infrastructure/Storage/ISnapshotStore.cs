@@ -30,7 +30,27 @@ public interface ISnapshotStore
 
     /// <summary>Where a snapshot of this name lives: a path, or s3://bucket/key.</summary>
     string LocationOf(SnapshotName name);
+
+    /// <summary>
+    /// Stores one delta segment's (sealed) bytes under its name, atomically: a local <c>.part</c> file fsynced and
+    /// renamed, or one PUT. A segment is written once; a second write of the same name replaces identical content.
+    /// </summary>
+    Task WriteSegmentAsync(DeltaSegmentName name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
+    /// <summary>The cluster's delta segments in this store (only names that parse as segments), oldest revision first.</summary>
+    Task<IReadOnlyList<StoredSegment>> ListSegmentsAsync(ClusterName cluster, CancellationToken cancellationToken);
+
+    /// <summary>Opens a segment's stored bytes. <see cref="FileNotFoundException"/> when the store does not hold it.</summary>
+    Task<Stream> OpenSegmentAsync(DeltaSegmentName name, CancellationToken cancellationToken);
+
+    Task DeleteSegmentAsync(DeltaSegmentName name, CancellationToken cancellationToken);
+
+    /// <summary>Where a segment of this name lives: a path, or s3://bucket/key.</summary>
+    string LocationOf(DeltaSegmentName name);
 }
+
+/// <summary>A delta segment in a store.</summary>
+public sealed record StoredSegment(string Target, DeltaSegmentName Name, long SizeBytes, string Location);
 
 /// <summary>One snapshot being written to one store. Disposing without completing aborts it, leaving nothing at the final name.</summary>
 public interface ISnapshotWriter : ISnapshotSink, IAsyncDisposable

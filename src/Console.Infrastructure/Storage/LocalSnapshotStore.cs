@@ -48,6 +48,47 @@ public sealed class LocalSnapshotStore : ISnapshotStore
         return Task.CompletedTask;
     }
 
+    /// <summary>The folder of delta segments, beside the snapshots (ADR 0029).</summary>
+    public string SegmentDirectory => Path.Combine(Directory, DeltaSegmentName.Folder);
+
+    public string PathOf(DeltaSegmentName name) => Path.Combine(SegmentDirectory, name.FileName);
+
+    public string LocationOf(DeltaSegmentName name) => PathOf(name);
+
+    public async Task WriteSegmentAsync(DeltaSegmentName name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        System.IO.Directory.CreateDirectory(SegmentDirectory);
+        await WriteAtomicallyAsync(PathOf(name), content, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<IReadOnlyList<StoredSegment>> ListSegmentsAsync(ClusterName cluster, CancellationToken cancellationToken)
+    {
+        if (!System.IO.Directory.Exists(SegmentDirectory))
+        {
+            return Task.FromResult<IReadOnlyList<StoredSegment>>([]);
+        }
+
+        IReadOnlyList<StoredSegment> found = [.. new DirectoryInfo(SegmentDirectory).EnumerateFiles("*" + DeltaSegmentName.Extension + "*")
+            .Select(f => DeltaSegmentName.TryParse(f.Name, out var name) ? (File: f, Name: name) : default)
+            .Where(x => x.File is not null && x.Name.Cluster == cluster && RegularFile.Is(x.File.FullName))
+            .OrderBy(x => x.Name.FirstRevision)
+            .Select(x => new StoredSegment(Target, x.Name, x.File.Length, x.File.FullName))];
+        return Task.FromResult(found);
+    }
+
+    public Task<Stream> OpenSegmentAsync(DeltaSegmentName name, CancellationToken cancellationToken) => Task.FromResult<Stream>(RegularFile.OpenRead(PathOf(name)));
+
+    public Task DeleteSegmentAsync(DeltaSegmentName name, CancellationToken cancellationToken)
+    {
+        if (RegularFile.KindOf(PathOf(name)) == RegularFile.FileKind.Other)
+        {
+            throw new IOException($"{PathOf(name)} is not a regular file (a symbolic link, fifo, device or directory); it is left alone");
+        }
+
+        RegularFile.Delete(PathOf(name));
+        return Task.CompletedTask;
+    }
+
     /// <summary>
     /// Writes, fsyncs and deletes a small file in the snapshot directory, and reads the free space there. The probe is
     /// removed however the write ends: on a full disk the file is created and then its write fails.

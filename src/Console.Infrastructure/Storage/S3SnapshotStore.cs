@@ -97,6 +97,70 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
 
     private string ClusterPrefix(ClusterName cluster) => Prefix.Length == 0 ? $"{cluster.Value}/" : $"{Prefix}/{cluster.Value}/";
 
+    public string KeyOf(DeltaSegmentName name) => $"{ClusterPrefix(name.Cluster)}{DeltaSegmentName.Folder}/{name.FileName}";
+
+    public string LocationOf(DeltaSegmentName name) => $"s3://{Bucket}/{KeyOf(name)}";
+
+    /// <summary>
+    /// One PUT (atomic: the object exists whole or not at all) with the same Content-MD5, encryption and lock as a
+    /// snapshot's manifest; the lock runs from the segment's write time, as a snapshot's runs from its own.
+    /// </summary>
+    public async Task WriteSegmentAsync(DeltaSegmentName name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var lockUntil = _retainFor is { } retainFor ? DateTimeOffset.UtcNow + retainFor : (DateTimeOffset?)null;
+        await PutSmallAsync(KeyOf(name), content.ToArray(), cancellationToken, lockUntil).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<StoredSegment>> ListSegmentsAsync(ClusterName cluster, CancellationToken cancellationToken)
+    {
+        var prefix = $"{ClusterPrefix(cluster)}{DeltaSegmentName.Folder}/";
+        var found = new List<StoredSegment>();
+        var request = new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix };
+        do
+        {
+            var response = await Client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            foreach (var item in response.S3Objects ?? [])
+            {
+                if (DeltaSegmentName.TryParse(item.Key[prefix.Length..], out var name) && name.Cluster == cluster)
+                {
+                    found.Add(new StoredSegment(Target, name, item.Size ?? 0, $"s3://{Bucket}/{item.Key}"));
+                }
+            }
+
+            request.ContinuationToken = response.IsTruncated == true ? response.NextContinuationToken : null;
+        }
+        while (request.ContinuationToken is not null);
+
+        found.Sort((a, b) => a.Name.FirstRevision.CompareTo(b.Name.FirstRevision));
+        return found;
+    }
+
+    public async Task<Stream> OpenSegmentAsync(DeltaSegmentName name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await Client.GetObjectAsync(WithCustomerKey(new GetObjectRequest { BucketName = Bucket, Key = KeyOf(name) }), cancellationToken).ConfigureAwait(false);
+            return new ResponseStream(response);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            throw new FileNotFoundException($"{LocationOf(name)} does not exist", LocationOf(name), ex);
+        }
+        catch (Exception ex) when (ex is AmazonServiceException or HttpRequestException or TimeoutException
+            && !cancellationToken.IsCancellationRequested)
+        {
+            throw new IOException($"reading {LocationOf(name)} failed: {Describe(ex)}", ex);
+        }
+    }
+
+    /// <summary>Deletes a segment; under Object Lock the very version is deleted (S3 refuses it while it is retained).</summary>
+    public async Task DeleteSegmentAsync(DeltaSegmentName name, CancellationToken cancellationToken)
+    {
+        var key = KeyOf(name);
+        var version = _retainFor is null ? null : (await HeadAsync(key, cancellationToken).ConfigureAwait(false))?.VersionId;
+        await Client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key, VersionId = version }, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<IReadOnlyList<StoredSnapshot>> ListAsync(ClusterName? cluster, bool withManifests, CancellationToken cancellationToken)
     {
         var prefix = cluster is { } c ? ClusterPrefix(c) : Prefix.Length == 0 ? string.Empty : Prefix + "/";

@@ -162,6 +162,10 @@ public sealed class CopyStateTests(PostgresServer postgres)
         await new UserStore(database).InsertAsync("alice", Role.Operator, hash, mustChangePassword: false, "admin", Now, CancellationToken.None);
         await new ApiTokenStore(database).InsertAsync("copied", Role.Viewer, TestTokens.Sha256(Token), "alice", Now, CancellationToken.None);
         await new AuditLog(database, TimeProvider.System).RecordAsync(TestActors.Of("alice"), "backup.start", "prod", "prod_0.db", AuditOutcome.Succeeded, null, CancellationToken.None);
+        var deltas = new DeltaLedger(database);
+        await deltas.RecordSegmentAsync(new DeltaSegmentRecord("prod", 7, 9, Now, Now.AddSeconds(1), "prod_0000000000000000007-0000000000000000009.delta", "none", 3, "aa", 100, "aa", 100, ["local"], DeltaSegmentStatus.Ok, null), Now, CancellationToken.None);
+        await deltas.RecordBreakAsync("prod", 9, Now, "compacted", CancellationToken.None);
+        await deltas.RestartAtAsync("prod", 9, Now, "replica-1 via m1", Now, CancellationToken.None);
         return [.. ids];
     }
 
