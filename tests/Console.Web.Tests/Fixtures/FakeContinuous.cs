@@ -59,10 +59,18 @@ public sealed class FakePointInTimeBuilder : IPointInTimeBuilder
     /// <summary>When set, every build fails with this message.</summary>
     public string? Failure { get; set; }
 
+    /// <summary>When set, a build waits for it after its first progress report (to see a build in flight).</summary>
+    public TaskCompletionSource? Hold { get; set; }
+
     public async Task<PointInTimeResult> BuildAsync(ClusterName cluster, PointInTimeTarget target, string outputPath, IReadOnlyList<AgeIdentity>? identities, IProgress<PointInTimeProgress>? progress, CancellationToken cancellationToken)
     {
         Calls.Add((cluster, target, outputPath));
-        progress?.Report(new PointInTimeProgress("restoring the base snapshot", 0, target.Revision ?? 0));
+        progress?.Report(new PointInTimeProgress("replaying", 40, target.Revision ?? 100));
+        if (Hold is { } hold)
+        {
+            await hold.Task.WaitAsync(cancellationToken);
+        }
+
         if (Failure is { } failure || Source is not { } source)
         {
             throw new PointInTimeException(Failure ?? "no source snapshot was given to the fake builder");
