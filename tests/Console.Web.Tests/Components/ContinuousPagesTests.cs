@@ -59,7 +59,7 @@ public sealed class ContinuousPagesTests() : ConsolePageContext(Settings, servic
         var page = RenderPage<Home>();
 
         var row = await page.WaitForElementAsync("[data-testid=backup-status-row][data-cluster=prod]");
-        var window = row.QuerySelector("[data-testid=recoverable-window]")!;
+        var window = page.Find("[data-testid=continuous-row][data-cluster=prod] [data-testid=recoverable-window]");
         Assert.Equal("Ok", window.GetAttribute("data-state"));
         var (from, to) = (now.AddHours(-1).AddMilliseconds(-400), now.AddSeconds(-2));
         var expected = $"any revision from 100 to 250, any second from {Second(from, up: true)} UTC to {Second(to, up: false)} UTC";
@@ -69,8 +69,9 @@ public sealed class ContinuousPagesTests() : ConsolePageContext(Settings, servic
         Assert.NotEqual("Stale", row.GetAttribute("data-state"));
 
         // Continuous off: nothing new on its row.
-        var staging = page.Find("[data-testid=backup-status-row][data-cluster=staging]");
-        Assert.Null(staging.QuerySelector("[data-testid=recoverable-window]"));
+        Assert.NotNull(page.Find("[data-testid=backup-status-row][data-cluster=staging]"));
+        Assert.Empty(page.FindAll("[data-testid=continuous-row][data-cluster=staging]"));
+        Assert.Single(page.FindAll("[data-testid=recoverable-window]"));
     }
 
     [Fact]
@@ -82,7 +83,7 @@ public sealed class ContinuousPagesTests() : ConsolePageContext(Settings, servic
 
         var row = await page.WaitForElementAsync("[data-testid=backup-status-row][data-cluster=prod]");
         Assert.Equal("Stale", row.GetAttribute("data-state"));
-        Assert.Equal("Alert", row.QuerySelector("[data-testid=recoverable-window]")!.GetAttribute("data-state"));
+        Assert.Equal("Alert", page.Find("[data-testid=continuous-row][data-cluster=prod] [data-testid=recoverable-window]").GetAttribute("data-state"));
         Assert.Contains("behind (RPO), more than 30s", row.QuerySelector("[data-testid=stale-reason]")!.TextContent, StringComparison.Ordinal);
     }
 
@@ -96,7 +97,7 @@ public sealed class ContinuousPagesTests() : ConsolePageContext(Settings, servic
 
         var row = await page.WaitForElementAsync("[data-testid=backup-status-row][data-cluster=prod]");
         Assert.Equal("Stale", row.GetAttribute("data-state"));
-        var breaks = row.QuerySelector("[data-testid=breaks]")!;
+        var breaks = page.Find("[data-testid=continuous-row][data-cluster=prod] [data-testid=breaks]");
         Assert.Equal("1", breaks.GetAttribute("data-count"));
         Assert.Contains("the watcher fell behind a compaction", breaks.TextContent, StringComparison.Ordinal);
         Assert.Contains("continuity broke", row.QuerySelector("[data-testid=stale-reason]")!.TextContent, StringComparison.Ordinal);

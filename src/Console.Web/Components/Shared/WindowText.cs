@@ -17,7 +17,8 @@ internal static class WindowText
     public static string Range(RecoverableSpan span)
     {
         var (from, to) = Seconds(span);
-        return string.Create(CultureInfo.InvariantCulture, $"any revision from {span.FromRevision:N0} to {span.ToRevision:N0}, any second from {TimeText.Utc(from)} to {TimeText.Utc(to)}");
+        var seconds = from <= to ? $"any second from {TimeText.Utc(from)} to {TimeText.Utc(to)}" : $"no whole second yet (since {TimeText.Utc(span.FromTime)})";
+        return string.Create(CultureInfo.InvariantCulture, $"any revision from {span.FromRevision:N0} to {span.ToRevision:N0}, {seconds}");
     }
 
     public static string Rpo(TimeSpan? rpo) => rpo is not { } r ? "–"
