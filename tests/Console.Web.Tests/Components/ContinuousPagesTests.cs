@@ -198,6 +198,21 @@ public sealed class ContinuousPagesTests() : ConsolePageContext(Settings, servic
         Assert.Empty(page.FindAll("[data-testid=pit-progress]"));
     }
 
+    [Fact]
+    public async Task A_window_that_cannot_be_read_leaves_the_snapshots_choosable_and_says_why()
+    {
+        History.Failure = new IOException("the delta ledger is locked");
+        var page = RenderPage<RestoreWizardPage>();
+        await page.WaitForElementAsync("[data-testid=begin]");
+
+        await page.ClickAsync("[data-testid=begin]");
+
+        await page.WaitForAssertionAsync(() => Assert.Equal("Choose", page.Find("[data-testid=restore-panel]").GetAttribute("data-step")));
+        Assert.Contains("the delta ledger is locked", page.Find("[data-testid=pit-unavailable]").TextContent, StringComparison.Ordinal);
+        Assert.Empty(page.FindAll("[data-testid=pit-form]"));
+        Assert.NotNull(page.Find("[data-testid=candidates]"));
+    }
+
     private static string Second(DateTimeOffset t, bool up)
     {
         var whole = new DateTimeOffset(t.UtcTicks - (t.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);

@@ -16,6 +16,9 @@ public sealed class FakeDeltaHistory : IDeltaHistory
 
     public int Reads { get; private set; }
 
+    /// <summary>When set, reading a window fails with it (the ledger unreadable).</summary>
+    public Exception? Failure { get; set; }
+
     public void Set(RecoverableWindow window)
     {
         ArgumentNullException.ThrowIfNull(window);
@@ -30,6 +33,11 @@ public sealed class FakeDeltaHistory : IDeltaHistory
         lock (_windows)
         {
             Reads++;
+            if (Failure is { } failure)
+            {
+                return Task.FromException<RecoverableWindow>(failure);
+            }
+
             return Task.FromResult(_windows.GetValueOrDefault(cluster.Value) ?? RecoverableWindow.Off(cluster));
         }
     }

@@ -32,6 +32,9 @@ public sealed record RestoreView(
     /// <summary>The cluster's recoverable window while a source is being chosen; null when only snapshots can be restored.</summary>
     public RecoverableWindow? Window { get; init; }
 
+    /// <summary>Why the window could not be read (then only snapshots are offered).</summary>
+    public string? WindowError { get; init; }
+
     /// <summary>Where the point-in-time build at Verify is, while it runs.</summary>
     public PointInTimeProgress? Building { get; init; }
 }
@@ -153,8 +156,19 @@ public sealed class RestorePageService(RestoreWizard wizard, SnapshotCatalog sna
         var audit = session is null ? [] : await wizard.AuditAsync(session, default);
         var choosing = session?.Step == RestoreStep.Choose;
         var candidates = choosing ? await snapshots.ListAsync(Console.Domain.Clusters.ClusterName.Parse(cluster), default) : [];
-        var window = choosing ? await wizard.WindowAsync(cluster, default) : null;
-        Publish(new RestoreView(cluster, session, session is null ? null : wizard.PlanOf(session), candidates, audit, note, clock.GetUtcNow()) { Window = window });
+        RecoverableWindow? window = null;
+        string? windowError = null;
+        try
+        {
+            window = choosing ? await wizard.WindowAsync(cluster, default) : null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Snapshots can still be restored; the point-in-time form stays away and the operator is told why.
+            windowError = $"The recoverable window could not be read, so no point in time is offered: {ex.Message}";
+        }
+
+        Publish(new RestoreView(cluster, session, session is null ? null : wizard.PlanOf(session), candidates, audit, note, clock.GetUtcNow()) { Window = window, WindowError = windowError });
     }
 
     private void Publish(RestoreView view)
