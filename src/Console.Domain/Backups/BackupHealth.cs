@@ -24,10 +24,15 @@ public sealed record BackupHealth(
     bool Stale,
     string? StaleReason)
 {
+    /// <summary>Continuous backup's window, RPO and breaks; null when Continuous is off for the cluster.</summary>
+    public ContinuousHealth? Continuous { get; init; }
+
     /// <summary>
     /// Derives the row from facts. A cluster is stale when its last success is older than twice its schedule period —
     /// or it has none although its schedule has had that long — whatever the last attempt says (a run can "attempt"
     /// forever and never succeed: omni#1206). Paused clusters are not stale: the operator chose that.
+    /// With Continuous on, the row is also stale when its recoverable window has fallen behind or broken
+    /// (<see cref="ContinuousHealth.Evaluate"/>): pausing the schedule does not stop the watcher, so that holds when paused too.
     /// </summary>
     public static BackupHealth Evaluate(
         string cluster,
@@ -40,7 +45,8 @@ public sealed record BackupHealth(
         DateTimeOffset? nextRunAt,
         DateTimeOffset now,
         DateTimeOffset? scheduleSince = null,
-        string? configurationError = null)
+        string? configurationError = null,
+        RecoverableWindow? window = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         var status = running ? LastBackupState.Running
@@ -65,6 +71,12 @@ public sealed record BackupHealth(
             }
         }
 
+        var continuous = ContinuousHealth.Evaluate(policy.Continuous, window, now, scheduleSince);
+        if (continuous?.AlertReason is { } behind)
+        {
+            staleReason = staleReason is null ? behind : $"{staleReason}; {behind}";
+        }
+
         return new BackupHealth(
             cluster,
             ConfigurationName(policy),
@@ -77,7 +89,10 @@ public sealed record BackupHealth(
             policy.Paused || !policy.Enabled ? null : nextRunAt,
             policy.Paused,
             staleReason is not null,
-            staleReason);
+            staleReason)
+        {
+            Continuous = continuous,
+        };
     }
 
     public static string ConfigurationName(Clusters.BackupPolicy policy)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Console.Domain.Backups;
 using Console.Domain.Restore;
 
 namespace Console.Infrastructure.Restore;
@@ -18,6 +19,10 @@ public sealed record RestoreSession
     public string? StagedPath { get; init; }
     /// <summary>The host whose disk holds <see cref="StagedPath"/>: replicas share the session, not their disks.</summary>
     public string? StagedOn { get; init; }
+    /// <summary>Set when the operator chose a point in time instead of a snapshot: Verify builds the restore source from the deltas.</summary>
+    public PointInTimeTarget? PointInTime { get; init; }
+    /// <summary>How the point-in-time source was built (revision, keys, base snapshot, segments replayed), once Verify has built it.</summary>
+    public Continuous.PointInTimeResult? PointInTimeBuilt { get; init; }
     public string? Sha256 { get; init; }
     public long? SizeBytes { get; init; }
     public long? SnapshotRevision { get; init; }

@@ -97,6 +97,17 @@ public sealed class RestoreStaging(SnapshotStores stores, SnapshotOpener opener,
         return (staged, replaced is null ? null : Path.GetFileName(replaced));
     }
 
+    /// <summary>Where a point-in-time build writes the session's restore source (the staging dir is created).</summary>
+    public string PointInTimePath(RestoreSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var target = session.PointInTime ?? throw new InvalidOperationException("the restore has no point in time chosen");
+        var label = target.Revision is { } r
+            ? string.Create(CultureInfo.InvariantCulture, $"r{r}")
+            : target.Time!.Value.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        return Path.Combine(Directory.CreateDirectory(DirOf(session)).FullName, $"{session.Cluster}_point-in-time_{label}.db");
+    }
+
     /// <summary>The chosen copy in staging: an upload is already there; a stored copy is fetched.</summary>
     /// <param name="identities">age identities given for this restore (never stored), tried before the configured ones.</param>
     public async Task<string> StageAsync(RestoreSession session, IReadOnlyList<AgeIdentity>? identities, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using Console.Domain.Clusters;
 using Console.Domain.Restore;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Continuous;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Storage;
@@ -24,9 +25,17 @@ public sealed class RestoreWizard(
     EtcdClusterClientFactory clients,
     MemberControls controls,
     RestoreStaging staging,
-    RestoreJournal journal)
+    RestoreJournal journal,
+    IDeltaHistory? history = null,
+    IPointInTimeBuilder? builder = null)
 {
     public const string UploadTarget = RestoreStaging.UploadTarget;
+
+    /// <summary>The session's <see cref="RestoreSession.SnapshotTarget"/> when the source is built from a point in time.</summary>
+    public const string PointInTimeSource = "point-in-time";
+
+    /// <summary>How a point-in-time build at Verify is getting on (phase, revision, target), by cluster, on the builder's thread.</summary>
+    public event Action<string, PointInTimeProgress>? Building;
 
     public event Action<RestoreSession>? Changed
     {
@@ -79,7 +88,38 @@ public sealed class RestoreWizard(
     public Task<WizardResult> ChooseAsync(string cluster, string target, string fileName, Actor who, CancellationToken cancellationToken) => journal.RunAsync(cluster, who, RestoreAction.Choose, RestoreWords.Of(RestoreAction.Choose), (session, _) =>
         Task.FromResult(!SnapshotName.TryParse(fileName, out var name) || name.Cluster.Value != cluster || !staging.IsKnownTarget(target)
             ? new WizardResult(false, $"'{fileName}' in '{target}' is not a snapshot of {cluster}", session)
-            : new WizardResult(true, $"chose {fileName} from {target}", session! with { Step = RestoreStep.Verify, SnapshotTarget = target, SnapshotFile = fileName, StagedPath = null, Failure = null })));
+            : new WizardResult(true, $"chose {fileName} from {target}", session! with { Step = RestoreStep.Verify, SnapshotTarget = target, SnapshotFile = fileName, StagedPath = null, PointInTime = null, PointInTimeBuilt = null, Failure = null })));
+
+    /// <summary>
+    /// The cluster's recoverable window, or null when it has none to offer (Continuous off, or no continuous capture in
+    /// this console): then only snapshots can be restored.
+    /// </summary>
+    public async Task<RecoverableWindow?> WindowAsync(string cluster, CancellationToken cancellationToken) =>
+        history is not null && builder is not null && catalog.Find(cluster) is { Backup.Continuous.Enabled: true } spec
+            ? await history.WindowAsync(spec.Name, cancellationToken).ConfigureAwait(false)
+            : null;
+
+    /// <summary>
+    /// Chooses a point in time instead of a snapshot: only one inside the recoverable window as it is now (checked here,
+    /// whatever the page checked); anything else changes nothing. Verify then builds the restore source from it.
+    /// </summary>
+    public Task<WizardResult> ChoosePointInTimeAsync(string cluster, PointInTimeTarget target, Actor who, CancellationToken cancellationToken) => journal.RunAsync(cluster, who, RestoreAction.Choose, "choose point in time", async (session, _) =>
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (await WindowAsync(cluster, cancellationToken).ConfigureAwait(false) is not { } window)
+        {
+            return new WizardResult(false, $"{cluster} cannot be restored to a point in time: continuous backup is not on for it", null);
+        }
+
+        if (PointInTimeChoice.WhyNot(window, target) is { } why)
+        {
+            return new WizardResult(false, why, null);
+        }
+
+        var span = target.Revision is { } r ? window.SpanOf(r)! : window.SpanOf(target.Time!.Value)!;
+        return new WizardResult(true, $"chose the point in time {target} (inside revisions {span.FromRevision} to {span.ToRevision}, from base snapshot {span.BaseSnapshot})",
+            session! with { Step = RestoreStep.Verify, SnapshotTarget = PointInTimeSource, SnapshotFile = null, StagedPath = null, PointInTime = target, PointInTimeBuilt = null, Failure = null });
+    });
 
     /// <summary>
     /// The first half of an upload, decided before a byte of the body is read: a restore of the cluster must be waiting
@@ -119,7 +159,7 @@ public sealed class RestoreWizard(
             {
                 var (staged, replaced) = staging.PlaceUpload(s, partPath, name);
                 var message = $"uploaded {originalName} ({size:N0} bytes) as {name.FileName}{(replaced is null ? string.Empty : $", replacing the earlier upload {replaced}")}";
-                return Task.FromResult(new WizardResult(true, message, s with { Step = RestoreStep.Verify, SnapshotTarget = UploadTarget, SnapshotFile = name.FileName, StagedPath = staged, StagedOn = RestoreStaging.ThisHost, SizeBytes = size, Failure = null }));
+                return Task.FromResult(new WizardResult(true, message, s with { Step = RestoreStep.Verify, SnapshotTarget = UploadTarget, SnapshotFile = name.FileName, StagedPath = staged, StagedOn = RestoreStaging.ThisHost, SizeBytes = size, PointInTime = null, PointInTimeBuilt = null, Failure = null }));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -147,10 +187,26 @@ public sealed class RestoreWizard(
         string? staged = null;
         try
         {
-            staged = await staging.StageAsync(s, identities, cancellationToken).ConfigureAwait(false);
+            PointInTimeResult? built = null;
+            if (s.PointInTime is { } target)
+            {
+                (staged, built) = await BuildPointInTimeAsync(s, target, identities, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                staged = await staging.StageAsync(s, identities, cancellationToken).ConfigureAwait(false);
+            }
+
             var (contents, tool) = await staging.InspectAsync(staged, cancellationToken).ConfigureAwait(false);
+            if (built is not null && (contents.Revision != built.Revision || contents.KeyCount != built.KeyCount))
+            {
+                throw new PointInTimeException($"the built snapshot holds revision {contents.Revision} with {contents.KeyCount} keys, but the build reported revision {built.Revision} with {built.KeyCount} keys");
+            }
+
             var verified = s with
             {
+                SnapshotFile = built is null ? s.SnapshotFile : Path.GetFileName(staged),
+                PointInTimeBuilt = built,
                 Step = RestoreStep.Plan,
                 StagedPath = staged,
                 StagedOn = RestoreStaging.ThisHost,
@@ -165,18 +221,44 @@ public sealed class RestoreWizard(
                 Failure = null,
             };
             _ = PlanOf(verified); // members must be plannable before going on
-            return new WizardResult(true, $"verified: sha256 {contents.Sha256}, revision {contents.Revision:N0}, {contents.KeyCount:N0} keys", verified);
+            var how = built is null ? string.Empty
+                : $"built {s.PointInTime} from base snapshot {built.BaseSnapshot} (revision {built.BaseRevision:N0}) and {built.SegmentsReplayed} delta segments ({built.RevisionsReplayed:N0} revisions replayed) in {built.Elapsed.TotalSeconds:0.0} s; ";
+            return new WizardResult(true, $"{how}verified: sha256 {contents.Sha256}, revision {contents.Revision:N0}, {contents.KeyCount:N0} keys", verified);
         }
-        catch (Exception ex) when (ex is SnapshotIntegrityException or ArgumentException or TimeoutException or ZstdSharp.ZstdException || StorageErrors.IsStorageFailure(ex))
+        catch (Exception ex) when (ex is SnapshotIntegrityException or ArgumentException or TimeoutException or ZstdSharp.ZstdException or PointInTimeException or DeltaSegmentException || StorageErrors.IsStorageFailure(ex))
         {
             if (staged is not null)
             {
                 RestoreStaging.Discard(staged);
             }
 
-            return new WizardResult(false, $"the snapshot is refused: {ex.Message}", s with { StagedPath = null, Failure = $"refused at Verify: {ex.Message}" });
+            var what = s.PointInTime is { } pit ? $"the point in time {pit} could not be built" : "the snapshot is refused";
+            return new WizardResult(false, $"{what}: {ex.Message}", s with { StagedPath = null, PointInTimeBuilt = null, Failure = $"refused at Verify: {ex.Message}" });
         }
     });
+
+    /// <summary>
+    /// The point-in-time restore source, built into the session's staging dir by the builder (base snapshot, deltas
+    /// replayed up to exactly the target, snapshotted and verified); its progress goes to <see cref="Building"/>.
+    /// </summary>
+    private async Task<(string Staged, PointInTimeResult Built)> BuildPointInTimeAsync(RestoreSession session, PointInTimeTarget target, IReadOnlyList<Sealing.AgeIdentity>? identities, CancellationToken cancellationToken)
+    {
+        if (builder is null)
+        {
+            throw new PointInTimeException("this console cannot build a point in time (continuous backup is not set up in it)");
+        }
+
+        var staged = staging.PointInTimePath(session);
+        var progress = new Reporter(p => Building?.Invoke(session.Cluster, p));
+        var built = await builder.BuildAsync(ClusterName.Parse(session.Cluster), target, staged, identities, progress, cancellationToken).ConfigureAwait(false);
+        return (staged, built);
+    }
+
+    /// <summary>Reports on the builder's own thread: <see cref="Progress{T}"/> would post to a context the wizard does not have.</summary>
+    private sealed class Reporter(Action<PointInTimeProgress> report) : IProgress<PointInTimeProgress>
+    {
+        public void Report(PointInTimeProgress value) => report(value);
+    }
 
     public Task<WizardResult> ConfirmPlanAsync(string cluster, Actor who, CancellationToken cancellationToken) => journal.RunAsync(cluster, who, RestoreAction.AcceptPlan, RestoreWords.Of(RestoreAction.AcceptPlan), async (session, _) =>
     {

@@ -35,6 +35,19 @@ internal static class ClusterEndpoints
                 paused = h.Paused,
                 stale = h.Stale,
                 staleReason = h.StaleReason,
+                continuous = h.Continuous is not { } c ? null : new
+                {
+                    fromRevision = c.Window.Current?.FromRevision,
+                    toRevision = c.Window.Current?.ToRevision,
+                    fromTime = c.Window.Current?.FromTime,
+                    toTime = c.Window.Current?.ToTime,
+                    newestDurableTime = c.Window.NewestDurableTime,
+                    rpoSeconds = c.Rpo?.TotalSeconds,
+                    rpoLimitSeconds = c.RpoLimit.TotalSeconds,
+                    breaks = c.Window.Breaks.Count,
+                    newestBreak = c.NewestBreak is { } b ? new { afterRevision = b.AfterRevision, resumedAtRevision = b.ResumedAtRevision, at = b.At, reason = b.Reason } : null,
+                    alert = c.Alert,
+                },
                 storage = row.Storage.Select(s => new { target = s.Target, ok = s.Ok, detail = s.Detail, freeBytes = s.FreeBytes, checkedAt = s.CheckedAt }),
                 health = health is null ? null : new { state = health.State, leader = health.LeaderName, membersUp = health.MembersUp, membersTotal = health.MembersTotal, alarms = health.Alarms, problems = health.Problems },
             };

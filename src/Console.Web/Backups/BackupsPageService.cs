@@ -3,6 +3,7 @@ using Console.Domain.Backups;
 using Console.Domain.Clusters;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Continuous;
 using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Scheduling;
 
@@ -25,7 +26,11 @@ public sealed record ClusterDashboard(
     TimeSpan? WouldLose,
     ClusterBackupStats Stats,
     IReadOnlyList<TargetUsage> Stored,
-    DateTimeOffset? NextRun);
+    DateTimeOffset? NextRun)
+{
+    /// <summary>Continuous backup's window, RPO and breaks; null when Continuous is off for the cluster.</summary>
+    public ContinuousHealth? Continuous { get; init; }
+}
 
 /// <summary>Everything the Backups page shows at one moment: per cluster, and the chosen period's timeline (a point per bucket, empty ones included).</summary>
 public sealed record BackupDashboard(DateTimeOffset Now, DashboardPeriod Period, string? Cluster, IReadOnlyList<ClusterDashboard> Clusters, IReadOnlyList<TimelinePoint> Timeline);
@@ -43,7 +48,8 @@ public sealed class BackupsPageService(
     BackupScheduler scheduler,
     BackupRunner runner,
     BackupProgressFeed feed,
-    TimeProvider clock)
+    TimeProvider clock,
+    IDeltaHistory? history = null)
 {
     public IReadOnlyList<string> Clusters => [.. catalog.All.Select(c => c.Name.Value)];
 
@@ -72,8 +78,13 @@ public sealed class BackupsPageService(
             var name = spec.Name.Value;
             var stored = await records.StoredBytesAsync(name, spec.Backup.Targets, cancellationToken);
             var next = await scheduler.NextRunAsync(name, cancellationToken);
-            var wouldLose = stat.LastGood is { } good ? now - good.StartedAt : (TimeSpan?)null;
-            clusters.Add(new ClusterDashboard(name, spec.Backup, stat.LastGood, wouldLose, stat, stored, next));
+            var continuous = spec.Backup.Continuous.Enabled && history is not null
+                ? ContinuousHealth.Evaluate(spec.Backup.Continuous, await history.WindowAsync(spec.Name, cancellationToken), now)
+                : null;
+
+            // With continuous backup, what a loss now would cost is the RPO, not the age of the last full snapshot.
+            var wouldLose = continuous?.Rpo ?? (stat.LastGood is { } good ? now - good.StartedAt : (TimeSpan?)null);
+            clusters.Add(new ClusterDashboard(name, spec.Backup, stat.LastGood, wouldLose, stat, stored, next) { Continuous = continuous });
         }
 
         var (span, bucket) = Window(period);

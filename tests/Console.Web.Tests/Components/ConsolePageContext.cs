@@ -30,7 +30,8 @@ public abstract class ConsolePageContext : BunitContext, IAsyncLifetime
     private readonly bool _migrate;
 
     /// <param name="migrate">False leaves the database without its tables: a console whose records cannot be read.</param>
-    protected ConsolePageContext(IReadOnlyDictionary<string, string?> settings, Role role = Role.Admin, bool migrate = true)
+    /// <param name="services">Registrations after the console's own (fakes of a port the test stands in for).</param>
+    protected ConsolePageContext(IReadOnlyDictionary<string, string?> settings, Role role = Role.Admin, bool migrate = true, Action<IServiceCollection>? services = null)
     {
         _role = role;
         _migrate = migrate;
@@ -46,6 +47,7 @@ public abstract class ConsolePageContext : BunitContext, IAsyncLifetime
 
         // The pages' notifier is internal to the web project; register it by its type, as the app does.
         Services.AddScoped<Console.Web.Components.Shared.Notifier>();
+        services?.Invoke(Services);
         _auth = AddAuthorization();
         JSInterop.Mode = JSRuntimeMode.Loose;
 

@@ -3,6 +3,7 @@ using Console.Domain.Backups;
 using Console.Domain.Restore;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Continuous;
 using Console.Infrastructure.Restore;
 using Console.Infrastructure.Sealing;
 using Console.Infrastructure.Storage;
@@ -13,8 +14,8 @@ namespace Console.Web.Components.Pages.Restore;
 /// <summary>The last answer the wizard gave, shown until the next.</summary>
 public sealed record WizardNote(bool Ok, string Text);
 
-/// <summary>A button on the wizard's page: the action, and what was typed, picked or named for it.</summary>
-public sealed record WizardCommand(RestoreAction Action, string? Argument = null);
+/// <summary>A button on the wizard's page: the action, and what was typed, picked or named for it (a point in time for "Use this point in time").</summary>
+public sealed record WizardCommand(RestoreAction Action, string? Argument = null, PointInTimeTarget? PointInTime = null);
 
 /// <summary>Everything the Restore page shows, as one immutable snapshot.</summary>
 public sealed record RestoreView(
@@ -27,6 +28,15 @@ public sealed record RestoreView(
     DateTimeOffset Now)
 {
     public static readonly RestoreView Empty = new(null, null, null, [], [], null, DateTimeOffset.MinValue);
+
+    /// <summary>The cluster's recoverable window while a source is being chosen; null when only snapshots can be restored.</summary>
+    public RecoverableWindow? Window { get; init; }
+
+    /// <summary>Why the window could not be read (then only snapshots are offered).</summary>
+    public string? WindowError { get; init; }
+
+    /// <summary>Where the point-in-time build at Verify is, while it runs.</summary>
+    public PointInTimeProgress? Building { get; init; }
 }
 
 /// <summary>
@@ -46,6 +56,7 @@ public sealed class RestorePageService(RestoreWizard wizard, SnapshotCatalog sna
     {
         _subscriber = onChange;
         wizard.Changed += OnWizardChanged;
+        wizard.Building += OnBuilding;
         var clusters = Clusters;
         await LoadAsync(cluster ?? (clusters.Count > 0 ? clusters[0] : null), note);
     }
@@ -60,6 +71,7 @@ public sealed class RestorePageService(RestoreWizard wizard, SnapshotCatalog sna
         var cluster = View.Cluster!;
         return AnswerAsync(who => command.Action switch
         {
+            RestoreAction.Choose when command.PointInTime is { } target => wizard.ChoosePointInTimeAsync(cluster, target, who, default),
             RestoreAction.Choose => ChooseAsync(cluster, command.Argument!, who),
             RestoreAction.Verify => VerifyAsync(cluster, command.Argument, who),
             RestoreAction.AcceptPlan => wizard.ConfirmPlanAsync(cluster, who, default),
@@ -142,8 +154,21 @@ public sealed class RestorePageService(RestoreWizard wizard, SnapshotCatalog sna
 
         var session = await wizard.CurrentAsync(cluster, default);
         var audit = session is null ? [] : await wizard.AuditAsync(session, default);
-        var candidates = session?.Step == RestoreStep.Choose ? await snapshots.ListAsync(Console.Domain.Clusters.ClusterName.Parse(cluster), default) : [];
-        Publish(new RestoreView(cluster, session, session is null ? null : wizard.PlanOf(session), candidates, audit, note, clock.GetUtcNow()));
+        var choosing = session?.Step == RestoreStep.Choose;
+        var candidates = choosing ? await snapshots.ListAsync(Console.Domain.Clusters.ClusterName.Parse(cluster), default) : [];
+        RecoverableWindow? window = null;
+        string? windowError = null;
+        try
+        {
+            window = choosing ? await wizard.WindowAsync(cluster, default) : null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Snapshots can still be restored; the point-in-time form stays away and the operator is told why.
+            windowError = $"The recoverable window could not be read, so no point in time is offered: {ex.Message}";
+        }
+
+        Publish(new RestoreView(cluster, session, session is null ? null : wizard.PlanOf(session), candidates, audit, note, clock.GetUtcNow()) { Window = window, WindowError = windowError });
     }
 
     private void Publish(RestoreView view)
@@ -160,5 +185,17 @@ public sealed class RestorePageService(RestoreWizard wizard, SnapshotCatalog sna
         }
     }
 
-    public void Dispose() => wizard.Changed -= OnWizardChanged;
+    private void OnBuilding(string cluster, PointInTimeProgress progress)
+    {
+        if (cluster == View.Cluster)
+        {
+            Publish(View with { Building = progress });
+        }
+    }
+
+    public void Dispose()
+    {
+        wizard.Changed -= OnWizardChanged;
+        wizard.Building -= OnBuilding;
+    }
 }

@@ -20,10 +20,12 @@ internal static class BackupRowStates
     /// <summary>
     /// Running beats Paused beats Stale beats the last attempt's outcome: a cluster whose last success is too old is
     /// Stale whatever the last attempt says. A cluster without a schedule says Disabled unless its last attempt failed.
+    /// A continuous window that fell behind or broke is Stale even when the schedule is paused: the watcher still runs.
     /// </summary>
     public static BackupRowState Of(BackupHealth health) => health switch
     {
         { LastStatus: LastBackupState.Running } => BackupRowState.Running,
+        { Continuous.Alert: true } => BackupRowState.Stale,
         { Paused: true } => BackupRowState.Paused,
         { Stale: true } => BackupRowState.Stale,
         { LastStatus: LastBackupState.Error } => BackupRowState.Error,
