@@ -170,13 +170,13 @@ public sealed partial class ContinuousBackupService(
         private async Task StartChainAsync(CancellationToken cancellationToken)
         {
             var state = await service._ledger.StateAsync(cluster, cancellationToken).ConfigureAwait(false);
-            if (state is not null)
+            if (state is { NeedsChain: false })
             {
                 (_durable, _startAt) = (state.DurableRevision, state.DurableRevision + 1);
                 return;
             }
 
-            var bases = await service._ledger.BasesAsync(cluster, cancellationToken).ConfigureAwait(false);
+            var bases = await service._ledger.BasesAsync(cluster, cancellationToken, state?.HistorySince).ConfigureAwait(false);
             var start = bases.Count > 0 ? bases[^1] : await FullSnapshotAsync(cancellationToken).ConfigureAwait(false);
             await service._ledger.RestartAtAsync(cluster, start.Revision, start.At, _watcher, Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             (_durable, _startAt) = (start.Revision, start.Revision);
@@ -206,6 +206,12 @@ public sealed partial class ContinuousBackupService(
 
             var endpoint = choice.Endpoint!;
             _watcher = $"{service._replica.Name} via {choice.Member!.Name}";
+            if (_durable == 0 || await HistoryReplacedAsync(client, endpoint, stoppingToken).ConfigureAwait(false))
+            {
+                // No chain (the history was replaced before a new full snapshot could be taken), or it was replaced now.
+                await StartChainAsync(stoppingToken).ConfigureAwait(false);
+            }
+
             var watch = await client.WatchAsync(endpoint, _startAt, stoppingToken).ConfigureAwait(false);
             await using (watch.ConfigureAwait(false))
             {
@@ -364,6 +370,43 @@ public sealed partial class ContinuousBackupService(
             _buffer.Clear();
             _bufferBytes = 0;
             LogResumed(Logger, cluster, snapshot.FileName, snapshot.Revision);
+        }
+
+        /// <summary>
+        /// Was the cluster's history replaced since the chain was captured? A restore gives the cluster a new id, and
+        /// (without a revision bump) a revision below the durable one; watching on from the durable revision would
+        /// splice the new history onto the old. Then: a recorded break, the old history set aside (still in the
+        /// targets, no longer offered), and the caller starts a new chain from a full snapshot of the new history.
+        /// </summary>
+        private async Task<bool> HistoryReplacedAsync(EtcdClusterClient client, Uri endpoint, CancellationToken cancellationToken)
+        {
+            var status = await client.StatusAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            var clusterId = status.ClusterId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+            var state = await service._ledger.StateAsync(cluster, cancellationToken).ConfigureAwait(false);
+            if (state?.ClusterId is null)
+            {
+                await service._ledger.SetClusterIdAsync(cluster, clusterId, cancellationToken).ConfigureAwait(false);
+                if (status.Revision >= _durable)
+                {
+                    return false;
+                }
+            }
+            else if (state.ClusterId == clusterId && status.Revision >= _durable)
+            {
+                return false;
+            }
+
+            var reason = state?.ClusterId is { } before && before != clusterId
+                ? $"the cluster's history was replaced (its cluster id changed from {before} to {clusterId}, as a restore does): changes from before are kept in the targets but no longer offered; a new chain starts from a full snapshot"
+                : $"the cluster's history was replaced (its revision {status.Revision} is below the durable revision {_durable}, as after a restore): changes from before are kept in the targets but no longer offered; a new chain starts from a full snapshot";
+            LogBreak(Logger, cluster, reason);
+            var now = Clock.GetUtcNow();
+            await service._ledger.RecordBreakAsync(cluster, _durable, now, reason, cancellationToken).ConfigureAwait(false);
+            await service._ledger.ReplaceHistoryAsync(cluster, clusterId, now, cancellationToken).ConfigureAwait(false);
+            (_durable, _startAt) = (0, 0);
+            _buffer.Clear();
+            _bufferBytes = 0;
+            return true;
         }
 
         private async Task FlushOnShutdownAsync()

@@ -22,14 +22,14 @@ public sealed class DeltaHistory(ClusterCatalog catalog, DeltaLedger ledger, Sna
     public async Task<RecoverableWindow> WindowAsync(ClusterName cluster, CancellationToken cancellationToken)
     {
         var enabled = catalog.Find(cluster.Value)?.Backup.Continuous.Enabled ?? false;
-        var segments = await ledger.SegmentsAsync(cluster.Value, cancellationToken).ConfigureAwait(false);
         var state = await ledger.StateAsync(cluster.Value, cancellationToken).ConfigureAwait(false);
+        var segments = Current(await ledger.SegmentsAsync(cluster.Value, cancellationToken).ConfigureAwait(false), state);
         if (!enabled && segments.Count == 0 && state is null)
         {
             return RecoverableWindow.Off(cluster);
         }
 
-        var bases = await ledger.BasesAsync(cluster.Value, cancellationToken).ConfigureAwait(false);
+        var bases = await ledger.BasesAsync(cluster.Value, cancellationToken, state?.HistorySince).ConfigureAwait(false);
         var breaks = (await ledger.BreaksAsync(cluster.Value, cancellationToken).ConfigureAwait(false)).ToList();
         var spans = Spans(bases, segments, state);
 
@@ -87,9 +87,15 @@ public sealed class DeltaHistory(ClusterCatalog catalog, DeltaLedger ledger, Sna
         return spans;
     }
 
+    /// <summary>Only segments of the cluster's current history: after a restore, revisions start over and the old
+    /// history's segments must never be mixed with the new one's.</summary>
+    private static IReadOnlyList<DeltaSegmentRecord> Current(IReadOnlyList<DeltaSegmentRecord> segments, ContinuousState? state) =>
+        state?.HistorySince is { } since ? [.. segments.Where(s => s.FirstTime >= since)] : segments;
+
     public async IAsyncEnumerable<DeltaSegment> ReadAsync(ClusterName cluster, long afterRevision, long throughRevision, IReadOnlyList<AgeIdentity>? identities, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var segments = await ledger.SegmentsAsync(cluster.Value, cancellationToken).ConfigureAwait(false);
+        var state = await ledger.StateAsync(cluster.Value, cancellationToken).ConfigureAwait(false);
+        var segments = Current(await ledger.SegmentsAsync(cluster.Value, cancellationToken).ConfigureAwait(false), state);
         var reached = afterRevision;
         while (reached < throughRevision)
         {

@@ -247,7 +247,9 @@ public sealed class ConsoleDatabase
             durable_time        TEXT NOT NULL,
             watcher             TEXT,
             error               TEXT,
-            updated_at          TEXT NOT NULL
+            updated_at          TEXT NOT NULL,
+            cluster_id          TEXT,
+            history_since       TEXT
         );
         """,
     ];

@@ -29,7 +29,18 @@ public sealed record DeltaSegmentRecord(
     string? Reason);
 
 /// <summary>How far a cluster's watcher has made history durable, who watches, and the last error it met (null when well).</summary>
-public sealed record ContinuousState(string Cluster, long DurableRevision, DateTimeOffset DurableTime, string? Watcher, string? Error, DateTimeOffset UpdatedAt);
+public sealed record ContinuousState(string Cluster, long DurableRevision, DateTimeOffset DurableTime, string? Watcher, string? Error, DateTimeOffset UpdatedAt)
+{
+    /// <summary>The etcd cluster id the chain was captured from (hex); a different one means the history was replaced.</summary>
+    public string? ClusterId { get; init; }
+
+    /// <summary>When the cluster's history was last replaced (a restore): segments and full snapshots from before it
+    /// belong to the old history and are no longer offered. Null: never.</summary>
+    public DateTimeOffset? HistorySince { get; init; }
+
+    /// <summary>No chain is running: the history was replaced and no new full snapshot started one yet.</summary>
+    public bool NeedsChain => DurableRevision == 0;
+}
 
 /// <summary>A full snapshot a span can start from: its recorded revision, when it finished, and its file.</summary>
 public sealed record BaseSnapshot(string FileName, long Revision, DateTimeOffset At);
@@ -204,6 +215,32 @@ public sealed class DeltaLedger(ConsoleDatabase database)
         }
     }
 
+    /// <summary>Remembers which etcd cluster (by its id) the chain is captured from.</summary>
+    public async Task SetClusterIdAsync(string cluster, string clusterId, CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.ExecuteAsync("UPDATE continuous_state SET cluster_id = @clusterId WHERE cluster = @cluster", new { cluster, clusterId }).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The cluster's history was replaced (a restore: a new cluster id, or a revision below the durable one): from
+    /// <paramref name="since"/> on only what is captured from the new history counts, and no chain runs until a full
+    /// snapshot of the new history starts one (durable revision 0).
+    /// </summary>
+    public async Task ReplaceHistoryAsync(string cluster, string clusterId, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.ExecuteAsync(
+                "UPDATE continuous_state SET cluster_id = @clusterId, history_since = @since, durable_revision = 0, durable_time = @since, updated_at = @since WHERE cluster = @cluster",
+                new { cluster, clusterId, since = SqlTime.Text(since) }).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Records the watcher's latest error (it keeps retrying); the durable revision is unchanged.</summary>
     public async Task RecordErrorAsync(string cluster, string watcher, string error, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -221,10 +258,14 @@ public sealed class DeltaLedger(ConsoleDatabase database)
         var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var rows = await connection.QueryAsync<(string Cluster, long Revision, string Time, string? Watcher, string? Error, string Updated)>(
-                "SELECT cluster, durable_revision, durable_time, watcher, error, updated_at FROM continuous_state WHERE cluster = @cluster",
+            var rows = await connection.QueryAsync<(string Cluster, long Revision, string Time, string? Watcher, string? Error, string Updated, string? ClusterId, string? Since)>(
+                "SELECT cluster, durable_revision, durable_time, watcher, error, updated_at, cluster_id, history_since FROM continuous_state WHERE cluster = @cluster",
                 new { cluster }).ConfigureAwait(false);
-            return rows.Select(r => new ContinuousState(r.Cluster, r.Revision, SqlTime.Parse(r.Time), r.Watcher, r.Error, SqlTime.Parse(r.Updated))).FirstOrDefault();
+            return rows.Select(r => new ContinuousState(r.Cluster, r.Revision, SqlTime.Parse(r.Time), r.Watcher, r.Error, SqlTime.Parse(r.Updated))
+            {
+                ClusterId = r.ClusterId,
+                HistorySince = r.Since is null ? null : SqlTime.Parse(r.Since),
+            }).FirstOrDefault();
         }
     }
 
@@ -232,7 +273,7 @@ public sealed class DeltaLedger(ConsoleDatabase database)
     /// The full snapshots of the cluster a span can start from: recorded backups that succeeded with a revision and
     /// still have a stored copy in some target, oldest revision first.
     /// </summary>
-    public async Task<IReadOnlyList<BaseSnapshot>> BasesAsync(string cluster, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<BaseSnapshot>> BasesAsync(string cluster, CancellationToken cancellationToken, DateTimeOffset? since = null)
     {
         var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -246,7 +287,7 @@ public sealed class DeltaLedger(ConsoleDatabase database)
                 ORDER BY b.revision, b.finished_at
                 """,
                 new { cluster }).ConfigureAwait(false);
-            return [.. rows.Select(r => new BaseSnapshot(r.FileName, r.Revision, SqlTime.Parse(r.At)))];
+            return [.. rows.Select(r => new BaseSnapshot(r.FileName, r.Revision, SqlTime.Parse(r.At))).Where(b => since is null || b.At >= since)];
         }
     }
 

@@ -240,7 +240,9 @@ internal static class PostgresMigrations
             durable_time        TEXT COLLATE "C" NOT NULL,
             watcher             TEXT,
             error               TEXT,
-            updated_at          TEXT COLLATE "C" NOT NULL
+            updated_at          TEXT COLLATE "C" NOT NULL,
+            cluster_id          TEXT,
+            history_since       TEXT COLLATE "C"
         );
         """,
     ];
