@@ -134,6 +134,7 @@ public static class DependencyInjection
         services.AddSingleton<Restore.RestoreStaging>();
         services.AddSingleton<Restore.RestoreJournal>();
         services.AddSingleton<Restore.RestoreWizard>();
+        services.AddSingleton<Continuous.IPointInTimeBuilder, Continuous.PointInTimeBuilder>();
         return services;
     }
 
