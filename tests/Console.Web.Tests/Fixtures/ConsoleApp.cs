@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -33,7 +34,8 @@ public sealed class ConsoleApp : IAsyncDisposable
 
     /// <param name="dataDir">An existing data dir to start on (a "restart"); by default a fresh one, deleted on dispose.</param>
     /// <param name="logs">Receives every log line at every level (secrets tests, the first-run password).</param>
-    public static ConsoleApp Start(IReadOnlyDictionary<string, string?>? settings = null, string? dataDir = null, LogSink? logs = null)
+    /// <param name="services">Replaces services after the app registered its own (a test double of a seam not built yet).</param>
+    public static ConsoleApp Start(IReadOnlyDictionary<string, string?>? settings = null, string? dataDir = null, LogSink? logs = null, Action<IServiceCollection>? services = null)
     {
         // A port picked free can be taken by another process before Kestrel binds it (a busy machine, another test
         // run): pick again rather than fail the test over it.
@@ -41,7 +43,7 @@ public sealed class ConsoleApp : IAsyncDisposable
         {
             try
             {
-                return StartOnce(settings, dataDir, logs);
+                return StartOnce(settings, dataDir, logs, services);
             }
             catch (IOException ex) when (attempt < 5 && ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
             {
@@ -49,7 +51,7 @@ public sealed class ConsoleApp : IAsyncDisposable
         }
     }
 
-    private static ConsoleApp StartOnce(IReadOnlyDictionary<string, string?>? settings, string? dataDir, LogSink? logs)
+    private static ConsoleApp StartOnce(IReadOnlyDictionary<string, string?>? settings, string? dataDir, LogSink? logs, Action<IServiceCollection>? services)
     {
         var owned = dataDir is null ? new TestDirectory("console") : null;
         var dataPath = dataDir ?? owned!.Path;
@@ -66,6 +68,11 @@ public sealed class ConsoleApp : IAsyncDisposable
             if (logs is not null)
             {
                 builder.ConfigureLogging(l => l.AddProvider(logs).AddFilter<LogSink>(null, Microsoft.Extensions.Logging.LogLevel.Trace));
+            }
+
+            if (services is not null)
+            {
+                builder.ConfigureTestServices(services);
             }
 
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -32,6 +32,11 @@ internal sealed class CapturedHistory : IDeltaHistory
 
     public long LastRevision => _segments.Count == 0 ? 0 : _segments[^1].Last;
 
+    private long _receivedThrough;
+
+    /// <summary>The newest revision the capture has received (and stamped), flushed or not.</summary>
+    public long ReceivedThrough => Interlocked.Read(ref _receivedThrough);
+
     public string NameOf(int index) => new DeltaSegmentName(Cluster, _segments[index].First, _segments[index].Last).FileName;
 
     /// <summary>Flips one byte in the middle of segment <paramref name="index"/>, as bit rot in a store would.</summary>
@@ -115,6 +120,7 @@ internal sealed class CapturedHistory : IDeltaHistory
                 }
 
                 pending.Add(new DeltaRevision(group.Key, now, [.. group]));
+                Interlocked.Exchange(ref _receivedThrough, group.Key);
                 if (pending.Count == revisionsPerSegment)
                 {
                     Flush(pending, ttls);
