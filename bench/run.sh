@@ -9,6 +9,8 @@
 #   bench/run.sh --sealing --data k8s --sizes 256 --runs 5   # sealed snapshots (issue 15): raw, zstd and zstd+age
 #                                        # to local, S3 and both, beside etcdctl, on Kubernetes-like objects
 #                                        # (--data random: 1 MiB random values; --seed N: another k8s data set)
+#   bench/run.sh --replay --revisions 50000 --runs 2   # point-in-time replay speed in revisions/s (issue 16), beside the
+#                                        # same writes as sequential txns into a plain etcd (--scratch DIR: replay data dir)
 #   bench/run.sh --dashboard             # only the Backups page's first render over 100,000 records (no etcd)
 #   bench/run.sh --dashboard --records 1000000 --provider both   # record inserts, the dashboard's aggregates and
 #                                        # its first render at 1,000,000 records, SQLite beside PostgreSQL 15 (started for it)
