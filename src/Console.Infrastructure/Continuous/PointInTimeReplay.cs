@@ -209,7 +209,8 @@ public sealed partial class PointInTimeReplay(ReplayOptions options, ILogger log
 
     /// <summary>
     /// Renews every lease the replay etcd holds at a quarter of the shortest TTL (at least every 5 s, at most every
-    /// 200 ms). A lease that expires anyway would show as a shifted revision on the next transaction.
+    /// 200 ms), looking every 100 ms so a short lease granted mid-replay shortens the interval at once. A lease that
+    /// expires anyway would show as a shifted revision on the next transaction.
     /// </summary>
     private static async Task KeepLeasesAliveAsync(EtcdClusterClient client, Uri endpoint, ConcurrentDictionary<long, long> leases, CancellationTokenSource replay)
     {
@@ -217,17 +218,17 @@ public sealed partial class PointInTimeReplay(ReplayOptions options, ILogger log
         try
         {
             await using var keepAlive = await client.KeepAliveAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            var sinceRenewal = Stopwatch.StartNew();
             while (!cancellationToken.IsCancellationRequested)
             {
-                var ids = leases.Keys.ToArray();
-                if (ids.Length > 0)
+                var shortest = leases.IsEmpty ? 20 : leases.Values.Min();
+                if (!leases.IsEmpty && sinceRenewal.Elapsed >= TimeSpan.FromMilliseconds(Math.Clamp(shortest * 1000 / 4, 200, 5000)))
                 {
-                    await keepAlive.RenewAsync(ids, cancellationToken).ConfigureAwait(false);
+                    await keepAlive.RenewAsync(leases.Keys.ToArray(), cancellationToken).ConfigureAwait(false);
+                    sinceRenewal.Restart();
                 }
 
-                var shortest = leases.IsEmpty ? 20 : leases.Values.Min();
-                var wait = TimeSpan.FromMilliseconds(Math.Clamp(shortest * 1000 / 4, 200, 5000));
-                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
