@@ -12,6 +12,8 @@
 #   bench/run.sh --continuous            # continuous backup (issue 16): a 3-member etcd, the product's watcher, a writer
 #                                        # at 1,000 then 5,000 writes/s for 30 s each: RPO p50/p99, the watcher's CPU
 #                                        # beside etcdctl watch's (--rates 1000,5000 --seconds 30 to change them)
+#   bench/run.sh --replay --revisions 50000 --runs 2   # point-in-time replay speed in revisions/s (issue 16), beside the
+#                                        # same writes as sequential txns into a plain etcd (--scratch DIR: replay data dir)
 #   bench/run.sh --dashboard             # only the Backups page's first render over 100,000 records (no etcd)
 #   bench/run.sh --dashboard --records 1000000 --provider both   # record inserts, the dashboard's aggregates and
 #                                        # its first render at 1,000,000 records, SQLite beside PostgreSQL 15 (started for it)

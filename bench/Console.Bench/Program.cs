@@ -10,6 +10,7 @@
 //   bench/run.sh --s3-runs 0            # without the S3 section
 //   bench/run.sh --sealing --data k8s --sizes 256 --runs 5   # raw, zstd, zstd+age to local, s3, both (issue 15)
 //   bench/run.sh --continuous           # continuous backup: RPO and the watcher's CPU at 1,000 and 5,000 writes/s (issue 16)
+//   bench/run.sh --replay --revisions 50000 --runs 2   # point-in-time replay speed (issue 16); --scratch DIR: replay data dir's parent
 //   bench/run.sh --dashboard            # only the Backups dashboard over 100,000 records on SQLite (no etcd needed)
 //   bench/run.sh --dashboard --records 1000000 --provider both   # inserts, aggregates and first render, SQLite beside PostgreSQL 15
 using System.Globalization;
@@ -43,6 +44,19 @@ if (args.Contains("--dashboard"))
         int.Parse(Option("--runs") ?? "21", CultureInfo.InvariantCulture),
         long.Parse(Option("--records") ?? "100000", CultureInfo.InvariantCulture),
         providers);
+}
+
+if (args.Contains("--replay"))
+{
+    // Point-in-time replay speed (issue 16): see ReplayBench.
+    string? Option(string name) => Array.IndexOf(args, name) is var at and >= 0 ? args[at + 1] : null;
+    using var stopReplay = new CancellationTokenSource();
+    return await ReplayBench.RunAsync(
+        Option("--etcd") ?? "etcd",
+        int.Parse(Option("--revisions") ?? "50000", CultureInfo.InvariantCulture),
+        int.Parse(Option("--runs") ?? "2", CultureInfo.InvariantCulture),
+        Option("--scratch"),
+        stopReplay.Token);
 }
 
 var options = BenchOptions.Parse(args);

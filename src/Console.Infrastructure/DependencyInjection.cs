@@ -148,6 +148,8 @@ public static class DependencyInjection
         services.AddSingleton<Restore.RestoreStaging>();
         services.AddSingleton<Restore.RestoreJournal>();
         services.AddSingleton<Restore.RestoreWizard>();
+        // A factory, so a host without continuous capture registered (IDeltaHistory) still passes ValidateOnBuild.
+        services.AddSingleton<Continuous.IPointInTimeBuilder>(sp => ActivatorUtilities.CreateInstance<Continuous.PointInTimeBuilder>(sp));
         return services;
     }
 

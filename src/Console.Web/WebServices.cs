@@ -51,6 +51,7 @@ internal static class WebServices
         app.MapClusterEndpoints();
         app.MapSnapshotEndpoints();
         app.MapRestoreEndpoints();
+        app.MapPointInTimeEndpoints();
         app.MapConsoleHangfireDashboard();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

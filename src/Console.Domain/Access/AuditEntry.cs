@@ -37,6 +37,7 @@ public static class AuditActions
     public const string Protect = "snapshot.protect";
     public const string Unprotect = "snapshot.unprotect";
     public const string RebuildHistory = "snapshot.rebuild-history";
+    public const string PointInTimeExport = "point-in-time.export";
     public const string RestorePrefix = "restore.";
     public const string UserAdd = "user.add";
     public const string UserDisable = "user.disable";

@@ -124,11 +124,23 @@ public sealed class RestoreStaging(SnapshotStores stores, SnapshotOpener opener,
             throw new ArgumentException($"'{session.SnapshotFile}' is not a snapshot name");
         }
 
+        var staged = Path.Combine(DirOf(session), name.RawFileName);
+        await FetchRawAsync(stores.Get(session.SnapshotTarget!), name, staged, identities, cancellationToken).ConfigureAwait(false);
+        return staged;
+    }
+
+    /// <summary>
+    /// Fetches <paramref name="name"/> from <paramref name="store"/> to <paramref name="destination"/> as the raw .db
+    /// that etcdutl restores (a point-in-time build fetches its base snapshot the same way). Nothing is left at
+    /// <paramref name="destination"/> when it fails.
+    /// </summary>
+    public async Task FetchRawAsync(ISnapshotStore store, SnapshotName name, string destination, IReadOnlyList<AgeIdentity>? identities, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+
         // A sealed copy is opened on the way in (age, then zstd): what is staged is always the raw .db that etcdutl
         // restores. Every age chunk is authenticated and the stored bytes are checked against the manifest here, so a
         // tampered or truncated copy is refused before any destructive step.
-        var staged = Path.Combine(DirOf(session), name.RawFileName);
-        var store = stores.Get(session.SnapshotTarget!);
         var manifest = name.Codec == SnapshotCodec.None ? null : await store.ReadManifestAsync(name, cancellationToken).ConfigureAwait(false);
         var source = await store.OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
         try
@@ -136,7 +148,7 @@ public sealed class RestoreStaging(SnapshotStores stores, SnapshotOpener opener,
             var opened = await opener.OpenAsync(source, name, manifest, identities, cancellationToken).ConfigureAwait(false);
             await using (opened.ConfigureAwait(false))
             {
-                var file = new FileStream(staged, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
+                var file = new FileStream(destination, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
                 await using (file.ConfigureAwait(false))
                 {
                     await opened.Raw.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
@@ -151,11 +163,9 @@ public sealed class RestoreStaging(SnapshotStores stores, SnapshotOpener opener,
         }
         catch
         {
-            Discard(staged);
+            Discard(destination);
             throw;
         }
-
-        return staged;
     }
 
     /// <summary>Footer and size, then one real restore into a throwaway etcd (see <see cref="SnapshotInspector"/>).</summary>
@@ -195,7 +205,7 @@ public sealed class RestoreStaging(SnapshotStores stores, SnapshotOpener opener,
     }
 
     /// <summary>etcdutl where installed (3.5+), else etcdctl; its version decides the revision bump.</summary>
-    private static RestoreTool DetectTool()
+    internal static RestoreTool DetectTool()
     {
         foreach (var name in new[] { "etcdutl", "etcdctl" })
         {

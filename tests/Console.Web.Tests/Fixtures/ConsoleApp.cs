@@ -70,15 +70,16 @@ public sealed class ConsoleApp : IAsyncDisposable
                 builder.ConfigureLogging(l => l.AddProvider(logs).AddFilter<LogSink>(null, Microsoft.Extensions.Logging.LogLevel.Trace));
             }
 
+            if (services is not null)
+            {
+                builder.ConfigureTestServices(services);
+            }
+
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {
                 builder.UseSetting(key, value);
             }
 
-            if (services is not null)
-            {
-                builder.ConfigureTestServices(services);
-            }
         });
         factory.UseKestrel(port);
         try
