@@ -37,7 +37,7 @@ public sealed class PointInTimeBuilder(IDeltaHistory history, SnapshotStores sto
         {
             progress?.Report(new PointInTimeProgress("fetching the base snapshot", 0, revision));
             await FetchBaseAsync(baseName, baseFile, identities, cancellationToken).ConfigureAwait(false);
-            var options = new ReplayOptions(settings.Value.Sandbox.EtcdBinary, RestoreStaging.DetectTool().Name, ScratchDir, TimeSpan.FromMinutes(2), settings.Value.Restore.InspectTimeout);
+            var options = new ReplayOptions(settings.Value.Sandbox.EtcdBinary, RestoreStaging.DetectTool().Name, ReplayDirFor(new FileInfo(baseFile).Length), TimeSpan.FromMinutes(2), settings.Value.Restore.InspectTimeout);
             var replay = new PointInTimeReplay(options, logger);
             var segments = history.ReadAsync(cluster, span.FromRevision, revision, identities, cancellationToken);
             var outcome = await replay.RunAsync(baseFile, segments, revision, outputPath, progress, cancellationToken).ConfigureAwait(false);
@@ -51,6 +51,30 @@ public sealed class PointInTimeBuilder(IDeltaHistory history, SnapshotStores sto
         {
             RestoreStaging.Discard(baseFile);
         }
+    }
+
+    /// <summary>
+    /// Where the throwaway etcd keeps its data: in memory (/dev/shm) when that has room for four times the base with
+    /// 256 MiB to spare, else beside the other scratch files. The replay waits on a WAL fsync per transaction, and on
+    /// tmpfs that wait is gone: the bench measured it 2.1 to 2.4 times faster (decision record 0030). Nothing there
+    /// needs to outlive the build: the result is snapshotted to <c>outputPath</c> on disk and checked.
+    /// </summary>
+    private string ReplayDirFor(long baseBytes)
+    {
+        const string memory = "/dev/shm";
+        try
+        {
+            if (Directory.Exists(memory) && new DriveInfo(memory).AvailableFreeSpace > (baseBytes * 4) + (256L << 20))
+            {
+                return Directory.CreateDirectory(Path.Combine(memory, "etcd-console-point-in-time")).FullName;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not usable here: the disk will do.
+        }
+
+        return ScratchDir;
     }
 
     /// <summary>The span and exact revision a target names; a time maps to the newest revision received at or before it.</summary>
