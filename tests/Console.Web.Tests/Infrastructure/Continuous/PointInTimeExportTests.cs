@@ -116,9 +116,8 @@ public sealed class PointInTimeExportTests
         // naming it and nothing is written; the window then ends before it with the reason, and the build of any
         // target beyond it is refused too.
         var local = app.Services.GetRequiredService<LocalSnapshotStore>();
-        var stored = (await local.ListSegmentsAsync(CaptureOracle.Name, CancellationToken.None)).OrderBy(s => s.Name.FirstRevision).ToList();
-        Assert.True(stored.Count >= 2, $"the capture stored {stored.Count} segments");
-        var damaged = stored[^2];
+        var stored = await local.ListSegmentsAsync(CaptureOracle.Name, CancellationToken.None);
+        var damaged = stored.Single(s => s.Name.LastRevision == afterA); // B was written once A was durable: A ends its segment
         var bytes = await File.ReadAllBytesAsync(damaged.Location);
         bytes[bytes.Length / 2] ^= 0x5a;
         await File.WriteAllBytesAsync(damaged.Location, bytes);
@@ -131,8 +130,10 @@ public sealed class PointInTimeExportTests
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(app.DataDir, "point-in-time")));
 
         var window = await app.Services.GetRequiredService<IDeltaHistory>().WindowAsync(CaptureOracle.Name, CancellationToken.None);
-        Assert.True(window.Spans.All(s => s.ToRevision < damaged.Name.FirstRevision), $"the window still reaches past the damaged segment {damaged.Name.FileName}");
-        Assert.Contains(window.Breaks, b => b.Reason.Contains(damaged.Name.FileName, StringComparison.Ordinal));
+        Assert.Equal(Math.Max(baseRevision, damaged.Name.FirstRevision - 1), Assert.Single(window.Spans).ToRevision);
+        var recorded = Assert.Single(window.Breaks);
+        Assert.Equal(damaged.Name.FirstRevision - 1, recorded.AfterRevision);
+        Assert.Contains(damaged.Name.FileName, recorded.Reason, StringComparison.Ordinal);
         var output = files.Combine("damaged.db");
         var builder = app.Services.GetRequiredService<IPointInTimeBuilder>();
         await Assert.ThrowsAsync<PointInTimeException>(() => builder.BuildAsync(CaptureOracle.Name, PointInTimeTarget.AtRevision(last), output, null, null, CancellationToken.None));

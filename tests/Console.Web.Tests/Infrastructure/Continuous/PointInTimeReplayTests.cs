@@ -4,6 +4,7 @@ using Console.Domain.Backups;
 using Console.Infrastructure.Continuous;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Sandbox;
+using Console.Infrastructure.Storage;
 using Console.Web.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,7 +29,11 @@ public sealed class ReplaySource : IAsyncLifetime
 
     public string BaseSnapshot { get; private set; } = "";
 
+    /// <summary>Where the window's span starts: the revision the console recorded for its base snapshot.</summary>
     public long BaseRevision { get; private set; }
+
+    /// <summary>The revision read from the base snapshot itself (etcdctl snapshot status): taken mid-write, it may lie past <see cref="BaseRevision"/>.</summary>
+    public long RealBaseRevision { get; private set; }
 
     /// <summary>The writer's last revision.</summary>
     public long WriterRevision { get; private set; }
@@ -63,11 +68,13 @@ public sealed class ReplaySource : IAsyncLifetime
         LastRevision = (await client.StatusAsync(endpoint, run.Token)).Revision;
         await CaptureOracle.DurableAtLeastAsync(App.Services, LastRevision, TimeSpan.FromMinutes(3));
         BaseSnapshot = await CapturedBy.BaseSnapshotAsync(App.Services);
-        await foreach (var segment in App.Services.GetRequiredService<IDeltaHistory>().ReadAsync(CaptureOracle.Name, 0, BaseRevision + 1, null, run.Token))
+        using (var status = JsonDocument.Parse(Etcd.Etcdctl("snapshot", "status", BaseSnapshot, "-w", "json")))
         {
-            FirstSegmentRevision = segment.FirstRevision;
-            break;
+            RealBaseRevision = status.RootElement.GetProperty("revision").GetInt64();
         }
+
+        var stored = await App.Services.GetRequiredService<LocalSnapshotStore>().ListSegmentsAsync(CaptureOracle.Name, run.Token);
+        FirstSegmentRevision = stored.Min(s => s.Name.FirstRevision);
     }
 
     public async Task DisposeAsync()
@@ -91,11 +98,12 @@ public sealed class PointInTimeReplayTests(ReplaySource source) : IClassFixture<
         new(EtcdBinary.Find("etcd")!, "etcdctl", scratch, TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(120));
 
     private IAsyncEnumerable<DeltaSegment> Segments(long through) =>
-        source.App.Services.GetRequiredService<IDeltaHistory>().ReadAsync(CaptureOracle.Name, 0, through, null, CancellationToken.None);
+        source.App.Services.GetRequiredService<IDeltaHistory>().ReadAsync(CaptureOracle.Name, source.BaseRevision, through, null, CancellationToken.None);
 
     [Fact]
     public async Task A_rebuilt_revision_restores_to_exactly_the_sources_keys_values_and_revisions_at_that_revision()
     {
+        Assert.True(source.BaseRevision <= source.RealBaseRevision, $"the base was recorded at {source.BaseRevision} but is really at {source.RealBaseRevision}");
         Assert.True(source.FirstSegmentRevision > 0 && source.FirstSegmentRevision <= source.BaseRevision, $"the capture must start at or before the base ({source.BaseRevision}), not at {source.FirstSegmentRevision}");
         Assert.True(source.WriterRevision - source.BaseRevision > 1000, $"the writer made only {source.WriterRevision - source.BaseRevision} revisions after the base");
         var span = await CapturedBy.SpanAsync(source.App.Services);
@@ -103,8 +111,8 @@ public sealed class PointInTimeReplayTests(ReplaySource source) : IClassFixture<
         var random = new Random(ReplaySource.Seed);
         var targets = new[]
         {
-            random.NextInt64(source.BaseRevision + 1, source.WriterRevision),
-            random.NextInt64(source.BaseRevision + 1, source.WriterRevision),
+            random.NextInt64(source.RealBaseRevision + 1, source.WriterRevision),
+            random.NextInt64(source.RealBaseRevision + 1, source.WriterRevision),
             source.LastRevision,
         };
         var builder = source.App.Services.GetRequiredService<IPointInTimeBuilder>();
@@ -116,8 +124,8 @@ public sealed class PointInTimeReplayTests(ReplaySource source) : IClassFixture<
             var outcome = await builder.BuildAsync(CaptureOracle.Name, PointInTimeTarget.AtRevision(target), output, null, null, CancellationToken.None);
 
             Assert.Equal(target, outcome.Revision);
-            Assert.Equal(source.BaseRevision, outcome.BaseRevision);
-            Assert.Equal(target - source.BaseRevision, outcome.RevisionsReplayed);
+            Assert.Equal(source.RealBaseRevision, outcome.BaseRevision);
+            Assert.Equal(target - source.RealBaseRevision, outcome.RevisionsReplayed);
             Assert.Equal(outcome.Sha256, await SnapshotVerifier.VerifyFileAsync(output, CancellationToken.None));
             await using var restored = await ReferenceTools.RestoreAndStartAsync(output, scratch.Combine($"check-{target}"));
             var expected = ReferenceTools.Dump(source.Etcd.Endpoints[0], target);
@@ -143,10 +151,10 @@ public sealed class PointInTimeReplayTests(ReplaySource source) : IClassFixture<
         // The replay itself refuses a history that ends short of the target, and a base past it.
         var replay = new PointInTimeReplay(Options(scratch.Path), NullLogger.Instance);
         var beyond = await Assert.ThrowsAsync<PointInTimeException>(() => replay.RunAsync(source.BaseSnapshot, Segments(source.LastRevision), source.LastRevision + 5, output, null, CancellationToken.None));
-        var below = await Assert.ThrowsAsync<PointInTimeException>(() => replay.RunAsync(source.BaseSnapshot, Segments(source.LastRevision), source.BaseRevision - 10, output, null, CancellationToken.None));
+        var below = await Assert.ThrowsAsync<PointInTimeException>(() => replay.RunAsync(source.BaseSnapshot, Segments(source.LastRevision), source.RealBaseRevision - 10, output, null, CancellationToken.None));
 
         Assert.True(beyond.Message.Contains($"ends at revision {source.LastRevision}, before the target {source.LastRevision + 5}", StringComparison.Ordinal), beyond.ToString());
-        Assert.Contains($"really at revision {source.BaseRevision}, past the target", below.Message, StringComparison.Ordinal);
+        Assert.Contains($"really at revision {source.RealBaseRevision}, past the target", below.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(scratch.Path));
     }
 }
