@@ -219,13 +219,17 @@ public sealed partial class PointInTimeReplay(ReplayOptions options, ILogger log
         {
             await using var keepAlive = await client.KeepAliveAsync(endpoint, cancellationToken).ConfigureAwait(false);
             var sinceRenewal = Stopwatch.StartNew();
+            var renewed = false;
             while (!cancellationToken.IsCancellationRequested)
             {
+                // The first renewal goes out at once: a short lease in the base only has its TTL (plus an election
+                // timeout) from the moment the throwaway etcd became leader, and on a loaded machine most of it is gone.
                 var shortest = leases.IsEmpty ? 20 : leases.Values.Min();
-                if (!leases.IsEmpty && sinceRenewal.Elapsed >= TimeSpan.FromMilliseconds(Math.Clamp(shortest * 1000 / 4, 200, 5000)))
+                if (!leases.IsEmpty && (!renewed || sinceRenewal.Elapsed >= TimeSpan.FromMilliseconds(Math.Clamp(shortest * 1000 / 4, 200, 5000))))
                 {
                     await keepAlive.RenewAsync(leases.Keys.ToArray(), cancellationToken).ConfigureAwait(false);
                     sinceRenewal.Restart();
+                    renewed = true;
                 }
 
                 await Task.Delay(100, cancellationToken).ConfigureAwait(false);

@@ -1,157 +1,15 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Console.Domain.Backups;
-using Console.Domain.Clusters;
 using Console.Infrastructure.Continuous;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Sandbox;
-using Console.Infrastructure.Sealing;
+using Console.Infrastructure.Storage;
 using Console.Web.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Console.Web.Tests.Infrastructure.Continuous;
-
-/// <summary>
-/// A test double of the delta history ONLY (until the real capture lands): segments are captured from a real source
-/// etcd with the product's watch, grouped per revision, encoded with the product's segment format and decoded again
-/// on every read, so a damaged segment fails exactly as a stored one would. The replay, etcd and snapshots are real.
-/// </summary>
-internal sealed class CapturedHistory : IDeltaHistory
-{
-    private readonly List<(long First, long Last, byte[] Bytes)> _segments = [];
-
-    public CapturedHistory(ClusterName cluster) => Cluster = cluster;
-
-    public ClusterName Cluster { get; }
-
-    /// <summary>The one span: set by the test once the base snapshot and the capture are known.</summary>
-    public RecoverableSpan? Span { get; set; }
-
-    public IReadOnlyList<(long First, long Last, byte[] Bytes)> Segments => _segments;
-
-    public long LastRevision => _segments.Count == 0 ? 0 : _segments[^1].Last;
-
-    private long _receivedThrough;
-
-    /// <summary>The newest revision the capture has received (and stamped), flushed or not.</summary>
-    public long ReceivedThrough => Interlocked.Read(ref _receivedThrough);
-
-    public string NameOf(int index) => new DeltaSegmentName(Cluster, _segments[index].First, _segments[index].Last).FileName;
-
-    /// <summary>Flips one byte in the middle of segment <paramref name="index"/>, as bit rot in a store would.</summary>
-    public void Damage(int index) => _segments[index].Bytes[_segments[index].Bytes.Length / 2] ^= 0x5a;
-
-    public Task<RecoverableWindow> WindowAsync(ClusterName cluster, CancellationToken cancellationToken) =>
-        Task.FromResult(Span is { } span ? new RecoverableWindow(cluster, true, [span], [], span.ToTime) : RecoverableWindow.Off(cluster));
-
-    public async IAsyncEnumerable<DeltaSegment> ReadAsync(ClusterName cluster, long afterRevision, long throughRevision, IReadOnlyList<AgeIdentity>? identities, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        foreach (var (first, last, bytes) in _segments.ToList())
-        {
-            if (last <= afterRevision)
-            {
-                continue;
-            }
-
-            if (first > throughRevision)
-            {
-                yield break;
-            }
-
-            await Task.Yield();
-            DeltaSegment segment;
-            try
-            {
-                segment = DeltaSegmentFormat.Decode(bytes);
-            }
-            catch (DeltaSegmentException ex)
-            {
-                throw new DeltaSegmentException($"segment {new DeltaSegmentName(cluster, first, last).FileName} is damaged: {ex.Message}", ex);
-            }
-
-            yield return segment;
-        }
-    }
-
-    /// <summary>
-    /// Watches <paramref name="endpoint"/> from <paramref name="fromRevision"/> and turns what arrives into segments of
-    /// up to <paramref name="revisionsPerSegment"/> revisions, each revision stamped with its receive time, until
-    /// <paramref name="stopAt"/> gives a revision that has been received.
-    /// </summary>
-    public async Task CaptureAsync(EtcdClusterClient client, Uri endpoint, long fromRevision, Func<long?> stopAt, int revisionsPerSegment, CancellationToken cancellationToken)
-    {
-        var ttls = new Dictionary<long, long>();
-        var pending = new List<DeltaRevision>();
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        await using var watch = await client.WatchAsync(endpoint, fromRevision, cancellationToken);
-        using var progress = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
-        var reader = watch.ReadAllAsync(reading.Token).GetAsyncEnumerator(reading.Token);
-        var last = fromRevision - 1;
-        var ask = progress.WaitForNextTickAsync(cancellationToken).AsTask();
-        var next = reader.MoveNextAsync().AsTask();
-        while (stopAt() is not { } stop || last < stop)
-        {
-            if (await Task.WhenAny(next, ask) == ask)
-            {
-                await watch.RequestProgressAsync(cancellationToken); // so a quiet source still ends the capture
-                ask = progress.WaitForNextTickAsync(cancellationToken).AsTask();
-                continue;
-            }
-
-            if (!await next)
-            {
-                break;
-            }
-
-            var batch = reader.Current;
-            var now = DateTimeOffset.UtcNow;
-            last = Math.Max(last, batch.HeaderRevision);
-            foreach (var group in batch.Events.GroupBy(e => e.ModRevision).OrderBy(g => g.Key))
-            {
-                foreach (var lease in group.Select(e => e.Lease).Where(l => l != 0 && !ttls.ContainsKey(l)).Distinct().ToList())
-                {
-                    foreach (var known in await client.ListLeasesAsync(endpoint, cancellationToken))
-                    {
-                        ttls.TryAdd(known.Id, known.GrantedTtl);
-                    }
-
-                    ttls.TryAdd(lease, -1);
-                }
-
-                pending.Add(new DeltaRevision(group.Key, now, [.. group]));
-                Interlocked.Exchange(ref _receivedThrough, group.Key);
-                if (pending.Count == revisionsPerSegment)
-                {
-                    Flush(pending, ttls);
-                }
-            }
-
-            next = reader.MoveNextAsync().AsTask();
-        }
-
-        Flush(pending, ttls);
-
-        // An async iterator cannot be disposed while a read is pending: end the read first.
-        await reading.CancelAsync();
-        await next.ContinueWith(_ => { }, TaskScheduler.Default);
-        await ask.ContinueWith(_ => { }, TaskScheduler.Default);
-        await reader.DisposeAsync();
-    }
-
-    private void Flush(List<DeltaRevision> pending, Dictionary<long, long> ttls)
-    {
-        if (pending.Count == 0)
-        {
-            return;
-        }
-
-        var named = pending.SelectMany(r => r.Events).Select(e => e.Lease).Where(l => l != 0).Distinct().ToDictionary(l => l, l => ttls.GetValueOrDefault(l, -1));
-        var segment = new DeltaSegment(Cluster, pending[0].Revision, pending[^1].Revision, [.. pending], named);
-        _segments.Add((segment.FirstRevision, segment.LastRevision, DeltaSegmentFormat.Encode(segment)));
-        pending.Clear();
-    }
-}
 
 /// <summary>
 /// Writes to a source etcd like a busy application: puts, overwrites, deletes, multi-operation transactions, and keys
@@ -293,5 +151,20 @@ internal static class ReferenceTools
         {
             return false;
         }
+    }
+}
+
+/// <summary>What a console with continuous backup on has stored: the base snapshot of its window's span, on its local target.</summary>
+internal static class CapturedBy
+{
+    public static async Task<RecoverableSpan> SpanAsync(IServiceProvider services) =>
+        Assert.Single((await services.GetRequiredService<IDeltaHistory>().WindowAsync(CaptureOracle.Name, CancellationToken.None)).Spans);
+
+    /// <summary>The local copy of the span's base snapshot (a plain .db: the capture tests' target is neither compressed nor sealed).</summary>
+    public static async Task<string> BaseSnapshotAsync(IServiceProvider services)
+    {
+        var span = await SpanAsync(services);
+        Assert.True(SnapshotName.TryParse(span.BaseSnapshot, out var name), span.BaseSnapshot);
+        return services.GetRequiredService<LocalSnapshotStore>().PathOf(name);
     }
 }
