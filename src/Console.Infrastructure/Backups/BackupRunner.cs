@@ -299,7 +299,10 @@ public sealed partial class BackupRunner(
             FileName = name.FileName,
             Member = member.Name,
             MemberId = member.IdHex,
-            Revision = result.Revision ?? status?.Revision,
+            // The member's revision read just before the snapshot, a lower bound of the snapshot's own: continuous
+            // backup starts watching there, so it must never be past it (etcd 3.5+ fill the stream's header when each
+            // message is sent, after the snapshot was taken). The stream's header only stands in without a status.
+            Revision = status?.Revision ?? result.Revision,
             RaftIndex = (long?)status?.RaftIndex,
             DbSize = status?.DbSize,
             SizeBytes = result.Size,
@@ -332,7 +335,7 @@ public sealed partial class BackupRunner(
             Location = string.Join('\n', stored.Select(s => s.Value)),
             SizeBytes = result.Size,
             Sha256 = result.Sha256,
-            Revision = result.Revision ?? status?.Revision,
+            Revision = status?.Revision ?? result.Revision,
             RaftIndex = (long?)status?.RaftIndex,
             EtcdVersion = status?.Version,
         };

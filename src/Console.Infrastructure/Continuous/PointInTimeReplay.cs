@@ -48,7 +48,11 @@ public sealed partial class PointInTimeReplay(ReplayOptions options, ILogger log
 
             // 3.4 has no --unsafe-no-fsync; a larger quota keeps a long replay from tripping NOSPACE, and no automatic
             // compaction or snapshots are wanted in a throwaway member.
-            await using var member = EtcdProcess.Start(options.EtcdBinary, layout, initialCluster, "replay", ["--quota-backend-bytes", (8L << 30).ToString(System.Globalization.CultureInfo.InvariantCulture), "--snapshot-count", "1000000"]);
+            await using var member = EtcdProcess.Start(options.EtcdBinary, layout, initialCluster, "replay", ["--quota-backend-bytes", (8L << 30).ToString(System.Globalization.CultureInfo.InvariantCulture), "--snapshot-count", "1000000",
+                // A new leader extends every lease by one election timeout before any can expire: at etcd's maximum
+                // (50 s) no lease of the base can run out before the keep-alives start, however loaded the machine.
+                // A single member elects itself after one heartbeat (its election ticks are fast-forwarded).
+                "--heartbeat-interval", "1000", "--election-timeout", "50000"]);
             var spec = new ClusterSpec(ClusterName.Parse("replay"), [layout.ClientUrl], null, null, []);
             using var client = new EtcdClusterClient(spec, TimeSpan.FromSeconds(30));
             var endpoint = layout.ClientUrl;

@@ -109,5 +109,9 @@ public sealed class PointInTimeWizardTests(Browser browser)
             w => w.Breaks.Any(x => x.Reason.Contains("history was replaced", StringComparison.Ordinal)) && w.Current is not null,
             TimeSpan.FromSeconds(180));
         Assert.True(after.Current!.FromTime > noted, "the new chain starts from a full snapshot of the restored cluster");
+        await page.GotoAsync(app.Address.ToString());
+        await page.Locator("[data-testid=interactive]").WaitForAsync();
+        await Expect(page.Locator("[data-testid=continuous-row][data-cluster=sandbox] [data-testid=breaks]")).ToContainTextAsync("history was replaced");
+        await Browser.ScreenshotAsync(page, "pit-e2e-status-after");
     }
 }
