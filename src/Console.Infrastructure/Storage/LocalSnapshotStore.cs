@@ -214,6 +214,19 @@ public sealed class LocalSnapshotStore : ISnapshotStore
             }
         }
 
+        // Delta segments left half-written by a crash (their .part never became the final name).
+        if (System.IO.Directory.Exists(SegmentDirectory))
+        {
+            foreach (var file in new DirectoryInfo(SegmentDirectory).EnumerateFiles("*" + SnapshotName.PartialExtension))
+            {
+                if (DeltaSegmentName.TryParse(file.Name[..^SnapshotName.PartialExtension.Length], out _) && RegularFile.Is(file.FullName) && !RegularFile.IsInUse(file.FullName))
+                {
+                    file.Delete();
+                    removed.Add(Path.Combine(DeltaSegmentName.Folder, file.Name));
+                }
+            }
+        }
+
         return removed;
     }
 

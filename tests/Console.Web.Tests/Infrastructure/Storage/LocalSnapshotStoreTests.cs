@@ -33,6 +33,27 @@ public sealed class LocalSnapshotStoreTests
         Assert.False(File.Exists(dead));
     }
 
+    [Fact]
+    public async Task A_delta_segment_left_half_written_by_a_crash_is_removed_and_a_whole_one_kept()
+    {
+        using var scratch = new TestDirectory("segment-leftovers");
+        var store = StoreIn(scratch.Path);
+        Directory.CreateDirectory(store.SegmentDirectory);
+        var whole = Path.Combine(store.SegmentDirectory, new DeltaSegmentName(Test, 11, 20).FileName);
+        var half = Path.Combine(store.SegmentDirectory, new DeltaSegmentName(Test, 21, 30).PartialFileName);
+        var foreign = Path.Combine(store.SegmentDirectory, "notes.part");
+        await File.WriteAllTextAsync(whole, "a stored segment");
+        await File.WriteAllTextAsync(half, "a segment whose console was killed mid-write");
+        await File.WriteAllTextAsync(foreign, "not ours");
+
+        var removed = store.RemoveLeftovers();
+
+        Assert.Equal([Path.Combine(DeltaSegmentName.Folder, Path.GetFileName(half))], removed);
+        Assert.False(File.Exists(half));
+        Assert.True(File.Exists(whole));
+        Assert.True(File.Exists(foreign));
+    }
+
     [TmpfsFact]
     public async Task The_health_probe_leaves_no_file_behind_when_the_disk_is_full()
     {
