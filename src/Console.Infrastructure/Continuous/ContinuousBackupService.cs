@@ -126,6 +126,7 @@ public sealed partial class ContinuousBackupService(
         private long _bufferBytes;
         private long _durable;
         private long _startAt;
+        private long? _unresumedBreak;
         private DateTimeOffset _pruneAt;
         private string _watcher = service._replica.Name;
 
@@ -180,6 +181,11 @@ public sealed partial class ContinuousBackupService(
             var start = bases.Count > 0 ? bases[^1] : await FullSnapshotAsync(cancellationToken).ConfigureAwait(false);
             await service._ledger.RestartAtAsync(cluster, start.Revision, start.At, _watcher, Clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             (_durable, _startAt) = (start.Revision, start.Revision);
+            if (_unresumedBreak is { } id)
+            {
+                await service._ledger.ResumeBreakAsync(id, start.Revision, cancellationToken).ConfigureAwait(false);
+                _unresumedBreak = null;
+            }
         }
 
         private async Task<BaseSnapshot> FullSnapshotAsync(CancellationToken cancellationToken)
@@ -401,7 +407,7 @@ public sealed partial class ContinuousBackupService(
                 : $"the cluster's history was replaced (its revision {status.Revision} is below the durable revision {_durable}, as after a restore): changes from before are kept in the targets but no longer offered; a new chain starts from a full snapshot";
             LogBreak(Logger, cluster, reason);
             var now = Clock.GetUtcNow();
-            await service._ledger.RecordBreakAsync(cluster, _durable, now, reason, cancellationToken).ConfigureAwait(false);
+            _unresumedBreak = await service._ledger.RecordBreakAsync(cluster, _durable, now, reason, cancellationToken).ConfigureAwait(false);
             await service._ledger.ReplaceHistoryAsync(cluster, clusterId, now, cancellationToken).ConfigureAwait(false);
             (_durable, _startAt) = (0, 0);
             _buffer.Clear();

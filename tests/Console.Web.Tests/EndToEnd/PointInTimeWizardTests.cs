@@ -106,9 +106,11 @@ public sealed class PointInTimeWizardTests(Browser browser)
         // Continuous backup notices the replaced history: a break that says so, and a new chain on the restored cluster.
         var after = await Eventually.ValueAsync(
             () => history.WindowAsync(spec.Name, CancellationToken.None),
-            w => w.Breaks.Any(x => x.Reason.Contains("history was replaced", StringComparison.Ordinal)) && w.Current is not null,
+            w => w.Breaks.Any(x => x.Reason.Contains("history was replaced", StringComparison.Ordinal) && x.ResumedAtRevision is not null) && w.Current is not null,
             TimeSpan.FromSeconds(180));
         Assert.True(after.Current!.FromTime > noted, "the new chain starts from a full snapshot of the restored cluster");
+        var replaced = after.Breaks.Single(x => x.Reason.Contains("history was replaced", StringComparison.Ordinal));
+        Assert.Equal(after.Current.FromRevision, replaced.ResumedAtRevision);
         await page.GotoAsync(app.Address.ToString());
         await page.Locator("[data-testid=interactive]").WaitForAsync();
         await Expect(page.Locator("[data-testid=continuous-row][data-cluster=sandbox] [data-testid=breaks]")).ToContainTextAsync("history was replaced");
