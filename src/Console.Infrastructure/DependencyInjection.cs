@@ -36,7 +36,8 @@ public static class DependencyInjection
             .AddBackups(configuration)
             .AddRestore()
             .AddScheduling(configuration)
-            .AddContinuousBackup();
+            .AddContinuousBackup()
+            .AddBackupMetrics();
     }
 
     /// <summary>
@@ -134,6 +135,14 @@ public static class DependencyInjection
         services.AddSingleton<Continuous.IDeltaHistory>(sp => sp.GetRequiredService<Continuous.DeltaHistory>());
         services.AddSingleton<Continuous.ContinuousBackupService>();
         services.AddHostedService(sp => sp.GetRequiredService<Continuous.ContinuousBackupService>());
+        return services;
+    }
+
+    /// <summary>The backup subsystem's metrics (exported at /metrics by the web host).</summary>
+    private static IServiceCollection AddBackupMetrics(this IServiceCollection services)
+    {
+        services.AddSingleton<Metrics.BackupMetrics>();
+        services.AddHostedService(sp => sp.GetRequiredService<Metrics.BackupMetrics>());
         return services;
     }
 

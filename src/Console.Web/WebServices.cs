@@ -15,6 +15,7 @@ internal static class WebServices
         services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         services.AddScoped<Components.Shared.Notifier>();
         services.AddConsoleAuth(configuration);
+        services.AddConsoleMetrics(configuration);
 
         services.AddPageServices();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
@@ -52,6 +53,7 @@ internal static class WebServices
         app.MapSnapshotEndpoints();
         app.MapRestoreEndpoints();
         app.MapPointInTimeEndpoints();
+        app.MapMetricsEndpoint();
         app.MapConsoleHangfireDashboard();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

@@ -21,6 +21,7 @@ public sealed record ConsoleSettings
     public ReplicaSettings Replica { get; init; } = new();
     public DataProtectionSettings DataProtection { get; init; } = new();
     public IdentitySettings Encryption { get; init; } = new();
+    public MetricsSettings Metrics { get; init; } = new();
 }
 
 /// <summary>
@@ -381,4 +382,11 @@ public sealed record ApiTokenSettings
     public string? Name { get; init; }
     public string? Sha256 { get; init; }
     public string? Role { get; init; }
+}
+
+/// <summary>Metrics: always scrapeable at /metrics with a Viewer token; also pushed over OTLP when an endpoint is set.</summary>
+public sealed record MetricsSettings
+{
+    /// <summary>An OTLP collector, e.g. "http://otel-collector:4317" (gRPC); none: no push.</summary>
+    public string? OtlpEndpoint { get; init; }
 }

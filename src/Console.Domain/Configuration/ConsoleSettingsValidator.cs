@@ -26,6 +26,10 @@ public static class ConsoleSettingsValidator
 
         ValidateSandbox(settings.Sandbox, settings.Storage, errors);
         ValidateEtcd(settings.Etcd, errors);
+        if (settings.Metrics.OtlpEndpoint is { } otlp && !(Uri.TryCreate(otlp, UriKind.Absolute, out var collector) && collector.Scheme is "http" or "https"))
+        {
+            errors.Add($"Console:Metrics:OtlpEndpoint: '{otlp}' is not an http(s) URL of an OTLP collector (e.g. \"http://otel-collector:4317\").");
+        }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < settings.Clusters.Count; i++)

@@ -88,6 +88,7 @@ internal static class AuthSetup
     /// </summary>
     private static string SchemeFor(HttpRequest request) =>
         request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+        || request.Path.StartsWithSegments(Api.MetricsEndpoints.Path, StringComparison.OrdinalIgnoreCase)
         || (request.Path.StartsWithSegments(DownloadPath, StringComparison.OrdinalIgnoreCase) && ApiTokenHandler.HasBearer(request))
             ? ApiTokenHandler.SchemeName
             : CookieAuthenticationDefaults.AuthenticationScheme;

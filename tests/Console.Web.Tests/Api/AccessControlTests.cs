@@ -367,7 +367,7 @@ public sealed partial class AccessControlTests
             using var response = await http.SendAsync(request);
             var refused = response.StatusCode == HttpStatusCode.Unauthorized
                 || (response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.ToString().Contains("/account/login", StringComparison.Ordinal) == true);
-            var forTokens = pattern.StartsWith("/api/", StringComparison.Ordinal) || pattern.StartsWith("/snapshots/download/", StringComparison.Ordinal);
+            var forTokens = pattern.StartsWith("/api/", StringComparison.Ordinal) || pattern.StartsWith("/snapshots/download/", StringComparison.Ordinal) || pattern == "/metrics";
             Assert.True(forTokens != refused, $"{method} {url} answered {(int)response.StatusCode} to an admin's bearer token");
             if (!refused)
             {
@@ -376,6 +376,7 @@ public sealed partial class AccessControlTests
         }
 
         Assert.Contains("GET /api/clusters", admitted);
+        Assert.Contains("GET /metrics", admitted);
         Assert.Contains("GET /snapshots/download/{target}/{file}", admitted);
     }
 

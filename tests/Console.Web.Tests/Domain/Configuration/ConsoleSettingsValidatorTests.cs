@@ -17,6 +17,26 @@ public sealed class ConsoleSettingsValidatorTests
     [Fact]
     public void No_clusters_is_a_valid_configuration() => Assert.Empty(Validate(new ConsoleSettings()));
 
+    [Theory]
+    [InlineData("http://otel-collector:4317", true)]
+    [InlineData("https://collector.example:4318", true)]
+    [InlineData("otel-collector:4317", false)]
+    [InlineData("ftp://collector", false)]
+    [InlineData("not a url", false)]
+    public void An_otlp_endpoint_must_be_an_http_url(string endpoint, bool valid)
+    {
+        var errors = Validate(new ConsoleSettings { Metrics = new MetricsSettings { OtlpEndpoint = endpoint } });
+
+        if (valid)
+        {
+            Assert.Empty(errors);
+        }
+        else
+        {
+            Assert.Contains(errors, e => e.StartsWith("Console:Metrics:OtlpEndpoint:", StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public void A_complete_cluster_with_tls_auth_and_members_is_valid()
     {
