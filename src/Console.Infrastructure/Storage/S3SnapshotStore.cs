@@ -135,23 +135,8 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
         return found;
     }
 
-    public async Task<Stream> OpenSegmentAsync(DeltaSegmentName name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var response = await Client.GetObjectAsync(WithCustomerKey(new GetObjectRequest { BucketName = Bucket, Key = KeyOf(name) }), cancellationToken).ConfigureAwait(false);
-            return new ResponseStream(response);
-        }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            throw new FileNotFoundException($"{LocationOf(name)} does not exist", LocationOf(name), ex);
-        }
-        catch (Exception ex) when (ex is AmazonServiceException or HttpRequestException or TimeoutException
-            && !cancellationToken.IsCancellationRequested)
-        {
-            throw new IOException($"reading {LocationOf(name)} failed: {Describe(ex)}", ex);
-        }
-    }
+    public Task<Stream> OpenSegmentAsync(DeltaSegmentName name, CancellationToken cancellationToken) =>
+        OpenObjectAsync(KeyOf(name), LocationOf(name), cancellationToken);
 
     /// <summary>Deletes a segment; under Object Lock the very version is deleted (S3 refuses it while it is retained).</summary>
     public async Task DeleteSegmentAsync(DeltaSegmentName name, CancellationToken cancellationToken)
@@ -262,23 +247,27 @@ public sealed class S3SnapshotStore : ISnapshotStore, IDisposable
         return request;
     }
 
-    public async Task<Stream> OpenReadAsync(SnapshotName name, CancellationToken cancellationToken)
+    public Task<Stream> OpenReadAsync(SnapshotName name, CancellationToken cancellationToken) =>
+        OpenObjectAsync(KeyOf(name), LocationOf(name), cancellationToken);
+
+    /// <summary>A snapshot or a segment to read, with the SSE-C key if any; missing and unreadable said as a local file would.</summary>
+    private async Task<Stream> OpenObjectAsync(string key, string location, CancellationToken cancellationToken)
     {
         try
         {
-            var response = await Client.GetObjectAsync(WithCustomerKey(new GetObjectRequest { BucketName = Bucket, Key = KeyOf(name) }), cancellationToken).ConfigureAwait(false);
+            var response = await Client.GetObjectAsync(WithCustomerKey(new GetObjectRequest { BucketName = Bucket, Key = key }), cancellationToken).ConfigureAwait(false);
             return new ResponseStream(response);
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
             // Missing is missing, whichever store: the same exception as a local file that is not there.
-            throw new FileNotFoundException($"{LocationOf(name)} does not exist", LocationOf(name), ex);
+            throw new FileNotFoundException($"{location} does not exist", location, ex);
         }
         catch (Exception ex) when (ex is AmazonServiceException or HttpRequestException or TimeoutException
             && !cancellationToken.IsCancellationRequested)
         {
             // Which copy could not be read and why, in words.
-            throw new IOException($"reading {LocationOf(name)} failed: {Describe(ex)}", ex);
+            throw new IOException($"reading {location} failed: {Describe(ex)}", ex);
         }
     }
 
