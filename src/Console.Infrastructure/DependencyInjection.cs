@@ -129,6 +129,7 @@ public static class DependencyInjection
     private static IServiceCollection AddContinuousBackup(this IServiceCollection services)
     {
         services.AddSingleton<DeltaLedger>();
+        services.AddSingleton<DrillLedger>();
         services.AddSingleton<Continuous.DeltaSegmentWriter>();
         services.AddSingleton<Continuous.DeltaPruning>();
         services.AddSingleton<Continuous.DeltaHistory>();

@@ -252,6 +252,30 @@ public sealed class ConsoleDatabase
             history_since       TEXT
         );
         """,
+
+        // 12: restore drills (issue 17): one row per drill of one stored copy, newest wins.
+        """
+        CREATE TABLE drill_verdicts (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            backup_id       INTEGER,
+            cluster         TEXT NOT NULL,
+            file_name       TEXT NOT NULL,
+            target          TEXT NOT NULL,
+            outcome         TEXT NOT NULL,
+            reason          TEXT,
+            revision        INTEGER,
+            key_count       INTEGER,
+            canary          TEXT,
+            deltas          TEXT,
+            rto_ms          INTEGER,
+            started_at      TEXT NOT NULL,
+            finished_at     TEXT,
+            replica         TEXT,
+            requested_by    TEXT NOT NULL
+        );
+        CREATE INDEX ix_drill_verdicts_copy ON drill_verdicts (file_name, target, id DESC);
+        CREATE INDEX ix_drill_verdicts_cluster ON drill_verdicts (cluster, id DESC);
+        """,
     ];
 
     private readonly string _connectionString;
