@@ -169,8 +169,10 @@ public sealed partial class ProgressRelay(
             {
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or IOException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
+                // Whatever ended it (a dropped connection, a reconcile that could not read the records), the listener
+                // comes back: one that ended silently would leave this replica blind to the others' runs until restart.
                 // The message only: the exception's text names the server at most, never the connection string.
                 LogListenFailed(logger, ex.GetType().Name, ex.Message, retry.TotalSeconds);
                 try
