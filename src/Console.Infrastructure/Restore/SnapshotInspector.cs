@@ -65,7 +65,8 @@ public static partial class SnapshotInspector
     /// Checks the footer, restores <paramref name="snapshotPath"/> into a scratch directory beside it, starts a member
     /// there and waits until it serves reads. The caller owns the returned member; on any failure nothing is left running.
     /// </summary>
-    public static async Task<RestoredMember> StartRestoredAsync(string snapshotPath, string etcdBinary, string restoreTool, TimeSpan timeout, ILogger logger, CancellationToken cancellationToken)
+    /// <param name="phase">Told "restoring", then "starting" (a drill shows it).</param>
+    public static async Task<RestoredMember> StartRestoredAsync(string snapshotPath, string etcdBinary, string restoreTool, TimeSpan timeout, ILogger logger, CancellationToken cancellationToken, Action<string>? phase = null)
     {
         ArgumentNullException.ThrowIfNull(logger);
         var sha = await SnapshotVerifier.VerifyFileAsync(snapshotPath, cancellationToken).ConfigureAwait(false);
@@ -79,9 +80,11 @@ public static partial class SnapshotInspector
         try
         {
             Directory.CreateDirectory(scratch);
+            phase?.Invoke("restoring");
             string[] arguments = ["snapshot", "restore", snapshotPath, "--name", "inspect", "--initial-cluster", initialCluster, "--initial-advertise-peer-urls", layout.PeerUrl.ToString().TrimEnd('/'), "--data-dir", layout.DataDir];
             await RunRestoreToolAsync(restoreTool, arguments, timeout, logger, cancellationToken).ConfigureAwait(false);
 
+            phase?.Invoke("starting");
             member = EtcdProcess.Start(etcdBinary, layout, initialCluster, "inspect");
             var spec = new ClusterSpec(ClusterName.Parse("inspect"), [layout.ClientUrl], null, null, []);
             client = new EtcdClusterClient(spec, TimeSpan.FromSeconds(5));
