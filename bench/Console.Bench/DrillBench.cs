@@ -121,6 +121,11 @@ internal static class DrillBench
         {
             double M(Func<Round, double> pick) => Report.Median([.. rounds.Select(pick)]);
             lines.Add(string.Create(CultureInfo.InvariantCulture, $"{size,4} MiB  {"drill (product, copy in the local target)",-44} {M(r => r.Drill.Wall),7:0.00} {M(r => r.Rto),8:0.00} {M(r => r.Drill.Self),15:0.00} {M(r => r.Drill.Children),28:0.00} {M(r => r.Drill.Etcd),19:0.00}"));
+            foreach (var phase in rounds[0].Phases.Keys)
+            {
+                lines.Add(string.Create(CultureInfo.InvariantCulture, $"{size,4} MiB  {"  of which " + phase,-44} {M(r => r.Phases.GetValueOrDefault(phase)),7:0.00}"));
+            }
+
             lines.Add(string.Create(CultureInfo.InvariantCulture, $"{size,4} MiB  {"by hand: restore, start, endpoint status",-44} {M(r => r.ByHand.Wall),7:0.00} {M(r => r.ByHand.Wall),8:0.00} {"",15} {M(r => r.ByHand.Children),28:0.00} {M(r => r.ByHand.Etcd),19:0.00}"));
             lines.Add(string.Create(CultureInfo.InvariantCulture, $"{size,4} MiB  {"  of which etcdctl snapshot restore",-44} {M(r => r.ByHandRestore),7:0.00}"));
             lines.Add(string.Create(CultureInfo.InvariantCulture, $"{size,4} MiB  {"  of which etcd start to endpoint status",-44} {M(r => r.ByHandServing),7:0.00}"));
@@ -148,7 +153,47 @@ internal static class DrillBench
     /// <summary>Wall seconds and CPU seconds: this process's own, its reaped children's, and the source etcd's.</summary>
     private sealed record Cost(double Wall, double Self, double Children, double Etcd);
 
-    private sealed record Round(Cost Drill, double Rto, Cost ByHand, double ByHandRestore, double ByHandServing, Cost Alone, Cost Beside, double DrillBeside);
+    private sealed record Round(Cost Drill, double Rto, Cost ByHand, double ByHandRestore, double ByHandServing, Cost Alone, Cost Beside, double DrillBeside)
+    {
+        /// <summary>Seconds in each of the drill's phases, as the drill service reports them, in order.</summary>
+        public IReadOnlyDictionary<string, double> Phases { get; init; } = new Dictionary<string, double>();
+    }
+
+    /// <summary>
+    /// The drill's phases as its progress shows them (fetching, checking the footer, restoring, starting, checking):
+    /// the time from each phase's start to the next one's, the last one's to the drill's end.
+    /// </summary>
+    private sealed class PhaseClock : IDisposable
+    {
+        private readonly DrillService _drills;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly List<(string Phase, double At)> _starts = [];
+
+        public PhaseClock(DrillService drills)
+        {
+            _drills = drills;
+            _drills.Changed += OnChanged;
+        }
+
+        public IReadOnlyDictionary<string, double> Durations { get; private set; } = new Dictionary<string, double>();
+
+        public void Dispose()
+        {
+            _drills.Changed -= OnChanged;
+            var end = _clock.Elapsed.TotalSeconds;
+            Durations = _starts.Select((s, i) => (s.Phase, Seconds: (i + 1 < _starts.Count ? _starts[i + 1].At : end) - s.At))
+                .GroupBy(p => p.Phase)
+                .ToDictionary(g => g.Key, g => g.Sum(p => p.Seconds));
+        }
+
+        private void OnChanged()
+        {
+            if (_drills.Current?.Phase is { } phase && (_starts.Count == 0 || _starts[^1].Phase != phase))
+            {
+                _starts.Add((phase, _clock.Elapsed.TotalSeconds));
+            }
+        }
+    }
 
     private sealed class Bench(BenchConsole console, DrillService drills, string etcdPid, string etcdctl, string etcd, string byHandRoot)
     {
@@ -166,9 +211,16 @@ internal static class DrillBench
                 names.Add(first);
 
                 DrillVerdict verdict = null!;
-                var drill = await MeasureAsync(async () => verdict = await DrillAsync(first, cancellationToken), cancellationToken);
+                var phases = new PhaseClock(drills);
+                Cost drill;
+                using (phases)
+                {
+                    drill = await MeasureAsync(async () => verdict = await DrillAsync(first, cancellationToken), cancellationToken);
+                }
+
                 var rto = verdict.Rto?.TotalSeconds ?? double.NaN;
                 Benchmark.Log($"{label}: drill {drill.Wall:0.00} s, RTO {rto:0.00} s, cpu bench {drill.Self:0.00} s + etcd/restore {drill.Children:0.00} s: {verdict.Reason}");
+                Benchmark.Log($"{label}: drill phases {string.Join(", ", phases.Durations.Select(p => $"{p.Key} {p.Value:0.00} s"))}");
 
                 var (byHand, restore, serving) = await ByHandAsync(first, cancellationToken);
                 Benchmark.Log($"{label}: by hand {byHand.Wall:0.00} s (restore {restore:0.00} s, start to endpoint status {serving:0.00} s), cpu {byHand.Children:0.00} s");
@@ -209,7 +261,7 @@ internal static class DrillBench
                 }
 
                 Benchmark.Log($"{label}: backup alone {alone.Wall:0.00} s (cpu bench {alone.Self:0.00}, etcd {alone.Etcd:0.00}); beside a drill {beside.Wall:0.00} s (cpu bench {beside.Self:0.00}, etcd {beside.Etcd:0.00}), that drill {drillBeside:0.00} s");
-                return new Round(drill, rto, byHand, restore, serving, alone, beside, drillBeside);
+                return new Round(drill, rto, byHand, restore, serving, alone, beside, drillBeside) { Phases = phases.Durations };
             }
             finally
             {
