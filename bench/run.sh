@@ -14,6 +14,10 @@
 #                                        # beside etcdctl watch's (--rates 1000,5000 --seconds 30 to change them)
 #   bench/run.sh --replay --revisions 50000 --runs 2   # point-in-time replay speed in revisions/s (issue 16), beside the
 #                                        # same writes as sequential txns into a plain etcd (--scratch DIR: replay data dir)
+#   bench/run.sh --drill --sizes 256,1024 --runs 3   # restore drills (issue 17): the product's drill of a BackupRunner
+#                                        # copy (wall, RTO, CPU) beside bench/drill-by-hand.sh (etcdctl snapshot restore,
+#                                        # etcd, endpoint status), and a backup's time alone and with a drill beside it
+#                                        # (--sealed: zstd+age copies)
 #   bench/run.sh --dashboard             # only the Backups page's first render over 100,000 records (no etcd)
 #   bench/run.sh --dashboard --records 1000000 --provider both   # record inserts, the dashboard's aggregates and
 #                                        # its first render at 1,000,000 records, SQLite beside PostgreSQL 15 (started for it)

@@ -410,7 +410,7 @@ internal static class Benchmark
         return file with { ClientCpu = file.StreamSeconds is null ? selfUsed.Children : selfUsed.Own, ServerCpu = serverUsed.Own };
     }
 
-    private static async Task<string> WaitForLeaderAsync(EtcdClusterClient client, Uri endpoint, EtcdProcess etcd, CancellationToken cancellationToken)
+    internal static async Task<string> WaitForLeaderAsync(EtcdClusterClient client, Uri endpoint, EtcdProcess etcd, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)

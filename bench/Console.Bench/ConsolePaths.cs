@@ -6,8 +6,13 @@ using Console.Domain.Configuration;
 using Console.Infrastructure.Access;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Continuous;
+using Console.Infrastructure.Drills;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Persistence;
+using Console.Infrastructure.Replicas;
+using Console.Infrastructure.Restore;
+using Console.Infrastructure.Sealing;
 using Console.Infrastructure.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -65,7 +70,7 @@ internal sealed class ConsoleSnapshotPath(ClusterSpec spec, Uri endpoint, LocalS
 /// </summary>
 internal sealed class BackupRunPath : IDisposable
 {
-    private static readonly Actor Requester = new("bench", Role.Operator, ActorKind.ApiToken);
+    public static readonly Actor Requester = new("bench", Role.Operator, ActorKind.ApiToken);
     private readonly EtcdClusterClientFactory _clients;
     private readonly LocalSnapshotStore _store;
     private readonly BackupRunner _runner;
@@ -83,33 +88,8 @@ internal sealed class BackupRunPath : IDisposable
 
     public static async Task<BackupRunPath> CreateAsync(ClusterSpec spec, ConsoleSettings consoleSettings, CancellationToken cancellationToken)
     {
-        var settings = Options.Create(consoleSettings);
-        var catalog = new ClusterCatalog(settings);
-        catalog.Register(spec);
-        var database = new ConsoleDatabase(settings);
-        await database.MigrateAsync(cancellationToken);
-        var store = new LocalSnapshotStore(settings);
-        var stores = new SnapshotStores([store]);
-        var clients = new EtcdClusterClientFactory(settings);
-        var guard = new AccessGuard(new UserStore(database), new ApiTokenStore(database), new AuditLog(database, TimeProvider.System), NullLogger<AccessGuard>.Instance);
-        var progress = new BackupProgressFeed(NullLogger<BackupProgressFeed>.Instance);
-        var runner = new BackupRunner(
-            catalog,
-            clients,
-            stores,
-            new BackupRecordStore(database),
-            new SnapshotLedger(database),
-            settings,
-            TimeProvider.System,
-            new Running(),
-            guard,
-            new StorageHealthMonitor(stores, settings, TimeProvider.System),
-            progress,
-            new Console.Infrastructure.Replicas.ReplicaIdentity(settings, new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), TimeProvider.System),
-            new Console.Infrastructure.Replicas.ClusterBackupLocks(database),
-            new BackupSuspensions(new RestoreSessionStore(database)),
-            NullLogger<BackupRunner>.Instance);
-        return new BackupRunPath(spec, clients, store, runner, progress);
+        var console = await BenchConsole.CreateAsync(spec, consoleSettings, cancellationToken);
+        return new BackupRunPath(spec, console.Clients, console.Store, console.Runner, console.Progress);
     }
 
     public async Task<SnapshotFile> RunAsync(CancellationToken cancellationToken)
@@ -153,18 +133,6 @@ internal sealed class BackupRunPath : IDisposable
     }
 
     public void Dispose() => _clients.Dispose();
-
-    /// <summary>The benchmark never stops the runner mid-run: its runs are awaited to the end.</summary>
-    private sealed class Running : IHostApplicationLifetime
-    {
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-        public CancellationToken ApplicationStopping => CancellationToken.None;
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-
-        public void StopApplication()
-        {
-        }
-    }
 }
 
 /// <summary>Like BackupRunner's progress: remembers the latest figures, synchronously, on every message.</summary>
@@ -173,4 +141,116 @@ internal sealed class LatestProgress : IProgress<SnapshotProgress>
     public SnapshotProgress Latest { get; private set; }
 
     public void Report(SnapshotProgress value) => Latest = value;
+}
+
+/// <summary>
+/// The console's backup side built as the console builds it, on a SQLite database of its own under the settings'
+/// data directory: the catalog holding one cluster, the local store, the records, the copies ledger and the
+/// <see cref="BackupRunner"/>; and, on request, the <see cref="DrillService"/> over the same records and store.
+/// </summary>
+internal sealed class BenchConsole
+{
+    private BenchConsole(IOptions<ConsoleSettings> settings, ConsoleDatabase database, ClusterCatalog catalog, LocalSnapshotStore store, EtcdClusterClientFactory clients, ReplicaIdentity replica, AccessGuard guard)
+    {
+        Settings = settings;
+        Database = database;
+        Catalog = catalog;
+        Store = store;
+        Stores = new SnapshotStores([store]);
+        Clients = clients;
+        Replica = replica;
+        Guard = guard;
+        Progress = new BackupProgressFeed(NullLogger<BackupProgressFeed>.Instance);
+        _opener = new SnapshotOpener(new SealingKeys(settings));
+        Staging = new RestoreStaging(Stores, _opener, settings, NullLogger<RestoreStaging>.Instance);
+        Runner = new BackupRunner(
+            catalog,
+            clients,
+            Stores,
+            new BackupRecordStore(database),
+            new SnapshotLedger(database),
+            settings,
+            TimeProvider.System,
+            new Running(),
+            guard,
+            new StorageHealthMonitor(Stores, settings, TimeProvider.System),
+            Progress,
+            replica,
+            new ClusterBackupLocks(database),
+            new BackupSuspensions(new RestoreSessionStore(database)),
+            NullLogger<BackupRunner>.Instance);
+    }
+
+    private readonly SnapshotOpener _opener;
+
+    public IOptions<ConsoleSettings> Settings { get; }
+
+    public ConsoleDatabase Database { get; }
+
+    public ClusterCatalog Catalog { get; }
+
+    public LocalSnapshotStore Store { get; }
+
+    public SnapshotStores Stores { get; }
+
+    /// <summary>Owned by whoever uses the runner last (BackupRunPath disposes it; so do the drill and continuous cases).</summary>
+    public EtcdClusterClientFactory Clients { get; }
+
+    public ReplicaIdentity Replica { get; }
+
+    public AccessGuard Guard { get; }
+
+    public BackupProgressFeed Progress { get; }
+
+    public BackupRunner Runner { get; }
+
+    /// <summary>Fetches a stored copy as a raw snapshot file (opening a sealed one with the settings' identities), as restores and drills do.</summary>
+    public RestoreStaging Staging { get; }
+
+    public static async Task<BenchConsole> CreateAsync(ClusterSpec spec, ConsoleSettings consoleSettings, CancellationToken cancellationToken)
+    {
+        var settings = Options.Create(consoleSettings);
+        var catalog = new ClusterCatalog(settings);
+        catalog.Register(spec);
+        var database = new ConsoleDatabase(settings);
+        await database.MigrateAsync(cancellationToken);
+        var guard = new AccessGuard(new UserStore(database), new ApiTokenStore(database), new AuditLog(database, TimeProvider.System), NullLogger<AccessGuard>.Instance);
+        var replica = new ReplicaIdentity(settings, new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), TimeProvider.System);
+        return new BenchConsole(settings, database, catalog, new LocalSnapshotStore(settings), new EtcdClusterClientFactory(settings), replica, guard);
+    }
+
+    /// <summary>
+    /// The product's drill service over this console's records and store, as the console builds it (copies opened with
+    /// the identities in the settings). Not started: the benchmark runs drills itself through <see cref="DrillService.RunAsync"/>,
+    /// so none is queued after the benchmark's own backups.
+    /// </summary>
+    public DrillService Drills() =>
+        new(
+            Catalog,
+            Stores,
+            Staging,
+            new DrillLedger(Database),
+            new BackupRecordStore(Database),
+            new SnapshotLedger(Database),
+            new DeltaHistory(Catalog, new DeltaLedger(Database), Stores, _opener),
+            Guard,
+            Progress,
+            Replica,
+            Settings,
+            TimeProvider.System,
+            NullLogger<DrillService>.Instance);
+
+    /// <summary>The benchmark never stops the runner mid-run: its runs are awaited to the end.</summary>
+    private sealed class Running : IHostApplicationLifetime
+    {
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+
+        public CancellationToken ApplicationStopping => CancellationToken.None;
+
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void StopApplication()
+        {
+        }
+    }
 }

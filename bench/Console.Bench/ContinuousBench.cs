@@ -50,23 +50,12 @@ internal static class ContinuousBench
             await WaitForLeaderAsync(spec, cancellationToken);
             Log($"etcd 3-member cluster on {string.Join(", ", spec.Endpoints)}; data under {root}");
 
-            var settings = Options.Create(new ConsoleSettings { DataDir = Path.Combine(root, "console") });
-            var catalog = new ClusterCatalog(settings);
-            catalog.Register(spec);
-            var database = new ConsoleDatabase(settings);
-            await database.MigrateAsync(cancellationToken);
-            var store = new LocalSnapshotStore(settings);
-            var stores = new SnapshotStores([store]);
-            using var clients = new EtcdClusterClientFactory(settings);
-            var replica = new ReplicaIdentity(settings, new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), TimeProvider.System);
-            var runner = new BackupRunner(
-                catalog, clients, stores, new BackupRecordStore(database), new SnapshotLedger(database), settings, TimeProvider.System, new Running(),
-                new AccessGuard(new UserStore(database), new ApiTokenStore(database), new AuditLog(database, TimeProvider.System), NullLogger<AccessGuard>.Instance),
-                new StorageHealthMonitor(stores, settings, TimeProvider.System), new BackupProgressFeed(NullLogger<BackupProgressFeed>.Instance), replica,
-                new ClusterBackupLocks(database), new BackupSuspensions(new RestoreSessionStore(database)), NullLogger<BackupRunner>.Instance);
+            var console = await BenchConsole.CreateAsync(spec, new ConsoleSettings { DataDir = Path.Combine(root, "console") }, cancellationToken);
+            var (database, stores, replica, runner) = (console.Database, console.Stores, console.Replica, console.Runner);
+            using var clients = console.Clients;
             var ledger = new DeltaLedger(database);
             using var service = new ContinuousBackupService(
-                catalog, clients, runner, ledger, new DeltaSegmentWriter(stores, ledger, TimeProvider.System), new DeltaPruning(stores, ledger, NullLogger<DeltaPruning>.Instance),
+                console.Catalog, clients, runner, ledger, new DeltaSegmentWriter(stores, ledger, TimeProvider.System), new DeltaPruning(stores, ledger, NullLogger<DeltaPruning>.Instance),
                 new ClusterBackupLocks(database), replica, TimeProvider.System, NullLogger<ContinuousBackupService>.Instance);
             await service.StartAsync(cancellationToken);
             var start = Stopwatch.StartNew();
@@ -222,17 +211,4 @@ internal static class ContinuousBench
     }
 
     private static void Log(string message) => System.Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
-
-    private sealed class Running : IHostApplicationLifetime
-    {
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-
-        public CancellationToken ApplicationStopping => CancellationToken.None;
-
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-
-        public void StopApplication()
-        {
-        }
-    }
 }

@@ -11,6 +11,8 @@
 //   bench/run.sh --sealing --data k8s --sizes 256 --runs 5   # raw, zstd, zstd+age to local, s3, both (issue 15)
 //   bench/run.sh --continuous           # continuous backup: RPO and the watcher's CPU at 1,000 and 5,000 writes/s (issue 16)
 //   bench/run.sh --replay --revisions 50000 --runs 2   # point-in-time replay speed (issue 16); --scratch DIR: replay data dir's parent
+//   bench/run.sh --drill --sizes 256,1024 --runs 3 [--sealed]   # restore drills (issue 17): drill time, RTO, CPU beside a
+//                                       # restore by hand, and a backup's time with a drill running beside it
 //   bench/run.sh --dashboard            # only the Backups dashboard over 100,000 records on SQLite (no etcd needed)
 //   bench/run.sh --dashboard --records 1000000 --provider both   # inserts, aggregates and first render, SQLite beside PostgreSQL 15
 using System.Globalization;
@@ -44,6 +46,23 @@ if (args.Contains("--dashboard"))
         int.Parse(Option("--runs") ?? "21", CultureInfo.InvariantCulture),
         long.Parse(Option("--records") ?? "100000", CultureInfo.InvariantCulture),
         providers);
+}
+
+if (args.Contains("--drill"))
+{
+    // Restore drills (issue 17): see DrillBench.
+    string? Option(string name) => Array.IndexOf(args, name) is var at and >= 0 ? args[at + 1] : null;
+    var sizes = (Option("--sizes") ?? "256,1024").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
+    var runs = int.Parse(Option("--runs") ?? "3", CultureInfo.InvariantCulture);
+    if (runs < 1 || sizes.Any(s => s < 1))
+    {
+        throw new ArgumentException("--runs and every size (MiB) must be at least 1");
+    }
+
+    using var stopDrill = new CancellationTokenSource();
+    using var onDrillInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stopDrill.Cancel(); });
+    using var onDrillTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stopDrill.Cancel(); });
+    return await DrillBench.RunAsync(Option("--etcd") ?? "etcd", Option("--etcdctl") ?? "etcdctl", sizes, runs, args.Contains("--sealed"), stopDrill.Token);
 }
 
 if (args.Contains("--replay"))

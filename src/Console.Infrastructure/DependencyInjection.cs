@@ -136,6 +136,11 @@ public static class DependencyInjection
         services.AddSingleton<Continuous.IDeltaHistory>(sp => sp.GetRequiredService<Continuous.DeltaHistory>());
         services.AddSingleton<Continuous.ContinuousBackupService>();
         services.AddHostedService(sp => sp.GetRequiredService<Continuous.ContinuousBackupService>());
+
+        // Restore drills (decision record 0034): one worker per console, after backups and on demand.
+        services.AddSingleton<Drills.DrillService>();
+        services.AddSingleton<Drills.IRestoreDrills>(sp => sp.GetRequiredService<Drills.DrillService>());
+        services.AddHostedService(sp => sp.GetRequiredService<Drills.DrillService>());
         return services;
     }
 

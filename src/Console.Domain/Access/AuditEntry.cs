@@ -33,6 +33,7 @@ public static class AuditActions
     public const string Resume = "backup.resume";
     public const string SettingsChange = "settings.change";
     public const string Verify = "snapshot.verify";
+    public const string Drill = "snapshot.drill";
     public const string Download = "snapshot.download";
     public const string Protect = "snapshot.protect";
     public const string Unprotect = "snapshot.unprotect";

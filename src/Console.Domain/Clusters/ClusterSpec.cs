@@ -24,6 +24,9 @@ public sealed record BackupPolicy(bool Enabled, TimeSpan? Interval, string? Cron
     /// <summary>Continuous backup (delta segments between full snapshots); off by default.</summary>
     public Backups.ContinuousPolicy Continuous { get; init; } = Backups.ContinuousPolicy.Disabled;
 
+    /// <summary>Restore drills after full snapshots; on (after every one) by default.</summary>
+    public Backups.DrillPolicy Drill { get; init; } = Backups.DrillPolicy.Default;
+
     /// <summary>Per target (by name), changes to <see cref="Retention"/> for that target only.</summary>
     public IReadOnlyDictionary<string, Backups.RetentionOverride> TargetRetention { get; init; } = new Dictionary<string, Backups.RetentionOverride>();
 

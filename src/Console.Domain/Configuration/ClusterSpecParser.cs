@@ -41,6 +41,7 @@ public static class ClusterSpecParser
             TargetRetention = RetentionRules.ParseTargets(backup.Retention.Targets),
             Sealing = Sealing(backup.Compression, backup.Encryption),
             Continuous = Continuous(backup.Continuous),
+            Drill = Drill(backup.Drill),
         };
         return new ClusterSpec(ClusterName.Parse(settings.Name!), endpoints, tls, credentials, members) { Backup = policy };
     }
@@ -61,6 +62,13 @@ public static class ClusterSpecParser
             continuous.Enabled,
             DurationText.TryParse(continuous.FlushInterval, out var flush) ? flush : Backups.ContinuousPolicy.DefaultFlushInterval,
             continuous.MaxSegmentBytes);
+    }
+
+    /// <summary>A cluster's or the sandbox's validated Drill settings as a Domain policy.</summary>
+    public static Backups.DrillPolicy Drill(DrillSettings drill)
+    {
+        ArgumentNullException.ThrowIfNull(drill);
+        return new(drill.Enabled, drill.Every);
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

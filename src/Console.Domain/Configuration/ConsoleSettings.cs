@@ -82,6 +82,8 @@ public sealed record RestoreSettings
     public long MaxUploadBytes { get; init; } = 16L << 30;
     /// <summary>How long restoring a snapshot into the throwaway directory at Verify may take before the tool is killed.</summary>
     public TimeSpan InspectTimeout { get; init; } = TimeSpan.FromMinutes(30);
+    /// <summary>How long one restore drill (fetch, restore, start, checks, delta replay) may take before it is stopped and failed.</summary>
+    public TimeSpan DrillTimeout { get; init; } = TimeSpan.FromMinutes(30);
 }
 
 public sealed record SchedulerSettings
@@ -128,6 +130,7 @@ public sealed record SandboxBackupSettings
     public CompressionSettings Compression { get; init; } = new();
     public EncryptionSettings Encryption { get; init; } = new();
     public ContinuousSettings Continuous { get; init; } = new();
+    public DrillSettings Drill { get; init; } = new();
 }
 
 public sealed record EtcdSettings
@@ -183,6 +186,7 @@ public sealed record BackupSettings
     public CompressionSettings Compression { get; init; } = new();
     public EncryptionSettings Encryption { get; init; } = new();
     public ContinuousSettings Continuous { get; init; } = new();
+    public DrillSettings Drill { get; init; } = new();
 }
 
 /// <summary>
@@ -194,6 +198,16 @@ public sealed record ContinuousSettings
     public bool Enabled { get; init; }
     public string FlushInterval { get; init; } = "1s";
     public long MaxSegmentBytes { get; init; } = Backups.ContinuousPolicy.DefaultMaxSegmentBytes;
+}
+
+/// <summary>
+/// Restore drills: after every <see cref="Every"/>th successful full snapshot each stored copy is restored into a
+/// throwaway etcd and checked (on by default).
+/// </summary>
+public sealed record DrillSettings
+{
+    public bool Enabled { get; init; } = true;
+    public int Every { get; init; } = 1;
 }
 
 /// <summary>"zstd" or "none" (the default: copies stay plain .db files that etcdctl restores as they are).</summary>

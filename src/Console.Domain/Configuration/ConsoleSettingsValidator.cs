@@ -98,6 +98,7 @@ public static class ConsoleSettingsValidator
             ValidateTargets(new BackupSettings { Enabled = true, Targets = sandbox.Backup.Targets }, "Console:Sandbox", storage, errors);
             ValidateSealing("Console:Sandbox:Backup", sandbox.Backup.Compression, sandbox.Backup.Encryption, errors);
             errors.AddRange(Backups.ContinuousPolicy.Validate("Console:Sandbox:Backup:Continuous", sandbox.Backup.Continuous.FlushInterval, sandbox.Backup.Continuous.MaxSegmentBytes));
+            errors.AddRange(Backups.DrillPolicy.Validate("Console:Sandbox:Backup:Drill", sandbox.Backup.Drill.Every));
         }
     }
 
@@ -185,6 +186,7 @@ public static class ConsoleSettingsValidator
 
         ValidateSealing(path, backup.Compression, backup.Encryption, errors);
         errors.AddRange(Backups.ContinuousPolicy.Validate(path + ":Continuous", backup.Continuous.FlushInterval, backup.Continuous.MaxSegmentBytes));
+        errors.AddRange(Backups.DrillPolicy.Validate(path + ":Drill", backup.Drill.Every));
     }
 
     /// <summary>A cluster's or the sandbox's Compression and Encryption (recipients are parsed at start-up by Infrastructure).</summary>
@@ -383,6 +385,11 @@ public static class ConsoleSettingsValidator
         if (restore.MaxUploadBytes <= 0)
         {
             errors.Add($"Console:Restore:MaxUploadBytes must be positive (was {restore.MaxUploadBytes}).");
+        }
+
+        if (restore.DrillTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Console:Restore:DrillTimeout must be positive (was {restore.DrillTimeout}).");
         }
 
         if (restore.InspectTimeout <= TimeSpan.Zero)

@@ -281,6 +281,7 @@ public sealed partial class BackupRunner(
     private async Task<BackupRecord> SnapshotAsync(ClusterSpec spec, BackupRun run, BackupRecord record, CancellationToken cancellationToken)
     {
         var client = clients.For(spec);
+        var canary = await WriteCanaryAsync(client, spec, run.RecordId, cancellationToken).ConfigureAwait(false);
         Publish(run, BackupPhase.ChoosingMember);
         var (choice, status) = await ChooseMemberAsync(client, spec, cancellationToken).ConfigureAwait(false);
         record = record with { MemberNote = choice.Note };
@@ -313,6 +314,9 @@ public sealed partial class BackupRunner(
             StartedAt = run.StartedAt,
             FinishedAt = finishedAt,
             ConsoleVersion = ConsoleVersion,
+            RecordId = run.RecordId,
+            CanaryKey = canary.Key,
+            CanarySkipped = canary.Skipped,
         }, spec.Backup.Sealing);
         var outcome = await _pipeline.RunAsync(
             job,
@@ -339,6 +343,29 @@ public sealed partial class BackupRunner(
             RaftIndex = (long?)status?.RaftIndex,
             EtcdVersion = status?.Version,
         };
+    }
+
+    /// <summary>
+    /// Puts the canary (<see cref="Canary.KeyOf"/>, holding the record id) just before the status read and the snapshot,
+    /// so a restore drill can find it in the copy. Never fails the backup: a refusal (auth, permissions) or any other
+    /// error is returned as the reason the canary was skipped, and the drill reports it.
+    /// </summary>
+    private async Task<(string? Key, string? Skipped)> WriteCanaryAsync(EtcdClusterClient client, ClusterSpec spec, long recordId, CancellationToken cancellationToken)
+    {
+        var key = Canary.KeyOf(spec.Name.Value);
+        try
+        {
+            await client.OnAnyEndpointAsync((endpoint, ct) => client.PutAsync(endpoint, key, Canary.ValueOf(recordId), ct), cancellationToken).ConfigureAwait(false);
+            return (key, null);
+        }
+        catch (EtcdException ex)
+        {
+            var reason = ex.Kind is EtcdErrorKind.PermissionDenied or EtcdErrorKind.AuthFailed
+                ? $"etcd refused writing {key}: {ex.Message}"
+                : $"{key} could not be written: {ex.Message}";
+            LogCanarySkipped(logger, spec.Name.Value, recordId, reason);
+            return (null, reason);
+        }
     }
 
     private async Task RecordCopiesAsync(long recordId, ClusterSpec spec, IReadOnlyDictionary<string, string> stored, IReadOnlyDictionary<string, string> errors)
@@ -433,6 +460,9 @@ public sealed partial class BackupRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing the backup lock of {Cluster} failed; the database releases it with the connection")]
     private static partial void LogUnlockFailed(ILogger logger, string cluster, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Backup {RecordId} of {Cluster}: canary skipped ({Reason})")]
+    private static partial void LogCanarySkipped(ILogger logger, string cluster, long recordId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Re-checking storage after a backup of {Cluster} failed")]
     private static partial void LogStorageCheckFailed(ILogger logger, string cluster, Exception exception);

@@ -23,6 +23,8 @@ public sealed partial class BackupMetrics : BackgroundService
     private readonly BackupStatusService _status;
     private readonly StorageHealthMonitor _storage;
     private readonly BackupProgressFeed _feed;
+    private readonly Persistence.DrillLedger _drills;
+    private readonly Drills.IRestoreDrills _drillService;
     private readonly Replicas.ReplicaIdentity _replica;
     private readonly TimeProvider _clock;
     private readonly ILogger<BackupMetrics> _logger;
@@ -30,12 +32,13 @@ public sealed partial class BackupMetrics : BackgroundService
     private readonly Counter<long> _failures;
     private readonly SemaphoreSlim _refreshNow = new(0);
     private volatile IReadOnlyList<BackupStatusRow> _rows = [];
+    private volatile IReadOnlyList<DrillVerdict> _drillsPassed = [];
     private readonly ConcurrentDictionary<string, long> _lastSize = new(StringComparer.Ordinal);
 
-    public BackupMetrics(IMeterFactory meters, BackupStatusService status, StorageHealthMonitor storage, BackupProgressFeed feed, Replicas.ReplicaIdentity replica, TimeProvider clock, ILogger<BackupMetrics> logger)
+    public BackupMetrics(IMeterFactory meters, BackupStatusService status, StorageHealthMonitor storage, BackupProgressFeed feed, Persistence.DrillLedger drills, Drills.IRestoreDrills drillService, Replicas.ReplicaIdentity replica, TimeProvider clock, ILogger<BackupMetrics> logger)
     {
         ArgumentNullException.ThrowIfNull(meters);
-        (_status, _storage, _feed, _replica, _clock, _logger) = (status, storage, feed, replica, clock, logger);
+        (_status, _storage, _feed, _drills, _drillService, _replica, _clock, _logger) = (status, storage, feed, drills, drillService, replica, clock, logger);
         var meter = meters.Create(MeterName);
         _duration = meter.CreateHistogram<double>("etcd_backup_duration_seconds", description: "Time from a backup's start to its recorded outcome, by cluster, target and outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600] });
@@ -46,14 +49,22 @@ public sealed partial class BackupMetrics : BackgroundService
         meter.CreateObservableGauge("etcd_backup_consecutive_failures", ConsecutiveFailures, description: "Failed attempts since the last success, by cluster.");
         meter.CreateObservableGauge("etcd_backup_stale", Stale, description: "1 when the cluster's last success is too old or its recoverable window fell behind (as the status table marks it Stale), else 0.");
         meter.CreateObservableGauge("etcd_backup_storage_healthy", StorageHealthy, description: "1 when the target took a probe write at its last check, else 0.");
+        meter.CreateObservableGauge("etcd_backup_drill_last_success_timestamp_seconds", DrillLastSuccess, description: "Unix time the newest passed restore drill finished, by cluster and target.");
+        meter.CreateObservableGauge("etcd_backup_drill_rto_seconds", DrillRto, description: "Time from fetch to a serving member in the newest passed restore drill, by cluster and target.");
     }
 
     /// <summary>Reads the status table now (tests and the first scrape after a backup see it at once).</summary>
-    public async Task RefreshAsync(CancellationToken cancellationToken) => _rows = await _status.GetAsync(cancellationToken).ConfigureAwait(false);
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        _rows = await _status.GetAsync(cancellationToken).ConfigureAwait(false);
+        _drillsPassed = await _drills.LatestPassedByTargetAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var subscription = _feed.Subscribe(OnProgress);
+        _drillService.Changed += OnDrillChanged;
+        using var unsubscribe = new Unsubscriber(() => _drillService.Changed -= OnDrillChanged);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -108,6 +119,20 @@ public sealed partial class BackupMetrics : BackgroundService
         _refreshNow.Release();
     }
 
+    // A drill ended (or changed phase): the gauges read the ledger again, off the drill's thread.
+    private void OnDrillChanged()
+    {
+        if (_drillService.Current is null)
+        {
+            _refreshNow.Release();
+        }
+    }
+
+    private sealed class Unsubscriber(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
+
     /// <summary>A short, bounded label: where the failure came from, never the message itself (labels must stay few).</summary>
     internal static string Reason(BackupRecord record)
     {
@@ -144,6 +169,14 @@ public sealed partial class BackupMetrics : BackgroundService
 
     private IEnumerable<Measurement<int>> StorageHealthy() =>
         _storage.Current.Select(s => new Measurement<int>(s.Value.Ok ? 1 : 0, new KeyValuePair<string, object?>("target", s.Key)));
+
+    private IEnumerable<Measurement<double>> DrillLastSuccess() =>
+        _drillsPassed.Where(d => d.FinishedAt is not null)
+            .Select(d => new Measurement<double>(d.FinishedAt!.Value.ToUnixTimeMilliseconds() / 1000.0, new("cluster", d.Cluster), new("target", d.Target)));
+
+    private IEnumerable<Measurement<double>> DrillRto() =>
+        _drillsPassed.Where(d => d.Rto is not null)
+            .Select(d => new Measurement<double>(d.Rto!.Value.TotalSeconds, new("cluster", d.Cluster), new("target", d.Target)));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Backup metrics could not read the status table; the gauges keep their last values")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);

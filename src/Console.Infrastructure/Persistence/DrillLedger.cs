@@ -115,6 +115,19 @@ public sealed class DrillLedger(ConsoleDatabase database)
         }
     }
 
+    /// <summary>The newest passed drill of each (cluster, target): the drill metrics' last success and RTO.</summary>
+    public async Task<IReadOnlyList<DrillVerdict>> LatestPassedByTargetAsync(CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var rows = await connection.QueryAsync<Row>(
+                $"SELECT {Columns} FROM drill_verdicts d WHERE d.id = (SELECT MAX(id) FROM drill_verdicts e WHERE e.cluster = d.cluster AND e.target = d.target AND e.outcome = @passed)",
+                new { passed = nameof(DrillOutcome.Passed) }).ConfigureAwait(false);
+            return [.. rows.Select(r => r.ToVerdict())];
+        }
+    }
+
     /// <summary>Every drill of one copy, newest first.</summary>
     public async Task<IReadOnlyList<DrillVerdict>> HistoryAsync(string fileName, string target, CancellationToken cancellationToken)
     {
@@ -128,7 +141,7 @@ public sealed class DrillLedger(ConsoleDatabase database)
         }
     }
 
-private sealed record Row(
+    private sealed record Row(
         long Id,
         long? BackupId,
         string Cluster,

@@ -77,6 +77,7 @@ public sealed partial class SandboxCluster(
             {
                 Sealing = ClusterSpecParser.Sealing(options.Backup.Compression, options.Backup.Encryption),
                 Continuous = ClusterSpecParser.Continuous(options.Backup.Continuous),
+                Drill = ClusterSpecParser.Drill(options.Backup.Drill),
             },
         };
         var client = clients.For(spec);

@@ -39,6 +39,15 @@ public sealed record SnapshotManifest
 
     public long? StoredSizeBytes { get; init; }
 
+    /// <summary>The backup record's id (the value of the canary key written just before the snapshot).</summary>
+    public long? RecordId { get; init; }
+
+    /// <summary>The canary key written just before the snapshot (under <c>/etcd-backup-console/canary/</c>), or null.</summary>
+    public string? CanaryKey { get; init; }
+
+    /// <summary>Why no canary was written (etcd refused it, or it could not be written); a drill reports it as skipped.</summary>
+    public string? CanarySkipped { get; init; }
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
