@@ -167,7 +167,7 @@ public sealed partial class AlertService(
         var channel = Channels.FirstOrDefault(c => c.Name == channelName) ?? throw new ArgumentException($"There is no alert channel named '{channelName}'.", nameof(channelName));
         var now = clock.GetUtcNow();
         var message = new AlertMessage(AlertMessage.Test, "test", null, null, $"Test alert from {replica.Name}", $"{by.Label} sent a test alert to the channel {channel.Name}.", now, null, replica.Name, _alerts.ConsoleUrl);
-        return await guard.AuditedAsync(
+        var result = await guard.AuditedAsync(
             by,
             Role.Admin,
             AuditActions.AlertTest,
@@ -176,6 +176,8 @@ public sealed partial class AlertService(
             () => sender.SendAsync(channel, message, cancellationToken),
             r => (r.Delivered ? AuditOutcome.Succeeded : AuditOutcome.Failed, $"test via {channel.KindName} {channel.Where}: {r.Detail}"),
             cancellationToken).ConfigureAwait(false);
+        LogTestSent(logger, channel.Name, channel.Where, by.Label, result.Delivered ? "delivered" : "failed", result.Detail);
+        return result;
     }
 
     // Validated at start-up; the fallbacks are the defaults.
@@ -198,6 +200,9 @@ public sealed partial class AlertService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Alert delivery to {Channel} failed: {Kind} {Condition} (attempt {Attempt}): {Reason}; {Outcome}")]
     private static partial void LogDeliveryFailed(ILogger logger, string channel, string kind, string condition, int attempt, string reason, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Test alert to {Channel} ({Where}) by {Actor}: {Outcome} ({Detail})")]
+    private static partial void LogTestSent(ILogger logger, string channel, string where, string actor, string outcome, string detail);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Alert evaluation failed ({Type}): {Message}")]
     private static partial void LogTickFailed(ILogger logger, string type, string message);
