@@ -21,6 +21,15 @@ public sealed record AlertSettings
 
     /// <summary>The console's address as people reach it (e.g. "https://etcd-backups.example.com"): alerts link to it; unset: no link.</summary>
     public string? ConsoleUrl { get; init; }
+
+    // The channels themselves, each printing its URL and password masked (a list would print as its type name).
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Channels = [").AppendJoin(", ", Channels).Append("], ConsecutiveFailures = ").Append(ConsecutiveFailures)
+            .Append(", RpoThreshold = ").Append(RpoThreshold).Append(", EvaluateEvery = ").Append(EvaluateEvery)
+            .Append(", Retry = ").Append(Retry).Append(", ConsoleUrl = ").Append(ConsoleUrl);
+        return true;
+    }
 }
 
 /// <summary>Delivery retries: attempt n waits FirstDelay x 2^(n-1), at most MaxDelay; after Attempts the delivery has failed.</summary>

@@ -77,6 +77,11 @@ public sealed class AlertReceiver : IDisposable
 
     public void Dispose()
     {
+        if (!_listener.IsListening)
+        {
+            return;
+        }
+
         _listener.Stop();
         _listener.Close();
         _loop.Wait(TimeSpan.FromSeconds(5));
