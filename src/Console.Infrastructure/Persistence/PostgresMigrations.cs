@@ -288,7 +288,7 @@ internal static class PostgresMigrations
             cluster         TEXT COLLATE "C",
             body            TEXT NOT NULL,
             status          TEXT COLLATE "C" NOT NULL,
-            attempts        INTEGER NOT NULL DEFAULT 0,
+            attempts        BIGINT NOT NULL DEFAULT 0,
             next_attempt_at TEXT COLLATE "C" NOT NULL,
             last_error      TEXT,
             created_at      TEXT COLLATE "C" NOT NULL,
