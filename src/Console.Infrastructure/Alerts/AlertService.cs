@@ -47,7 +47,7 @@ public sealed partial class AlertService(
             {
                 await TickAsync(stoppingToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (ex is not OperationCanceledException && !stoppingToken.IsCancellationRequested)
             {
                 LogTickFailed(logger, ex.GetType().Name, ex.Message);
             }
