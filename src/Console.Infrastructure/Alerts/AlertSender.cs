@@ -29,7 +29,7 @@ public sealed class AlertSender : IDisposable
                 _ => await MailAsync(channel, message, cancellationToken).ConfigureAwait(false),
             };
         }
-        catch (Exception ex) when (ex is HttpRequestException or SmtpException or IOException or InvalidOperationException
+        catch (Exception ex) when (ex is HttpRequestException or SmtpException or IOException or InvalidOperationException or FormatException
             or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             var reason = ex is TaskCanceledException ? $"no answer within {Timeout.TotalSeconds:0}s" : ex.InnerException?.Message is { } inner ? $"{ex.Message} ({inner})" : ex.Message;
