@@ -37,7 +37,8 @@ public static class DependencyInjection
             .AddRestore()
             .AddScheduling(configuration)
             .AddContinuousBackup()
-            .AddBackupMetrics();
+            .AddBackupMetrics()
+            .AddAlerts();
     }
 
     /// <summary>
@@ -149,6 +150,17 @@ public static class DependencyInjection
     {
         services.AddSingleton<Metrics.BackupMetrics>();
         services.AddHostedService(sp => sp.GetRequiredService<Metrics.BackupMetrics>());
+        return services;
+    }
+
+    /// <summary>Alerts (decision record 0035): conditions from the status table, drills and restores; delivery with an outbox.</summary>
+    private static IServiceCollection AddAlerts(this IServiceCollection services)
+    {
+        services.AddSingleton<AlertStore>();
+        services.AddSingleton<Alerts.AlertSender>();
+        services.AddSingleton<Alerts.IAlertFacts, Alerts.AlertFactsReader>();
+        services.AddSingleton<Alerts.AlertService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertService>());
         return services;
     }
 

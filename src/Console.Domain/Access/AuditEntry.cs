@@ -47,4 +47,10 @@ public static class AuditActions
     public const string UserRole = "user.role";
     public const string TokenCreate = "token.create";
     public const string TokenRevoke = "token.revoke";
+
+    /// <summary>One attempt at delivering an alert (by the console; decision record 0035).</summary>
+    public const string AlertSend = "alert.send";
+
+    /// <summary>An admin's "Send test" on a channel.</summary>
+    public const string AlertTest = "alert.test";
 }

@@ -22,6 +22,7 @@ public sealed record ConsoleSettings
     public DataProtectionSettings DataProtection { get; init; } = new();
     public IdentitySettings Encryption { get; init; } = new();
     public MetricsSettings Metrics { get; init; } = new();
+    public AlertSettings Alerts { get; init; } = new();
 }
 
 /// <summary>

@@ -66,6 +66,7 @@ public static class ConsoleSettingsValidator
         ValidateRestore(settings.Restore, errors);
         ValidateApiTokens(settings.Auth, errors);
         ValidateKnownProxies(settings.Auth, errors);
+        AlertSettingsValidator.Validate(settings.Alerts, errors);
         return errors;
     }
 

@@ -276,6 +276,34 @@ public sealed class ConsoleDatabase
         CREATE INDEX ix_drill_verdicts_copy ON drill_verdicts (file_name, target, id DESC);
         CREATE INDEX ix_drill_verdicts_cluster ON drill_verdicts (cluster, id DESC);
         """,
+        // 13: alerts (decision record 0035): the conditions that hold now, so a restart or a second replica does not
+        // announce them again, and the delivery outbox, so a restart does not lose an alert still being retried.
+        """
+        CREATE TABLE alert_conditions (
+            key             TEXT PRIMARY KEY,
+            condition       TEXT NOT NULL,
+            cluster         TEXT NOT NULL,
+            subject         TEXT,
+            summary         TEXT NOT NULL,
+            detail          TEXT NOT NULL,
+            started_at      TEXT NOT NULL
+        );
+        CREATE TABLE alert_outbox (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            channel         TEXT NOT NULL,
+            kind            TEXT NOT NULL,
+            condition       TEXT NOT NULL,
+            cluster         TEXT,
+            body            TEXT NOT NULL,
+            status          TEXT NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error      TEXT,
+            created_at      TEXT NOT NULL,
+            finished_at     TEXT
+        );
+        CREATE INDEX ix_alert_outbox_due ON alert_outbox (status, next_attempt_at);
+        """,
     ];
 
     private readonly string _connectionString;

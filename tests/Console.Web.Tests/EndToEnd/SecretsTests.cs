@@ -36,6 +36,23 @@ public sealed class SecretsTests(Browser browser)
         var customerKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         settings["Console:Storage:S3:ServerSideEncryption:Method"] = "SSE-C";
         settings["Console:Storage:S3:ServerSideEncryption:CustomerKey"] = customerKey;
+        // Alert channels: a webhook whose path and query carry its token, and SMTP with a password; both sent through.
+        using var receiver = new AlertReceiver();
+        using var smtp = new SmtpSink();
+        const string HookToken = "hook-token-in-the-path-5c1e";
+        const string SmtpPassword = "smtp-password-for-alerts-3b9d";
+        settings["Console:Alerts:Channels:0:Name"] = "ops";
+        settings["Console:Alerts:Channels:0:Kind"] = "webhook";
+        settings["Console:Alerts:Channels:0:Url"] = receiver.Url(HookToken);
+        settings["Console:Alerts:Channels:1:Name"] = "mail";
+        settings["Console:Alerts:Channels:1:Kind"] = "email";
+        settings["Console:Alerts:Channels:1:Smtp:Host"] = "127.0.0.1";
+        settings["Console:Alerts:Channels:1:Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Console:Alerts:Channels:1:Smtp:User"] = "alerts";
+        settings["Console:Alerts:Channels:1:Smtp:Password"] = SmtpPassword;
+        settings["Console:Alerts:Channels:1:Smtp:From"] = "console@example.com";
+        settings["Console:Alerts:Channels:1:Smtp:To:0"] = "oncall@example.com";
+        settings["Console:Alerts:Channels:1:Smtp:StartTls"] = "false";
         var logs = new LogSink();
         await using var app = ConsoleApp.Start(settings, logs: logs);
         var accounts = app.Services.GetRequiredService<AccountService>();
@@ -75,6 +92,12 @@ public sealed class SecretsTests(Browser browser)
             Assert.DoesNotContain(DaveChosen, refused, StringComparison.Ordinal);
             Assert.DoesNotContain(DaveFirst, refused, StringComparison.Ordinal);
         }
+
+        var alerts = app.Services.GetRequiredService<Console.Infrastructure.Alerts.AlertService>();
+        Assert.True((await alerts.SendTestAsync("ops", admin, CancellationToken.None)).Delivered);
+        Assert.True((await alerts.SendTestAsync("mail", admin, CancellationToken.None)).Delivered);
+        Assert.Single(receiver.Received);
+        Assert.Single(smtp.Mails);
 
         var (_, made) = await accounts.CreateTokenAsync(admin, "nightly", Role.Viewer, CancellationToken.None);
         using (var viaToken = new HttpClient { BaseAddress = app.Address })
@@ -133,6 +156,8 @@ public sealed class SecretsTests(Browser browser)
             [$"{adminName}'s password"] = adminPassword,
             ["dave's temporary password"] = DaveFirst,
             ["dave's refused new password"] = DaveChosen,
+            ["webhook URL's token"] = HookToken,
+            ["SMTP password"] = SmtpPassword,
         };
         Assert.True(logs.Lines.Count > 50, "the log capture saw too little to mean anything");
         Assert.True(rendered.Count >= 15, $"only {rendered.Count} pages were rendered");

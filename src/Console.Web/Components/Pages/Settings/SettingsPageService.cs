@@ -2,10 +2,15 @@ using System.Collections.Immutable;
 using Console.Domain.Access;
 using Console.Domain.Backups;
 using Console.Domain.Clusters;
+using Console.Infrastructure.Alerts;
 using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Scheduling;
 
 namespace Console.Web.Components.Pages.Settings;
+
+/// <summary>Alert channels (masked) and the conditions that hold now.</summary>
+public sealed record AlertsView(IReadOnlyList<AlertChannel> Channels, IReadOnlyList<HeldCondition> Active);
 
 /// <summary>One cluster's effective configuration and when its next scheduled backup is due.</summary>
 public sealed record ClusterSettings(ClusterSpec Cluster, DateTimeOffset? NextRun);
@@ -47,10 +52,38 @@ public sealed record ScheduleProblems(
 
 /// <summary>
 /// The Settings page's one service: the effective configuration of every cluster with its next run, published again
-/// whenever a schedule or an override changes, and the schedule editor's checks and save (Admin, audited).
+/// whenever a schedule or an override changes, and the schedule editor's checks and save (Admin, audited); the alert
+/// channels with their conditions, and a channel's "Send test" (Admin, audited).
 /// </summary>
-public sealed class SettingsPageService(ClusterCatalog catalog, BackupScheduler scheduler)
+public sealed class SettingsPageService(ClusterCatalog catalog, BackupScheduler scheduler, AlertService alerts)
 {
+    public async Task<AlertsView> LoadAlertsAsync(CancellationToken cancellationToken) =>
+        new(alerts.Channels, await alerts.ActiveAsync(cancellationToken));
+
+    /// <summary>The alerts view again whenever a condition starts or clears, until the subscription is disposed.</summary>
+    public IDisposable SubscribeAlerts(Func<AlertsView, Task> onChange, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onChange);
+        void Changed() => _ = PublishAsync();
+        async Task PublishAsync()
+        {
+            try
+            {
+                await onChange(await LoadAlertsAsync(cancellationToken));
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+        }
+
+        alerts.Changed += Changed;
+        return new Unsubscribe(() => alerts.Changed -= Changed);
+    }
+
+    /// <summary>Sends a test alert through <paramref name="channel"/> now; the outcome in words (never a secret).</summary>
+    public Task<DeliveryResult> SendTestAsync(string channel, Actor by, CancellationToken cancellationToken) =>
+        alerts.SendTestAsync(channel, by, cancellationToken);
+
     public async Task<IReadOnlyList<ClusterSettings>> LoadAsync(CancellationToken cancellationToken)
     {
         var clusters = new List<ClusterSettings>();
