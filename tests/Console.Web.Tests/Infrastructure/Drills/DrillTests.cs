@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Amazon.S3.Model;
 using Console.Domain.Backups;
 using Console.Infrastructure.Backups;
+using Console.Infrastructure.Continuous;
 using Console.Infrastructure.Drills;
 using Console.Infrastructure.Etcd;
 using Console.Infrastructure.Metrics;
@@ -10,6 +11,7 @@ using Console.Infrastructure.Sandbox;
 using Console.Infrastructure.Storage;
 using Console.Web.Tests.Api;
 using Console.Web.Tests.Fixtures;
+using Console.Web.Tests.Infrastructure.Continuous;
 using Console.Web.Tests.Infrastructure.Sealing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -174,6 +176,37 @@ public sealed class DrillTests
         Assert.Equal((left, DrillOutcome.Failed, DrillService.StoppedReason), (verdict.Id, verdict.Outcome, verdict.Reason));
         await Eventually.ValueAsync(() => Task.FromResult(orphan.HasExited && !Directory.Exists(staging)), done => done, DrillWait);
         Assert.Empty(DrillService.ProcessesUnder(root));
+    }
+
+    [Fact]
+    public async Task In_continuous_mode_a_drill_checks_the_delta_chain_after_its_snapshot_up_to_the_newest_durable_revision()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        var settings = TestTokens.Settings().Concat(CaptureOracle.Settings(etcd)).ToDictionary();
+        settings["Console:Clusters:0:Backup:Drill:Enabled"] = "true";
+        await using var app = ConsoleApp.Start(settings);
+        await CaptureOracle.BaseRevisionAsync(app.Services);
+        var window = await app.Services.GetRequiredService<IDeltaHistory>().WindowAsync(CaptureOracle.Name, CancellationToken.None);
+        var baseFile = Assert.Single(window.Spans).BaseSnapshot;
+        using var writer = new EtcdWriter(etcd.Endpoints[0]);
+        long head = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            head = await writer.PutAsync($"/c/{i}", "after the snapshot");
+        }
+
+        await CaptureOracle.DurableAtLeastAsync(app.Services, head);
+        var ledger = app.Services.GetRequiredService<DrillLedger>();
+        await FinishedAsync(ledger, CaptureOracle.Cluster, baseFile, ["local"]); // the drill queued after the base snapshot
+        Assert.True(SnapshotName.TryParse(baseFile, out var name));
+        var verdict = await app.Services.GetRequiredService<DrillService>().RunAsync(new DrillJob(name, "local", null, "test"), CancellationToken.None);
+
+        Assert.True(verdict.Outcome == DrillOutcome.Passed, verdict.Reason);
+        var match = System.Text.RegularExpressions.Regex.Match(verdict.Deltas!, @"^deltas: chain verified, not replayed: (\d+) segment\(s\) opened and contiguous from revision (\d+) to (\d+), the newest durable revision$");
+        Assert.True(match.Success, verdict.Deltas);
+        Assert.True(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        Assert.Equal(verdict.Revision, long.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(long.Parse(match.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture) >= head);
     }
 
     private static async Task<BackupRecord> BackupAsync(BackupRunner runner, string cluster)
