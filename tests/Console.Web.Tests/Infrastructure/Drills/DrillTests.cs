@@ -209,6 +209,34 @@ public sealed class DrillTests
         Assert.True(long.Parse(match.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture) >= head);
     }
 
+    [TmpfsFact]
+    public async Task A_drill_whose_staging_cannot_hold_three_times_the_snapshot_is_refused_with_the_reason_before_fetching()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        using var data = new TestDirectory("drill-space");
+        using var disk = Tmpfs.Mount(Path.Combine(data.Path, "drills"), 2);
+        var settings = TestTokens.Cluster(etcd);
+        settings["Console:Clusters:0:Backup:Drill:Enabled"] = "true";
+        await using var app = ConsoleApp.Start(settings, data.Path);
+        var client = new EtcdClusterClient(etcd.Spec(), TimeSpan.FromSeconds(5));
+        using var disposeClient = client;
+        var value = new string('v', 512 * 1024);
+        for (var i = 0; i < 2; i++)
+        {
+            await client.PutAsync(etcd.Endpoints[0], $"/big/{i}", value, CancellationToken.None);
+        }
+
+        var backup = await BackupAsync(app.Services.GetRequiredService<BackupRunner>(), "test");
+        Assert.True(backup.SizeBytes * 3 > disk.FreeBytes, $"{backup.SizeBytes} bytes, {disk.FreeBytes} free");
+        var verdict = Assert.Single(await FinishedAsync(app.Services.GetRequiredService<DrillLedger>(), "test", backup.FileName!, ["local"]));
+
+        Assert.Equal(DrillOutcome.Failed, verdict.Outcome);
+        Assert.StartsWith("checking free space: ", verdict.Reason, StringComparison.Ordinal);
+        Assert.Contains("less than 3x the snapshot's", verdict.Reason, StringComparison.Ordinal);
+        Assert.Null(verdict.Rto);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(disk.Directory));
+    }
+
     private static async Task<BackupRecord> BackupAsync(BackupRunner runner, string cluster)
     {
         var record = await runner.RunAsync(cluster, BackupTrigger.Manual, TestActors.Of("test"), CancellationToken.None);
