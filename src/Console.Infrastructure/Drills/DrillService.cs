@@ -161,13 +161,25 @@ public sealed partial class DrillService(
     /// <summary>Kills every process whose command line has <c>--data-dir</c> under <paramref name="root"/>; returns how many.</summary>
     internal static int KillOrphans(string root)
     {
+        var orphans = ProcessesUnder(root);
+        foreach (var pid in orphans)
+        {
+            EtcdProcess.KillPid(pid);
+        }
+
+        return orphans.Count;
+    }
+
+    /// <summary>The processes (from /proc/*/cmdline) running with <c>--data-dir</c> under <paramref name="root"/>.</summary>
+    internal static IReadOnlyList<int> ProcessesUnder(string root)
+    {
         if (!Directory.Exists("/proc"))
         {
-            return 0;
+            return [];
         }
 
         var prefix = Path.GetFullPath(root).TrimEnd('/') + "/";
-        var killed = 0;
+        var found = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == Environment.ProcessId)
@@ -189,14 +201,13 @@ public sealed partial class DrillService(
             {
                 if (arguments[i] == "--data-dir" && Path.GetFullPath(arguments[i + 1]).StartsWith(prefix, StringComparison.Ordinal))
                 {
-                    EtcdProcess.KillPid(pid);
-                    killed++;
+                    found.Add(pid);
                     break;
                 }
             }
         }
 
-        return killed;
+        return found;
     }
 
     private void OnBackupProgress(BackupProgress progress)
@@ -315,8 +326,9 @@ public sealed partial class DrillService(
         {
             verdict = findings.Apply(verdict) with { Outcome = DrillOutcome.Failed, Reason = StoppedReason };
         }
-        catch (Exception ex) when (ex is DrillFailure or SnapshotIntegrityException or EtcdException or DeltaSegmentException or IOException or TimeoutException or UnauthorizedAccessException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Whatever a damaged or altered copy makes the opener, the tool or etcd throw is the drill's finding.
             verdict = findings.Apply(verdict) with { Outcome = DrillOutcome.Failed, Reason = $"{findings.Phase}: {ex.Message}" };
         }
         finally

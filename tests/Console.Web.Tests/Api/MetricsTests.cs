@@ -49,7 +49,7 @@ public sealed partial class MetricsTests
     }
 
     /// <summary>The exporter caches a scrape briefly: read until the condition holds.</summary>
-    private static Task<string> ScrapeUntilAsync(HttpClient client, Func<string, bool> condition) =>
+    internal static Task<string> ScrapeUntilAsync(HttpClient client, Func<string, bool> condition) =>
         Eventually.ValueAsync(async () =>
         {
             var response = await client.GetAsync("/metrics");
@@ -58,7 +58,7 @@ public sealed partial class MetricsTests
         }, condition, TimeSpan.FromSeconds(60));
 
     /// <summary>The value of one series in the Prometheus text, its labels given in the exporter's (sorted) order.</summary>
-    private static double? Value(string text, string name, string labels)
+    internal static double? Value(string text, string name, string labels)
     {
         foreach (var line in text.Split('\n'))
         {

@@ -75,7 +75,7 @@ public sealed class ConsoleApp : IAsyncDisposable
                 builder.ConfigureTestServices(services);
             }
 
-            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            foreach (var (key, value) in DrillsOff.Apply(settings ?? new Dictionary<string, string?>(), ":"))
             {
                 builder.UseSetting(key, value);
             }

@@ -42,7 +42,7 @@ public sealed partial class ConsoleProcess : IDisposable
 
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Information";
-        foreach (var (key, value) in environment)
+        foreach (var (key, value) in DrillsOff.Apply(environment.Select(e => new KeyValuePair<string, string?>(e.Key, e.Value)), "__"))
         {
             info.Environment[key] = value;
         }

@@ -1,3 +1,4 @@
+using Console.Domain.Backups;
 using Console.Domain.Configuration;
 
 namespace Console.Web.Tests.Domain.Configuration;
@@ -35,6 +36,25 @@ public sealed class ConsoleSettingsValidatorTests
         {
             Assert.Contains(errors, e => e.StartsWith("Console:Metrics:OtlpEndpoint:", StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public void Drill_every_below_one_is_refused_for_each_cluster_and_the_sandbox_with_the_timeout_all_listed_and_the_defaults_drill_every_snapshot()
+    {
+        var errors = Validate(new ConsoleSettings
+        {
+            Clusters = [Cluster("a") with { Backup = new() { Drill = new() { Every = 0 } } }, Cluster("b") with { Backup = new() { Drill = new() { Enabled = false, Every = -2 } } }],
+            Sandbox = new() { Enabled = true, Backup = new() { Drill = new() { Every = 0 } } },
+            Restore = new() { DrillTimeout = TimeSpan.Zero },
+        });
+
+        Assert.Contains(errors, e => e.StartsWith("Console:Clusters:0 ('a'):Backup:Drill:Every must be 1 or more", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Console:Clusters:1 ('b'):Backup:Drill:Every must be 1 or more", StringComparison.Ordinal) && e.Contains("not -2", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Console:Sandbox:Backup:Drill:Every must be 1 or more", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Console:Restore:DrillTimeout must be positive", StringComparison.Ordinal));
+        Assert.Equal(new DrillPolicy(true, 1), ClusterSpecParser.Drill(new DrillSettings()));
+        Assert.Equal([false, true, false, true], new[] { 1L, 2, 3, 4 }.Select(new DrillPolicy(true, 2).DrillsSnapshot));
+        Assert.False(new DrillPolicy(false, 1).DrillsSnapshot(1));
     }
 
     [Fact]
