@@ -26,8 +26,13 @@ public sealed record SnapshotEntry(SnapshotName Name, IReadOnlyList<SnapshotCopy
 {
     public long? Revision => Manifest?.Revision;
 
-    /// <summary>The copy a restore takes: one not failed, the local one first (nothing to fetch); null when every copy failed.</summary>
-    public SnapshotCopy? SoundCopy => Copies.Where(c => c.Failure is null).OrderBy(c => c.Target == "local" ? 0 : 1).FirstOrDefault();
+    /// <summary>The copy a restore should take: one whose drill and verification did not fail, the local one first (nothing to fetch); null when every copy failed.</summary>
+    public SnapshotCopy? SoundCopy => LocalFirst.FirstOrDefault(c => c.Failure is null);
+
+    /// <summary>The copy a restore takes: the sound one, else (the operator chose a failed snapshot deliberately) the local one first.</summary>
+    public SnapshotCopy RestoreCopy => SoundCopy ?? LocalFirst.First();
+
+    private IEnumerable<SnapshotCopy> LocalFirst => Copies.OrderBy(c => c.Target == "local" ? 0 : 1);
 }
 
 /// <summary>Browses, verifies, protects and downloads snapshots in every store, and rebuilds history from their manifests.</summary>
