@@ -22,6 +22,9 @@ public sealed class ClusterBackupLocks(ConsoleDatabase database)
     /// <summary>The lock of the cluster's continuous-backup watcher (one replica watches), or null when another replica holds it.</summary>
     public Task<IAsyncDisposable?> TryTakeWatchAsync(string cluster, CancellationToken cancellationToken) => TryTakeKeyAsync(KeyFor("watch:" + cluster), cancellationToken);
 
+    /// <summary>The lock of the periodic re-verification (one replica re-reads the stores), or null when another replica holds it.</summary>
+    public Task<IAsyncDisposable?> TryTakeReverificationAsync(CancellationToken cancellationToken) => TryTakeKeyAsync(KeyFor("reverify:"), cancellationToken);
+
     private async Task<IAsyncDisposable?> TryTakeKeyAsync(long key, CancellationToken cancellationToken)
     {
         if (!database.IsPostgres)
