@@ -158,7 +158,8 @@ public sealed class BackupStatusRowTests : BunitContext, IAsyncLifetime
         Assert.Equal("Ok", row.Find("tr").GetAttribute("data-proof"));
         Assert.Equal("Passed", row.Find("[data-testid=last-drill]").GetAttribute("data-state"));
         Assert.Contains("passed 30 min ago", row.Find("[data-testid=last-drill]").TextContent, StringComparison.Ordinal);
-        Assert.Equal("s3 · prod_20261121T110000.000Z.db", row.Find("[data-testid=drill-copy]").TextContent.Trim());
+        Assert.Equal("s3 copy of 2026-11-21 11:00:00 UTC", row.Find("[data-testid=drill-copy]").TextContent.Trim());
+        Assert.Equal("prod_20261121T110000.000Z.db", row.Find("[data-testid=drill-copy]").GetAttribute("title"));
         Assert.Equal("RTO 3.5 s", row.Find("[data-testid=drill-rto]").TextContent.Trim());
     }
 
