@@ -37,15 +37,7 @@ public static class DependencyInjection
             .AddRestore()
             .AddScheduling(configuration)
             .AddContinuousBackup()
-            .AddBackupMetrics()
-            .AddUnavailableDrills();
-    }
-
-    /// <summary>TEMPORARY (branch i17-display): no drill engine on this branch; the real one comes from i17-drill.</summary>
-    private static IServiceCollection AddUnavailableDrills(this IServiceCollection services)
-    {
-        services.AddSingleton<Drills.IRestoreDrills, Drills.UnavailableDrills>();
-        return services;
+            .AddBackupMetrics();
     }
 
     /// <summary>
