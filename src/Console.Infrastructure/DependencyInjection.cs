@@ -190,6 +190,8 @@ public static class DependencyInjection
         services.AddHostedService<SchedulerStartup>();
         services.AddSingleton<StorageHealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageHealthMonitor>());
+        services.AddSingleton<ReverificationService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReverificationService>());
         services.AddSingleton<BackupStatusService>();
         return services;
     }

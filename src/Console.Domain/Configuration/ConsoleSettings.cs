@@ -23,6 +23,53 @@ public sealed record ConsoleSettings
     public IdentitySettings Encryption { get; init; } = new();
     public MetricsSettings Metrics { get; init; } = new();
     public AlertSettings Alerts { get; init; } = new();
+    public VerificationSettings Verification { get; init; } = new();
+}
+
+/// <summary>
+/// The periodic re-verification: every stored copy of every cluster re-read and compared with its manifest's sha256, to
+/// catch bit rot or tampering in the stores before a restore needs the copy.
+/// </summary>
+public sealed record VerificationSettings
+{
+    /// <summary>The shortest <see cref="Every"/>: a pass re-reads every copy, which for big stores takes a while.</summary>
+    public static readonly TimeSpan ShortestEvery = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often: a time span ("1.00:00:00" is a day, the default), or "off" (or "0") for never.</summary>
+    public string Every { get; init; } = "1.00:00:00";
+
+    /// <summary>The interval in effect, or null when off. Only meaningful once <see cref="Validate"/> found nothing.</summary>
+    public TimeSpan? Interval => TryParse(Every, out var every) ? every : null;
+
+    public IEnumerable<string> Validate()
+    {
+        if (!TryParse(Every, out var every))
+        {
+            yield return $"Console:Verification:Every: '{Every}' is neither a time span (e.g. \"1.00:00:00\" for a day) nor \"off\".";
+        }
+        else if (every is { } interval && interval < ShortestEvery)
+        {
+            yield return $"Console:Verification:Every must be at least {ShortestEvery} (or \"off\"; was {Every}).";
+        }
+    }
+
+    private static bool TryParse(string? text, out TimeSpan? every)
+    {
+        every = null;
+        var trimmed = text?.Trim();
+        if (string.Equals(trimmed, "off", StringComparison.OrdinalIgnoreCase) || trimmed == "0")
+        {
+            return true;
+        }
+
+        if (TimeSpan.TryParse(trimmed, System.Globalization.CultureInfo.InvariantCulture, out var parsed) && parsed > TimeSpan.Zero)
+        {
+            every = parsed;
+            return true;
+        }
+
+        return false;
+    }
 }
 
 /// <summary>

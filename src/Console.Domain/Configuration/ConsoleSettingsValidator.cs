@@ -64,6 +64,7 @@ public static class ConsoleSettingsValidator
         ValidateReplica(settings.Replica, errors);
         ValidateDataProtection(settings, errors);
         ValidateRestore(settings.Restore, errors);
+        errors.AddRange(settings.Verification.Validate());
         ValidateApiTokens(settings.Auth, errors);
         ValidateKnownProxies(settings.Auth, errors);
         AlertSettingsValidator.Validate(settings.Alerts, errors);

@@ -218,5 +218,27 @@ public sealed class SnapshotLedger(ConsoleDatabase database)
         }
     }
 
+    /// <summary>
+    /// Copies whose newest verification failed (by the Verify button or the periodic re-verification), leaving out copies
+    /// the ledger knows were deleted since: a pruned copy is no longer a problem.
+    /// </summary>
+    public async Task<IReadOnlyList<Verification>> FailedVerificationsAsync(CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var rows = await connection.QueryAsync<(string FileName, string Target, string VerifiedAt, bool Ok, string Detail, string VerifiedBy)>(
+                """
+                SELECT v.file_name, v.target, v.verified_at, v.ok, v.detail, v.verified_by FROM verifications v
+                WHERE NOT v.ok
+                  AND v.id = (SELECT MAX(id) FROM verifications w WHERE w.file_name = v.file_name AND w.target = v.target)
+                  AND NOT EXISTS (SELECT 1 FROM backup_copies c JOIN backups b ON b.id = c.backup_id
+                                  WHERE b.file_name = v.file_name AND c.target = v.target AND c.status = 'Deleted')
+                ORDER BY v.id
+                """).ConfigureAwait(false);
+            return [.. rows.Select(r => new Verification(r.FileName, r.Target, SqlTime.Parse(r.VerifiedAt), r.Ok, r.Detail, r.VerifiedBy))];
+        }
+    }
+
     private static string Text(DateTimeOffset value) => SqlTime.Text(value);
 }

@@ -25,6 +25,9 @@ public sealed class ClusterBackupLocks(ConsoleDatabase database)
     /// <summary>The lock of alert evaluation and delivery (one replica sends alerts), or null when another replica holds it.</summary>
     public Task<IAsyncDisposable?> TryTakeAlertsAsync(CancellationToken cancellationToken) => TryTakeKeyAsync(KeyFor("alerts:"), cancellationToken);
 
+    /// <summary>The lock of the periodic re-verification (one replica re-reads the stores), or null when another replica holds it.</summary>
+    public Task<IAsyncDisposable?> TryTakeReverificationAsync(CancellationToken cancellationToken) => TryTakeKeyAsync(KeyFor("reverify:"), cancellationToken);
+
     private async Task<IAsyncDisposable?> TryTakeKeyAsync(long key, CancellationToken cancellationToken)
     {
         if (!database.IsPostgres)

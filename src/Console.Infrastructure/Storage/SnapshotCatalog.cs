@@ -8,17 +8,35 @@ using Console.Infrastructure.Sealing;
 
 namespace Console.Infrastructure.Storage;
 
-/// <summary>One copy of a snapshot in one target, with its latest verification.</summary>
-public sealed record SnapshotCopy(string Target, long SizeBytes, string Location, DateTimeOffset? StoredAt, Verification? LastVerification);
+/// <summary>One copy of a snapshot in one target, with its latest verification and its latest restore drill (null: never drilled).</summary>
+public sealed record SnapshotCopy(string Target, long SizeBytes, string Location, DateTimeOffset? StoredAt, Verification? LastVerification, DrillVerdict? LastDrill = null)
+{
+    /// <summary>Why a restore should not take this copy unless the operator insists: its latest drill or its latest verification failed.</summary>
+    public string? Failure =>
+        LastDrill is { Outcome: DrillOutcome.Failed } drill ? $"its last restore drill failed: {drill.Reason}"
+        : LastVerification is { Ok: false } verification ? $"its last verification failed: {verification.Detail}"
+        : null;
+
+    /// <summary>A drill of this copy finished (passed or failed); a Running one does not count yet.</summary>
+    public bool Drilled => LastDrill is { Outcome: DrillOutcome.Passed or DrillOutcome.Failed };
+}
 
 /// <summary>A snapshot as the browser shows it: every copy across targets, what its manifests say, and whether it is protected.</summary>
 public sealed record SnapshotEntry(SnapshotName Name, IReadOnlyList<SnapshotCopy> Copies, SnapshotManifest? Manifest, bool Protected)
 {
     public long? Revision => Manifest?.Revision;
+
+    /// <summary>The copy a restore should take: one whose drill and verification did not fail, the local one first (nothing to fetch); null when every copy failed.</summary>
+    public SnapshotCopy? SoundCopy => LocalFirst.FirstOrDefault(c => c.Failure is null);
+
+    /// <summary>The copy a restore takes: the sound one, else (the operator chose a failed snapshot deliberately) the local one first.</summary>
+    public SnapshotCopy RestoreCopy => SoundCopy ?? LocalFirst.First();
+
+    private IEnumerable<SnapshotCopy> LocalFirst => Copies.OrderBy(c => c.Target == "local" ? 0 : 1);
 }
 
 /// <summary>Browses, verifies, protects and downloads snapshots in every store, and rebuilds history from their manifests.</summary>
-public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger, BackupRecordStore records, TimeProvider clock, AccessGuard guard, SnapshotOpener opener, SealingKeys keys)
+public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger, DrillLedger drills, BackupRecordStore records, TimeProvider clock, AccessGuard guard, SnapshotOpener opener, SealingKeys keys)
 {
     public async Task<IReadOnlyList<SnapshotEntry>> ListAsync(ClusterName? cluster, CancellationToken cancellationToken)
     {
@@ -34,13 +52,14 @@ public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger
         }
 
         var verifications = await ledger.LatestVerificationsAsync(cancellationToken).ConfigureAwait(false);
+        var verdicts = await drills.LatestByCopyAsync(cluster?.Value, cancellationToken).ConfigureAwait(false);
         var protectedNames = await ledger.ProtectedAsync(clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         return [.. listed.SelectMany(x => x)
             .GroupBy(s => s.Name)
             .OrderByDescending(g => g.Key.TakenAt)
             .Select(g => new SnapshotEntry(
                 g.Key,
-                [.. g.OrderBy(s => s.Target, StringComparer.Ordinal).Select(s => new SnapshotCopy(s.Target, s.SizeBytes, s.Location, s.StoredAt, verifications.GetValueOrDefault((g.Key.FileName, s.Target))))],
+                [.. g.OrderBy(s => s.Target, StringComparer.Ordinal).Select(s => new SnapshotCopy(s.Target, s.SizeBytes, s.Location, s.StoredAt, verifications.GetValueOrDefault((g.Key.FileName, s.Target)), verdicts.GetValueOrDefault((g.Key.FileName, s.Target))))],
                 g.Select(s => s.Manifest).FirstOrDefault(m => m is not null),
                 protectedNames.Contains(g.Key.FileName)))];
     }
@@ -62,6 +81,16 @@ public sealed class SnapshotCatalog(SnapshotStores stores, SnapshotLedger ledger
             v => (v.Ok ? AuditOutcome.Succeeded : AuditOutcome.Failed, v.Detail),
             cancellationToken);
     }
+
+    /// <summary>What the periodic re-verification records as <see cref="Verification.VerifiedBy"/>.</summary>
+    public const string ReverificationBy = "re-verification";
+
+    /// <summary>
+    /// The periodic re-verification of one copy: the same reading and comparison as Verify, recorded with
+    /// <see cref="ReverificationBy"/>. No actor: the console checks its own copies on a schedule.
+    /// </summary>
+    public Task<Verification> ReverifyAsync(string target, SnapshotName name, CancellationToken cancellationToken) =>
+        VerifyCoreAsync(target, name, ReverificationBy, cancellationToken);
 
     private async Task<Verification> VerifyCoreAsync(string target, SnapshotName name, string by, CancellationToken cancellationToken)
     {

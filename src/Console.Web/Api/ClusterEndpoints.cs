@@ -48,6 +48,9 @@ internal static class ClusterEndpoints
                     newestBreak = c.NewestBreak is { } b ? new { afterRevision = b.AfterRevision, resumedAtRevision = b.ResumedAtRevision, at = b.At, reason = b.Reason } : null,
                     alert = c.Alert,
                 },
+                lastDrill = row.Proof.LastDrill is not { } d ? null : new { outcome = d.Outcome, reason = d.Reason, at = d.FinishedAt ?? d.StartedAt, target = d.Target, fileName = d.FileName, rtoSeconds = d.Rto?.TotalSeconds },
+                lastDrillRtoSeconds = row.Proof.LastPassedDrill?.Rto?.TotalSeconds,
+                failedVerifications = row.Proof.FailedVerifications.Select(v => new { target = v.Target, fileName = v.FileName, at = v.VerifiedAt, detail = v.Detail, verifiedBy = v.VerifiedBy }),
                 storage = row.Storage.Select(s => new { target = s.Target, ok = s.Ok, detail = s.Detail, freeBytes = s.FreeBytes, checkedAt = s.CheckedAt }),
                 health = health is null ? null : new { state = health.State, leader = health.LeaderName, membersUp = health.MembersUp, membersTotal = health.MembersTotal, alarms = health.Alarms, problems = health.Problems },
             };

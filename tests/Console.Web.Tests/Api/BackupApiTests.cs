@@ -59,6 +59,16 @@ public sealed class BackupApiTests
         Assert.Equal("Ok", row.GetProperty("lastBackupStatus").GetString());
         Assert.Equal("disabled", row.GetProperty("configuration").GetString());
         Assert.False(row.GetProperty("stale").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, row.GetProperty("lastDrill").ValueKind);
+        Assert.Empty(row.GetProperty("failedVerifications").EnumerateArray());
+
+        // Drill verdicts and failed verifications are additive fields of the same rows.
+        var drills = app.Services.GetRequiredService<Console.Infrastructure.Persistence.DrillLedger>();
+        var drill = new Console.Domain.Backups.DrillVerdict { Cluster = "test", FileName = record.GetProperty("fileName").GetString()!, Target = "local", StartedAt = DateTimeOffset.UtcNow };
+        await drills.FinishAsync(drill with { Id = await drills.StartAsync(drill, CancellationToken.None), Outcome = Console.Domain.Backups.DrillOutcome.Passed, Rto = TimeSpan.FromSeconds(2), FinishedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        var drilled = Assert.Single((await client.GetFromJsonAsync<JsonElement>("/api/clusters")).EnumerateArray());
+        Assert.Equal("Passed", drilled.GetProperty("lastDrill").GetProperty("outcome").GetString());
+        Assert.Equal(2.0, drilled.GetProperty("lastDrillRtoSeconds").GetDouble());
     }
 
     [Fact]

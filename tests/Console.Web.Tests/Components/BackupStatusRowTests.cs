@@ -131,6 +131,65 @@ public sealed class BackupStatusRowTests : BunitContext, IAsyncLifetime
         Assert.Empty(viewer.FindAll("button"));
     }
 
+    private static DrillVerdict Drill(DrillOutcome outcome, double minutesAgo, string? reason = null, double rtoSeconds = 3.5) => new()
+    {
+        Cluster = "prod",
+        FileName = "prod_20261121T110000.000Z.db",
+        Target = "s3",
+        Outcome = outcome,
+        Reason = reason,
+        Rto = outcome == DrillOutcome.Passed ? TimeSpan.FromSeconds(rtoSeconds) : null,
+        StartedAt = Now.AddMinutes(-minutesAgo - 1),
+        FinishedAt = Now.AddMinutes(-minutesAgo),
+    };
+
+    private IRenderedComponent<BackupStatusRowView> RenderProof(BackupProof proof)
+    {
+        var health = BackupHealth.Evaluate("prod", SixHours, SixHours.Interval, Record(BackupStatus.Succeeded, 1), Record(BackupStatus.Succeeded, 1), 0, false, Now.AddHours(2), Now);
+        return Render<BackupStatusRowView>(p => p.Add(r => r.Row, new BackupStatusRow(health, []) { Proof = proof }).Add(r => r.Now, Now));
+    }
+
+    [Fact]
+    public void A_passed_drill_shows_when_which_copy_and_its_rto_and_the_row_stays_ok()
+    {
+        var passed = Drill(DrillOutcome.Passed, 30);
+        var row = RenderProof(new BackupProof(passed, passed, []));
+
+        Assert.Equal("Ok", row.Find("tr").GetAttribute("data-proof"));
+        Assert.Equal("Passed", row.Find("[data-testid=last-drill]").GetAttribute("data-state"));
+        Assert.Contains("passed 30 min ago", row.Find("[data-testid=last-drill]").TextContent, StringComparison.Ordinal);
+        Assert.Equal("s3 copy of 2026-11-21 11:00:00 UTC", row.Find("[data-testid=drill-copy]").TextContent.Trim());
+        Assert.Equal("prod_20261121T110000.000Z.db", row.Find("[data-testid=drill-copy]").GetAttribute("title"));
+        Assert.Equal("RTO 3.5 s", row.Find("[data-testid=drill-rto]").TextContent.Trim());
+    }
+
+    [Fact]
+    public void A_failed_last_drill_makes_the_row_stand_out_with_the_reason_and_the_last_pass_rto()
+    {
+        var row = RenderProof(new BackupProof(Drill(DrillOutcome.Failed, 10, "revision 812 differs from the record's 815"), Drill(DrillOutcome.Passed, 60 * 24, rtoSeconds: 12), []));
+
+        Assert.Equal("Failing", row.Find("tr").GetAttribute("data-proof"));
+        Assert.Equal("Failed", row.Find("[data-testid=last-drill]").GetAttribute("data-state"));
+        Assert.Equal("revision 812 differs from the record's 815", row.Find("[data-testid=drill-reason]").TextContent.Trim());
+        Assert.Contains("RTO 12.0 s (last pass, 24 h ago)", row.Find("[data-testid=drill-rto]").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Never_drilled_is_said_plainly_and_a_failed_re_verification_stands_out()
+    {
+        var never = RenderProof(BackupProof.None);
+        Assert.Equal("Never", never.Find("[data-testid=last-drill]").GetAttribute("data-state"));
+        Assert.Contains("never drilled", never.Find("[data-testid=last-drill]").TextContent, StringComparison.Ordinal);
+        Assert.Equal("Ok", never.Find("tr").GetAttribute("data-proof"));
+        Assert.Empty(never.FindAll("[data-testid=verification-problem]"));
+
+        var rotten = new Console.Infrastructure.Persistence.Verification("prod_20261121T110000.000Z.db", "local", Now, false, "the footer's sha256 does not match its content", SnapshotCatalog.ReverificationBy);
+        var row = RenderProof(BackupProof.None with { FailedVerifications = [rotten] });
+
+        Assert.Equal("Failing", row.Find("tr").GetAttribute("data-proof"));
+        Assert.Equal("1 copy failed re-verification: local/prod_20261121T110000.000Z.db: the footer's sha256 does not match its content", row.Find("[data-testid=verification-problem]").TextContent.Trim());
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     // Some services are IAsyncDisposable only, which bunit's synchronous Dispose (xunit v2's) cannot dispose.

@@ -3,6 +3,7 @@ using Console.Domain.Access;
 using Console.Domain.Backups;
 using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Scheduling;
+using Console.Infrastructure.Storage;
 using Console.Web.Components.Pages.Status;
 using Console.Web.Tests.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,6 +42,30 @@ public sealed class HomePageTests() : ConsolePageContext(Cluster)
         await Services.GetRequiredService<BackupScheduler>().PauseAsync("prod", Actor.System("elsewhere"), CancellationToken.None);
         await page.WaitForAssertionAsync(() => Assert.Equal("Paused", page.Find("[data-testid=backup-status-row]").GetAttribute("data-state")), TimeSpan.FromSeconds(10));
         Assert.Equal("paused", page.Find("[data-testid=next-run]").TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task The_last_drill_and_a_copy_that_failed_re_verification_come_from_the_ledgers()
+    {
+        var drills = Services.GetRequiredService<DrillLedger>();
+        var started = DateTimeOffset.UtcNow.AddMinutes(-20);
+        var passed = new DrillVerdict { Cluster = "prod", FileName = "prod_20261121T100000.000Z.db", Target = "local", StartedAt = started };
+        await drills.FinishAsync(passed with { Id = await drills.StartAsync(passed, CancellationToken.None), Outcome = DrillOutcome.Passed, Rto = TimeSpan.FromSeconds(2.5), FinishedAt = started.AddSeconds(3) }, CancellationToken.None);
+        var failed = passed with { FileName = "prod_20261121T110000.000Z.db", StartedAt = started.AddMinutes(10) };
+        await drills.FinishAsync(failed with { Id = await drills.StartAsync(failed, CancellationToken.None), Outcome = DrillOutcome.Failed, Reason = "canary missing", FinishedAt = started.AddMinutes(11) }, CancellationToken.None);
+        var other = failed with { Cluster = "staging", FileName = "staging_20261121T110000.000Z.db" };
+        await drills.FinishAsync(other with { Id = await drills.StartAsync(other, CancellationToken.None), Outcome = DrillOutcome.Passed, FinishedAt = started.AddMinutes(12) }, CancellationToken.None);
+        await Services.GetRequiredService<SnapshotLedger>().RecordVerificationAsync(
+            new Verification("prod_20261121T100000.000Z.db", "local", DateTimeOffset.UtcNow, false, "the footer's sha256 does not match its content", SnapshotCatalog.ReverificationBy), CancellationToken.None);
+
+        var page = RenderPage<Home>();
+
+        var cell = await page.WaitForElementAsync("[data-testid=last-drill]");
+        Assert.Equal("Failing", page.Find("[data-testid=backup-status-row]").GetAttribute("data-proof"));
+        Assert.Equal("Failed", cell.GetAttribute("data-state"));
+        Assert.Equal("canary missing", page.Find("[data-testid=drill-reason]").TextContent.Trim());
+        Assert.StartsWith("RTO 2.5 s (last pass", page.Find("[data-testid=drill-rto]").TextContent.Trim(), StringComparison.Ordinal);
+        Assert.StartsWith("1 copy failed re-verification: local/prod_20261121T100000.000Z.db", page.Find("[data-testid=verification-problem]").TextContent.Trim(), StringComparison.Ordinal);
     }
 
     [Fact]

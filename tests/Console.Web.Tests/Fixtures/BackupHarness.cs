@@ -56,7 +56,8 @@ public sealed class BackupHarness : IDisposable
         Runner = new BackupRunner(Catalog, Clients, Stores, Records, Ledger, Settings, TimeProvider.System, new Lifetime(_stopping.Token), Guard, StorageHealth, Progress, Replica, new ClusterBackupLocks(Database), new BackupSuspensions(new RestoreSessionStore(Database)), new Logger<BackupRunner>(_logs));
         Keys = new SealingKeys(Settings);
         Opener = new SnapshotOpener(Keys);
-        Snapshots = new SnapshotCatalog(Stores, Ledger, Records, TimeProvider.System, Guard, Opener, Keys);
+        Drills = new DrillLedger(Database);
+        Snapshots = new SnapshotCatalog(Stores, Ledger, Drills, Records, TimeProvider.System, Guard, Opener, Keys);
     }
 
     public IOptions<ConsoleSettings> Settings { get; }
@@ -75,6 +76,7 @@ public sealed class BackupHarness : IDisposable
     public ReplicaMonitor Monitor => new(Replica, new ReplicaStore(Database), Records, Database, Settings, TimeProvider.System, NullLogger<ReplicaMonitor>.Instance);
     public BackupProgressFeed Progress { get; }
     public SnapshotLedger Ledger { get; }
+    public DrillLedger Drills { get; }
     public S3SnapshotStore? S3 { get; }
     public SnapshotStores Stores { get; }
     public SnapshotCatalog Snapshots { get; }

@@ -42,6 +42,10 @@ public sealed partial class ConsoleProcess : IDisposable
 
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Information";
+
+        // Re-reading every stored copy at start would add verifications the tests did not ask for; the tests of the
+        // re-verification turn it back on.
+        info.Environment["Console__Verification__Every"] = "off";
         foreach (var (key, value) in DrillsOff.Apply(environment.Select(e => new KeyValuePair<string, string?>(e.Key, e.Value)), "__"))
         {
             info.Environment[key] = value;

@@ -19,6 +19,36 @@ public sealed class ConsoleSettingsValidatorTests
     public void No_clusters_is_a_valid_configuration() => Assert.Empty(Validate(new ConsoleSettings()));
 
     [Theory]
+    [InlineData("1.00:00:00", 1440.0)]
+    [InlineData("06:00:00", 360.0)]
+    [InlineData("00:01:00", 1.0)]
+    [InlineData("off", null)]
+    [InlineData("OFF", null)]
+    [InlineData("0", null)]
+    [InlineData("00:00:30", -1.0)]
+    [InlineData("daily", -1.0)]
+    [InlineData("", -1.0)]
+    [InlineData("-1.00:00:00", -1.0)]
+    public void Re_verification_runs_every_time_span_of_a_minute_or_more_or_is_off(string every, double? minutes)
+    {
+        var verification = new VerificationSettings { Every = every };
+        var errors = Validate(new ConsoleSettings { Verification = verification });
+
+        if (minutes is -1.0)
+        {
+            Assert.Single(errors, e => e.StartsWith("Console:Verification:Every", StringComparison.Ordinal));
+        }
+        else
+        {
+            Assert.Empty(errors);
+            Assert.Equal(minutes, verification.Interval?.TotalMinutes);
+        }
+    }
+
+    [Fact]
+    public void Re_verification_is_daily_by_default() => Assert.Equal(TimeSpan.FromDays(1), new ConsoleSettings().Verification.Interval);
+
+    [Theory]
     [InlineData("http://otel-collector:4317", true)]
     [InlineData("https://collector.example:4318", true)]
     [InlineData("otel-collector:4317", false)]

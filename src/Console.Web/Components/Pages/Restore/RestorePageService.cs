@@ -120,12 +120,13 @@ public sealed class RestorePageService(RestoreWizard wizard, SnapshotCatalog sna
         return wizard.VerifyAsync(cluster, who, default, identities);
     }
 
-    private Task<WizardResult> ChooseAsync(string cluster, string file, Actor who)
+    private async Task<WizardResult> ChooseAsync(string cluster, string file, Actor who)
     {
-        // The local copy where there is one: nothing to fetch.
-        var entry = View.Candidates.First(c => c.Name.FileName == file);
-        var target = entry.Copies.Any(c => c.Target == "local") ? "local" : entry.Copies[0].Target;
-        return wizard.ChooseAsync(cluster, target, file, who, default);
+        // A copy whose drill and verification did not fail, the local one first (nothing to fetch); a snapshot whose every
+        // copy failed only when the operator picked it, and the answer says so again.
+        var copy = View.Candidates.First(c => c.Name.FileName == file).RestoreCopy;
+        var result = await wizard.ChooseAsync(cluster, copy.Target, file, who, default);
+        return result.Ok && copy.Failure is { } failure ? result with { Message = $"{result.Message} (warning: {failure})" } : result;
     }
 
     private async Task AnswerAsync(Func<Actor, Task<WizardResult>> action)

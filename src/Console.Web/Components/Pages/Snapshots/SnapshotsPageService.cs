@@ -2,6 +2,7 @@ using Console.Domain.Access;
 using Console.Domain.Clusters;
 using Console.Infrastructure.Backups;
 using Console.Infrastructure.Clusters;
+using Console.Infrastructure.Drills;
 using Console.Infrastructure.Persistence;
 using Console.Infrastructure.Storage;
 
@@ -19,10 +20,21 @@ public sealed record CopyRetention(IReadOnlyList<string> KeptBecause, string? Pr
 
 /// <summary>
 /// The Snapshots page's one service: every snapshot of every cluster in every target, read from the stores, and what an
-/// operator does with them (verify a copy, protect from retention, rebuild the history); the catalog checks the role.
+/// operator does with them (verify or drill a copy, protect from retention, rebuild the history); the catalog and the
+/// drill service check the role.
 /// </summary>
-public sealed class SnapshotsPageService(SnapshotCatalog snapshots, ClusterCatalog clusters, RetentionPlanning retention, TimeProvider clock)
+public sealed class SnapshotsPageService(SnapshotCatalog snapshots, ClusterCatalog clusters, RetentionPlanning retention, IRestoreDrills drills, TimeProvider clock)
 {
+    /// <summary>The drill running on this console now, or null.</summary>
+    public DrillProgress? Drilling => drills.Current;
+
+    /// <summary>Raised when a drill starts, changes phase or ends; the page re-renders (and re-reads the verdicts at the end).</summary>
+    public event Action? DrillChanged
+    {
+        add => drills.Changed += value;
+        remove => drills.Changed -= value;
+    }
+
     public IReadOnlyList<string> ClusterNames => [.. clusters.All.Select(c => c.Name.Value)];
 
     /// <summary>The snapshots of <paramref name="cluster"/> (all when null); a store that cannot be read is an error in words.</summary>
@@ -69,6 +81,14 @@ public sealed class SnapshotsPageService(SnapshotCatalog snapshots, ClusterCatal
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(copy);
         return snapshots.VerifyAsync(copy.Target, entry.Name, by, cancellationToken);
+    }
+
+    /// <summary>Queues a restore drill of one copy (the drill service checks the role and audits); its answer in words.</summary>
+    public Task<DrillRequest> DrillAsync(SnapshotEntry entry, SnapshotCopy copy, Actor by, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(copy);
+        return drills.RequestAsync(entry.Name, copy.Target, by, cancellationToken);
     }
 
     public Task ToggleProtectionAsync(SnapshotEntry entry, Actor by, CancellationToken cancellationToken)

@@ -45,6 +45,7 @@ public sealed partial class StatusPageService(
     BackupRunner runner,
     BackupProgressFeed feed,
     StorageHealthMonitor storage,
+    Console.Infrastructure.Drills.IRestoreDrills drills,
     ReplicaStore replicas,
     ReplicaIdentity self,
     Microsoft.Extensions.Options.IOptions<Domain.Configuration.ConsoleSettings> settings,
@@ -103,6 +104,7 @@ public sealed partial class StatusPageService(
         catalog.Changed += MarkStale;
         scheduler.Changed += MarkStale;
         storage.Changed += MarkStale;
+        drills.Changed += MarkStale; // a drill ending changes "last drill"
         _progress = feed.Subscribe(OnProgress);
         _ = RebuildLoopAsync(_listening.Token);
     }
@@ -113,6 +115,7 @@ public sealed partial class StatusPageService(
         catalog.Changed -= MarkStale;
         scheduler.Changed -= MarkStale;
         storage.Changed -= MarkStale;
+        drills.Changed -= MarkStale;
         _progress?.Dispose();
         _listening?.Cancel();
         _listening?.Dispose();
