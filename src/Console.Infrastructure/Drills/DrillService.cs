@@ -402,7 +402,7 @@ public sealed partial class DrillService(
             if (catalog.Find(name.Cluster.Value) is { Backup.Continuous.Enabled: true })
             {
                 Phase(job, findings, "replaying");
-                findings.Deltas = await CheckDeltasAsync(name, contents.Revision, cancellationToken).ConfigureAwait(false);
+                findings.Deltas = await CheckDeltasAsync(name, staged, dir, contents.Revision, cancellationToken).ConfigureAwait(false);
                 findings.Checks.Add(findings.Deltas);
             }
         }
@@ -431,10 +431,10 @@ public sealed partial class DrillService(
 
     /// <summary>
     /// Continuous mode: every delta segment after the snapshot up to the newest durable revision of its span is read
-    /// from the targets, checked against its trailer, opened and checked to follow on from the one before. The events
-    /// are not applied to the drill's member (see ADR 0034).
+    /// from the targets (checked against its trailer and opened) and replayed onto this copy, as a point-in-time restore
+    /// to that revision would (decision record 0034).
     /// </summary>
-    private async Task<string> CheckDeltasAsync(SnapshotName name, long revision, CancellationToken cancellationToken)
+    private async Task<string> CheckDeltasAsync(SnapshotName name, string staged, string dir, long revision, CancellationToken cancellationToken)
     {
         var window = await history.WindowAsync(name.Cluster, cancellationToken).ConfigureAwait(false);
         if (window.SpanOf(revision) is not { } span || span.ToRevision <= revision)
@@ -442,25 +442,26 @@ public sealed partial class DrillService(
             return string.Create(CultureInfo.InvariantCulture, $"deltas: none durable after revision {revision} yet");
         }
 
-        var (segments, last) = (0, revision);
-        await foreach (var segment in history.ReadAsync(name.Cluster, revision, span.ToRevision, null, cancellationToken).ConfigureAwait(false))
+        // The point-in-time restore's own replay, on the copy this drill fetched: a second throwaway etcd under the
+        // drill's staging (so every clean-up of the drill covers it), one txn per source revision up to the target,
+        // then the result snapshotted and restored once more to check its revision and key count.
+        var scratch = Directory.CreateDirectory(Path.Combine(dir, "replay")).FullName;
+        var options = new ReplayOptions(settings.Value.Sandbox.EtcdBinary, RestoreStaging.DetectTool().Name, scratch, TimeSpan.FromMinutes(2), settings.Value.Restore.InspectTimeout);
+        ReplayOutcome outcome;
+        try
         {
-            if (segment.FirstRevision > last + 1)
-            {
-                throw new DrillFailure(string.Create(CultureInfo.InvariantCulture, $"the delta chain has a gap: revisions {last + 1} to {segment.FirstRevision - 1} are in no segment"));
-            }
-
-            segments++;
-            last = Math.Max(last, segment.LastRevision);
+            var segments = history.ReadAsync(name.Cluster, revision, span.ToRevision, null, cancellationToken);
+            outcome = await new PointInTimeReplay(options, logger).RunAsync(staged, segments, span.ToRevision, Path.Combine(dir, "replayed.db"), null, cancellationToken).ConfigureAwait(false);
         }
-
-        if (last < span.ToRevision)
+        catch (Exception ex) when (ex is PointInTimeException or DeltaSegmentException)
         {
-            throw new DrillFailure(string.Create(CultureInfo.InvariantCulture, $"the delta chain ends at revision {last}, short of the newest durable {span.ToRevision}"));
+            throw new DrillFailure(string.Create(CultureInfo.InvariantCulture, $"the deltas after revision {revision} do not replay to revision {span.ToRevision}: {ex.Message}"));
         }
 
         var current = window.Current == span ? "the newest durable revision" : "the end of its span (a break follows)";
-        return string.Create(CultureInfo.InvariantCulture, $"deltas: chain verified, not replayed: {segments} segment(s) opened and contiguous from revision {revision} to {last}, {current}");
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"deltas: replayed {outcome.RevisionsReplayed} revision(s) from {outcome.SegmentsReplayed} segment(s) onto revision {outcome.BaseRevision}, reaching {outcome.Revision}, {current}; the result restores with {outcome.KeyCount} keys");
     }
 
     private void Phase(DrillJob job, Findings findings, string phase)
