@@ -63,4 +63,57 @@ public sealed class DrillDisplayTests(Browser browser)
         await Expect(newer.Locator("[data-testid=drill]")).ToBeVisibleAsync();
         await Browser.ScreenshotAsync(page, "snapshots-drills");
     }
+
+    /// <summary>
+    /// The whole path as an operator takes it: Drill on the Snapshots page runs the real drill service (the copy fetched,
+    /// restored into a throwaway etcd, started and checked), and the verdict and its RTO show on the page and on the
+    /// status table. The Settings page's Alerts card shows a webhook channel by its host only.
+    /// </summary>
+    [Fact]
+    public async Task Drill_on_the_snapshots_page_runs_a_real_drill_and_its_verdict_shows_everywhere()
+    {
+        await using var etcd = await TestEtcdCluster.StartAsync();
+        const string token = "T0KEN-do-not-show";
+        var settings = new Dictionary<string, string?>(TestTokens.Cluster(etcd))
+        {
+            ["Console:Clusters:0:Backup:Enabled"] = "true",
+            ["Console:Clusters:0:Backup:Interval"] = "1h",
+            ["Console:Clusters:0:Backup:Targets:0"] = "local",
+            ["Console:Clusters:0:Backup:Drill:Enabled"] = "true",
+            ["Console:Clusters:0:Backup:Drill:Every"] = "2", // the first backup is not drilled by itself: the button does it
+            ["Console:Alerts:Channels:0:Name"] = "ops-hook",
+            ["Console:Alerts:Channels:0:Kind"] = "webhook",
+            ["Console:Alerts:Channels:0:Url"] = $"http://127.0.0.1:9/hooks/{token}",
+        };
+        await using var app = ConsoleApp.Start(settings);
+        var records = app.Services.GetRequiredService<BackupRecordStore>();
+        var first = (await Eventually.ValueAsync(() => records.QueryAsync(new BackupQuery("test"), CancellationToken.None), p => p.Items.Any(r => r.Status == BackupStatus.Succeeded), TimeSpan.FromSeconds(60))).Items[0];
+
+        await using var session = await browser.OpenAsync(app, "snapshots");
+        var page = session.Page;
+        var copy = page.Locator($"[data-testid=snapshot-row][data-file='{first.FileName}'] [data-testid=snapshot-copy][data-target=local]");
+        await Expect(copy.Locator("[data-testid=drill-verdict]")).ToHaveAttributeAsync("data-state", "NotDrilled", new() { Timeout = 30_000 });
+        await copy.Locator("[data-testid=drill]").ClickAsync();
+        await Expect(copy.Locator("[data-testid=drill-verdict]")).ToHaveAttributeAsync("data-state", "Passed", new() { Timeout = 120_000 });
+        await Expect(copy.Locator("[data-testid=drill-verdict]")).ToContainTextAsync("RTO");
+        await Browser.ScreenshotAsync(page, "snapshots-drill-passed");
+
+        var verdict = (await app.Services.GetRequiredService<DrillLedger>().HistoryAsync(first.FileName!, "local", CancellationToken.None)).Single();
+        Assert.Equal((DrillOutcome.Passed, first.Id), (verdict.Outcome, verdict.BackupId));
+        Assert.True(verdict.Rto > TimeSpan.Zero, "the drill measured its RTO");
+        Assert.Contains(first.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), verdict.Canary, StringComparison.Ordinal);
+
+        await page.GotoAsync(app.Address.ToString());
+        var row = page.Locator("[data-testid=backup-status-row][data-cluster=test]");
+        await Expect(row.Locator("[data-testid=last-drill]")).ToHaveAttributeAsync("data-state", "Passed", new() { Timeout = 30_000 });
+        await Expect(row.Locator("[data-testid=drill-rto]")).ToContainTextAsync("RTO");
+        await Browser.ScreenshotAsync(page, "status-drill-passed");
+
+        await page.GotoAsync(new Uri(app.Address, "settings").ToString());
+        await Expect(page.Locator("[data-testid=effective-drill]")).ToContainTextAsync("every copy of every 2nd full snapshot is restored and checked");
+        var channel = page.Locator("[data-testid=alert-channel][data-channel=ops-hook]");
+        await Expect(channel).ToContainTextAsync("127.0.0.1");
+        Assert.DoesNotContain(token, await page.ContentAsync(), StringComparison.Ordinal);
+        await Browser.ScreenshotAsync(page, "settings-alerts");
+    }
 }
