@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Console.Domain.Access;
+using Console.Domain.Alerts;
 using Console.Domain.Backups;
 using Console.Infrastructure.Access;
 using Console.Infrastructure.Persistence;
@@ -166,6 +167,10 @@ public sealed class CopyStateTests(PostgresServer postgres)
         await deltas.RecordSegmentAsync(new DeltaSegmentRecord("prod", 7, 9, Now, Now.AddSeconds(1), "prod_0000000000000000007-0000000000000000009.delta", "none", 3, "aa", 100, "aa", 100, ["local"], DeltaSegmentStatus.Ok, null), Now, CancellationToken.None);
         await deltas.RecordBreakAsync("prod", 9, Now, "compacted", CancellationToken.None);
         await deltas.RestartAtAsync("prod", 9, Now, "replica-1 via m1", Now, CancellationToken.None);
+        var drills = new DrillLedger(database);
+        var drill = new DrillVerdict { Cluster = "prod", FileName = "prod_0.db", Target = "local", BackupId = ids[0], StartedAt = Now, Replica = "replica-1" };
+        await drills.FinishAsync(drill with { Id = await drills.StartAsync(drill, CancellationToken.None), Outcome = DrillOutcome.Passed, Revision = 7, KeyCount = 3, Canary = "ok", Rto = TimeSpan.FromSeconds(1.5), FinishedAt = Now.AddSeconds(2), Reason = "footer ok" }, CancellationToken.None);
+        await new AlertStore(database).StartAsync(new ActiveCondition(AlertCondition.Stale, "prod", null, "prod is stale", "no backup for 2 h"), Now, ["ops"], "{}", CancellationToken.None);
         return [.. ids];
     }
 
