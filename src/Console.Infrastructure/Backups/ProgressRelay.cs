@@ -54,7 +54,35 @@ public sealed partial class ProgressRelay(
                 _outgoing.Writer.TryWrite(p);
             }
         });
-        await Task.WhenAll(SendLoopAsync(stoppingToken), ListenLoopAsync(stoppingToken)).ConfigureAwait(false);
+        await Task.WhenAll(SendLoopAsync(stoppingToken), ListenLoopAsync(stoppingToken), ReconcileLoopAsync(stoppingToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every <see cref="ReconcileInterval"/>, on connections of its own: kept apart from the listening connection's
+    /// wait, so a wait that does not come back (seen on a loaded machine with no notifications arriving) cannot stop the
+    /// feed from learning of runs that ended elsewhere.
+    /// </summary>
+    private async Task ReconcileLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _listening.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            while (true)
+            {
+                await Task.Delay(ReconcileInterval, clock, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await ReconcileAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    LogReconcileFailed(logger, ex.GetType().Name, ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     private async Task SendLoopAsync(CancellationToken cancellationToken)
@@ -204,25 +232,18 @@ public sealed partial class ProgressRelay(
             // After LISTEN, so nothing that happens from here on falls between the records and the notifications.
             await ReconcileAsync(cancellationToken).ConfigureAwait(false);
             _listening.TrySetResult();
-            var reconcileAt = clock.GetUtcNow() + ReconcileInterval;
             while (true)
             {
-                if (reconcileAt - clock.GetUtcNow() is { Ticks: > 0 } wait)
+                // A round trip on the listening connection now and then: one whose server went away fails here instead
+                // of waiting forever. The records are reconciled by ReconcileLoopAsync.
+                if (!await connection.WaitAsync(ReconcileInterval, cancellationToken).ConfigureAwait(false))
                 {
-                    await connection.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+                    await connection.ExecuteAsync("SELECT 1").ConfigureAwait(false);
                 }
 
                 while (_incoming.TryDequeue(out var payload))
                 {
                     await ReceiveAsync(payload, cancellationToken).ConfigureAwait(false);
-                }
-
-                if (clock.GetUtcNow() >= reconcileAt)
-                {
-                    // A round trip on the listening connection: one whose server went away fails here instead of waiting forever.
-                    await connection.ExecuteAsync("SELECT 1").ConfigureAwait(false);
-                    await ReconcileAsync(cancellationToken).ConfigureAwait(false);
-                    reconcileAt = clock.GetUtcNow() + ReconcileInterval;
                 }
             }
         }
@@ -281,6 +302,9 @@ public sealed partial class ProgressRelay(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sending the progress of backup {RecordId} of {Cluster} to the other replicas failed ({Error}: {Message}); they catch up from the records")]
     private static partial void LogSendFailed(ILogger logger, string cluster, long recordId, string error, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciling backup progress with the records failed ({Error}: {Message}); trying again at the next interval")]
+    private static partial void LogReconcileFailed(ILogger logger, string error, string message);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sending backup progress to the other replicas works again")]
     private static partial void LogSendingAgain(ILogger logger);
