@@ -281,7 +281,8 @@ public sealed partial class BackupRunner(
     private async Task<BackupRecord> SnapshotAsync(ClusterSpec spec, BackupRun run, BackupRecord record, CancellationToken cancellationToken)
     {
         var client = clients.For(spec);
-        var canary = await WriteCanaryAsync(client, spec, run.RecordId, cancellationToken).ConfigureAwait(false);
+        // The canary is for restore drills: a cluster whose copies are never drilled gets no key written into it.
+        var canary = spec.Backup.Drill.Enabled ? await WriteCanaryAsync(client, spec, run.RecordId, cancellationToken).ConfigureAwait(false) : (null, "restore drills are off for this cluster (Backup:Drill:Enabled)");
         Publish(run, BackupPhase.ChoosingMember);
         var (choice, status) = await ChooseMemberAsync(client, spec, cancellationToken).ConfigureAwait(false);
         record = record with { MemberNote = choice.Note };
