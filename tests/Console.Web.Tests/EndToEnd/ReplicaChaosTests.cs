@@ -121,10 +121,23 @@ public sealed class ReplicaChaosTests(PostgresServer postgres)
                     etcds[0].Members[0].Pause();
                     try
                     {
-                        var running = await Eventually.ValueAsync(
-                            () => RecordsAsync(api, urls),
-                            all => all.Any(r => r.Cluster == "c0" && r.Status == "Running" && r.Occurrence == slot),
-                            TimeSpan.FromSeconds(120)); // a job whose replica was just killed waits out the 30 s invisibility timeout, then a restart
+                        List<Record> running;
+                        try
+                        {
+                            running = await Eventually.ValueAsync(
+                                () => RecordsAsync(api, urls),
+                                all => all.Any(r => r.Cluster == "c0" && r.Status == "Running" && r.Occurrence == slot),
+                                TimeSpan.FromSeconds(240)); // a job whose replica was just killed waits out the 30 s invisibility timeout, then a restart (slow on a loaded machine)
+                        }
+                        catch (TimeoutException)
+                        {
+                            // What happened instead, for whoever reads the failure: the kills so far, every record, and the replicas' last words.
+                            var seen = await RecordsAsync(api, urls);
+                            throw new TimeoutException(
+                                $"no Running record of c0 for {slot:HH:mm:ss} within 240 s\n{string.Join("\n", kills)}\n{string.Join("\n", seen.OrderBy(r => r.Id).Select(r => r.ToString()))}\n"
+                                + string.Join("\n", replicas.Select(r => $"--- {r.Name}:\n{string.Join("\n", r.Process.Output.Split('\n').TakeLast(40))}")));
+                        }
+
                         var record = running.First(r => r.Cluster == "c0" && r.Status == "Running" && r.Occurrence == slot);
                         victim = replicas.Single(r => r.Name == record.Replica);
                         why = $"mid-run of c0 {slot:HH:mm}, record {record.Id}";
