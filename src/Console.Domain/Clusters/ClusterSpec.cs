@@ -11,6 +11,9 @@ public sealed record ClusterSpec(
     public bool IsSandbox { get; init; }
 
     public BackupPolicy Backup { get; init; } = BackupPolicy.Default;
+
+    /// <summary>Automatic member replacement and restore; off by default.</summary>
+    public RecoveryPolicy Recovery { get; init; } = RecoveryPolicy.Off;
 }
 
 /// <summary>How a cluster is backed up. Targets default to the local store so "Back up now" always has somewhere to write.</summary>

@@ -43,7 +43,7 @@ public static class ClusterSpecParser
             Continuous = Continuous(backup.Continuous),
             Drill = Drill(backup.Drill),
         };
-        return new ClusterSpec(ClusterName.Parse(settings.Name!), endpoints, tls, credentials, members) { Backup = policy };
+        return new ClusterSpec(ClusterName.Parse(settings.Name!), endpoints, tls, credentials, members) { Backup = policy, Recovery = Recovery(settings.Recovery) };
     }
 
     /// <summary>A cluster's or the sandbox's validated Compression and Encryption settings as a Domain policy.</summary>
@@ -69,6 +69,17 @@ public static class ClusterSpecParser
     {
         ArgumentNullException.ThrowIfNull(drill);
         return new(drill.Enabled, drill.Every);
+    }
+
+    /// <summary>A cluster's or the sandbox's validated Recovery settings as a Domain policy.</summary>
+    public static RecoveryPolicy Recovery(RecoverySettings recovery)
+    {
+        ArgumentNullException.ThrowIfNull(recovery);
+        return new(
+            recovery.AutoReplaceMember,
+            recovery.AutoRestore,
+            recovery.ReplaceAfterChecks,
+            DurationText.TryParse(recovery.RestoreAfter, out var after) ? after : RecoveryPolicy.DefaultRestoreAfter);
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

@@ -169,6 +169,8 @@ public sealed record SandboxSettings
     public int SeedKeys { get; init; } = 300;
     /// <summary>Where and how the sandbox's hourly backups are stored (default: raw, to the local store).</summary>
     public SandboxBackupSettings Backup { get; init; } = new();
+    /// <summary>Automatic recovery of the sandbox (its members are all managed by the console); off by default.</summary>
+    public RecoverySettings Recovery { get; init; } = new();
 }
 
 /// <summary>The sandbox's backups: targets and sealing, as a configured cluster's (its schedule and retention are fixed).</summary>
@@ -201,6 +203,20 @@ public sealed record ClusterSettings
     public EtcdAuthSettings Auth { get; init; } = new();
     public BackupSettings Backup { get; init; } = new();
     public IReadOnlyList<MemberSettings> Members { get; init; } = [];
+    public RecoverySettings Recovery { get; init; } = new();
+}
+
+/// <summary>
+/// Automatic recovery, off unless turned on: replace a member failing <see cref="ReplaceAfterChecks"/> successive status
+/// checks while quorum holds (<see cref="AutoReplaceMember"/>); restore the cluster when quorum has been lost for longer
+/// than <see cref="RestoreAfter"/> (<see cref="AutoRestore"/>). Never for members controlled by hand.
+/// </summary>
+public sealed record RecoverySettings
+{
+    public bool AutoReplaceMember { get; init; }
+    public bool AutoRestore { get; init; }
+    public int ReplaceAfterChecks { get; init; } = Clusters.RecoveryPolicy.DefaultReplaceAfterChecks;
+    public string RestoreAfter { get; init; } = "5m";
 }
 
 public sealed record TlsSettings

@@ -101,6 +101,7 @@ public static class ConsoleSettingsValidator
             ValidateSealing("Console:Sandbox:Backup", sandbox.Backup.Compression, sandbox.Backup.Encryption, errors);
             errors.AddRange(Backups.ContinuousPolicy.Validate("Console:Sandbox:Backup:Continuous", sandbox.Backup.Continuous.FlushInterval, sandbox.Backup.Continuous.MaxSegmentBytes));
             errors.AddRange(Backups.DrillPolicy.Validate("Console:Sandbox:Backup:Drill", sandbox.Backup.Drill.Every));
+            errors.AddRange(RecoveryPolicy.Validate("Console:Sandbox:Recovery", sandbox.Recovery.AutoRestore, sandbox.Recovery.ReplaceAfterChecks, sandbox.Recovery.RestoreAfter, [], membersKnown: false));
         }
     }
 
@@ -153,6 +154,13 @@ public static class ConsoleSettingsValidator
 
         ValidateBackup(cluster.Backup, path + ":Backup", errors);
         ValidateMembers(cluster.Members, path, errors);
+        errors.AddRange(RecoveryPolicy.Validate(
+            path + ":Recovery",
+            cluster.Recovery.AutoRestore,
+            cluster.Recovery.ReplaceAfterChecks,
+            cluster.Recovery.RestoreAfter,
+            cluster.Members.Where(m => m.Name is not null).Select(m => (m.Name!, Enum.TryParse<MemberControl>(m.Control, out var c) ? c : MemberControl.Manual)),
+            membersKnown: true));
     }
 
     private static void ValidateTls(TlsSettings tls, string path, HashSet<string> schemes, Func<string, bool> fileExists, List<string> errors)

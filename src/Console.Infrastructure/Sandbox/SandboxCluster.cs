@@ -79,6 +79,7 @@ public sealed partial class SandboxCluster(
                 Continuous = ClusterSpecParser.Continuous(options.Backup.Continuous),
                 Drill = ClusterSpecParser.Drill(options.Backup.Drill),
             },
+            Recovery = ClusterSpecParser.Recovery(options.Recovery),
         };
         var client = clients.For(spec);
         await WaitForLeaderAsync(client, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using Console.Domain.Backups;
+using Console.Domain.Clusters;
 using Console.Domain.Configuration;
 
 namespace Console.Web.Tests.Domain.Configuration;
@@ -85,6 +86,30 @@ public sealed class ConsoleSettingsValidatorTests
         Assert.Equal(new DrillPolicy(true, 1), ClusterSpecParser.Drill(new DrillSettings()));
         Assert.Equal([false, true, false, true], new[] { 1L, 2, 3, 4 }.Select(new DrillPolicy(true, 2).DrillsSnapshot));
         Assert.False(new DrillPolicy(false, 1).DrillsSnapshot(1));
+    }
+
+    [Fact]
+    public void Recovery_is_off_by_default_and_bad_values_or_auto_restore_over_manual_members_are_all_listed()
+    {
+        var manual = new MemberSettings { Name = "m1", PeerUrl = "http://10.0.0.1:2380", Control = "Manual" };
+        var errors = Validate(new ConsoleSettings
+        {
+            Clusters =
+            [
+                Cluster("a") with { Recovery = new() { AutoRestore = true, ReplaceAfterChecks = 0, RestoreAfter = "soon" }, Members = [manual] },
+                Cluster("b") with { Recovery = new() { AutoRestore = true } },
+            ],
+            Sandbox = new() { Enabled = true, Recovery = new() { AutoReplaceMember = true, RestoreAfter = "0s" } },
+        });
+
+        Assert.Contains(errors, e => e.StartsWith("Console:Clusters:0 ('a'):Recovery:ReplaceAfterChecks must be 1 or more", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Console:Clusters:0 ('a'):Recovery:RestoreAfter: 'soon'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Console:Clusters:0 ('a'):Recovery:AutoRestore cannot be on while member 'm1' is controlled by hand", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Console:Clusters:1 ('b'):Recovery:AutoRestore needs the cluster's Members", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Console:Sandbox:Recovery:RestoreAfter: '0s'", StringComparison.Ordinal));
+        Assert.Equal(RecoveryPolicy.Off, ClusterSpecParser.Recovery(new RecoverySettings()));
+        Assert.False(RecoveryPolicy.Off.Armed);
+        Assert.Equal(new RecoveryPolicy(true, false, 2, TimeSpan.FromSeconds(90)), ClusterSpecParser.Recovery(new RecoverySettings { AutoReplaceMember = true, ReplaceAfterChecks = 2, RestoreAfter = "90s" }));
     }
 
     [Fact]
